@@ -1,0 +1,1 @@
+"""subgraphs/common package."""

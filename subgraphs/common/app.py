@@ -1,0 +1,89 @@
+"""The app factory every subgraph service is built with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from graphql import ExecutionResult
+from sqlalchemy import text
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+
+from .context import SubgraphContext
+from .db import RequestDb, create_engine, session_factory
+from .graphql_errors import client_error
+from .schema import SubgraphSchema
+from .settings import SubgraphSettings
+
+L = TypeVar("L")
+
+
+class SubgraphGraphQLRouter(GraphQLRouter[Any, None]):
+    """Strawberry's router with our error shaping (codes, masked internals)."""
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [client_error(error) for error in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+
+def create_subgraph_app(
+    settings: SubgraphSettings,
+    schema: SubgraphSchema,
+    make_loaders: Callable[[RequestDb, SubgraphSettings], L],
+) -> FastAPI:
+    """A FastAPI app serving ``schema`` at ``/graphql`` and readiness at ``/health``.
+
+    The lifespan owns the database engine; each request gets one ``RequestDb``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, echo=settings.echo_sql)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def get_context(request: Request) -> AsyncIterator[SubgraphContext[L]]:
+        db = RequestDb(request.app.state.sessions)
+        try:
+            yield SubgraphContext(db, settings, make_loaders(db, settings))
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title=f"Switchboard {settings.name} subgraph",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    graphql = SubgraphGraphQLRouter(schema, context_getter=get_context, graphql_ide=None)
+    app.include_router(graphql, prefix="/graphql")
+
+    @app.get("/health")
+    async def health(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports, it does not raise
+            return JSONResponse(
+                {"status": "unavailable", "service": settings.name, "reason": type(exc).__name__},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "service": settings.name})
+
+    return app

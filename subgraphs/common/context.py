@@ -1,0 +1,22 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from strawberry.fastapi import BaseContext
+
+from .db import RequestDb
+from .settings import SubgraphSettings
+
+L = TypeVar("L")
+
+
+class SubgraphContext(BaseContext, Generic[L]):
+    """Request-scoped: the request's database session, settings and DataLoaders."""
+
+    def __init__(self, db: RequestDb, settings: SubgraphSettings, loaders: L) -> None:
+        super().__init__()
+        self.db = db
+        self.settings = settings
+        self.loaders = loaders

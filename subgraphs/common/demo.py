@@ -1,0 +1,290 @@
+"""The deterministic demo world every service seeds its part of.
+
+One seeded generator describes customers, products, orders, plans and subscriptions as
+plain values, so ids line up across the four databases (an order's ``customer_id`` is a
+customer the customers service has). Each service's ``seed.py`` stores what it owns and
+derives the rest (invoices are derived from orders and subscription periods).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+
+from .ids import new_id
+
+EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+SEED = 20260105
+
+FIRST_NAMES = [
+    "Ada",
+    "Bruno",
+    "Chiara",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Lars",
+    "Maya",
+    "Nadia",
+    "Omar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Moreau",
+    "Rossi",
+    "Ivanov",
+    "Yilmaz",
+    "Haddad",
+    "Berg",
+    "Lefevre",
+    "Sousa",
+    "Weber",
+    "Tanaka",
+    "Nilsson",
+]
+CITIES = [
+    ("DE", "Berlin", "10115"),
+    ("FR", "Paris", "75002"),
+    ("NL", "Amsterdam", "1012"),
+    ("GB", "London", "EC1A 1BB"),
+    ("US", "Austin", "78701"),
+    ("SE", "Stockholm", "111 20"),
+    ("ES", "Madrid", "28013"),
+    ("IT", "Milano", "20121"),
+]
+BRANDS = ["VISA", "MASTERCARD", "AMEX"]
+PRODUCTS = [
+    ("Card reader M2", 5900),
+    ("Card reader Pro", 12900),
+    ("Receipt printer", 18900),
+    ("Thermal paper (50 rolls)", 3900),
+    ("Cash drawer", 8900),
+    ("Tablet stand", 4900),
+    ("Barcode scanner", 7900),
+    ("Charging dock", 2900),
+    ("NFC sticker pack", 990),
+    ("Countertop display", 15900),
+    ("Card reader case", 1900),
+    ("USB-C hub", 3490),
+]
+PLANS = [
+    ("starter-monthly", "Starter", "MONTH", 1900, "EUR", 14),
+    ("starter-yearly", "Starter", "YEAR", 19000, "EUR", 14),
+    ("pro-monthly", "Pro", "MONTH", 4900, "EUR", 14),
+    ("pro-yearly", "Pro", "YEAR", 49000, "EUR", 0),
+    ("enterprise-monthly", "Enterprise", "MONTH", 19900, "EUR", 0),
+    ("starter-monthly-usd", "Starter (USD)", "MONTH", 2100, "USD", 14),
+]
+ORDER_STATUSES = ["PAID"] * 6 + ["PLACED"] * 2 + ["CANCELLED", "REFUNDED"]
+SUBSCRIPTION_STATUSES = ["ACTIVE"] * 6 + ["TRIALING", "PAST_DUE", "CANCELED"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoPaymentMethod:
+    id: str
+    customer_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+    token: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    id: str
+    email: str
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    status: str
+    created_at: datetime
+    payment_methods: tuple[DemoPaymentMethod, ...]
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    id: str
+    sku: str
+    name: str
+    price: int
+    currency: str
+    stock: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DemoOrderLine:
+    product_id: str
+    product_name: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    id: str
+    customer_id: str
+    status: str
+    currency: str
+    placed_at: datetime
+    lines: tuple[DemoOrderLine, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(line.quantity * line.unit_price for line in self.lines)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    id: str
+    code: str
+    name: str
+    interval: str
+    price: int
+    currency: str
+    trial_days: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DemoSubscription:
+    id: str
+    customer_id: str
+    plan_id: str
+    status: str
+    started_at: datetime
+    current_period_start: date
+    current_period_end: date
+    cancel_at_period_end: bool
+    canceled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    customers: tuple[DemoCustomer, ...]
+    products: tuple[DemoProduct, ...]
+    orders: tuple[DemoOrder, ...]
+    plans: tuple[DemoPlan, ...]
+    subscriptions: tuple[DemoSubscription, ...]
+
+
+@cache
+def world() -> DemoWorld:
+    """The demo world; the same on every call and every machine."""
+    rng = random.Random(SEED)
+    customers = tuple(_customer(rng, i) for i in range(36))
+    products = tuple(
+        DemoProduct(
+            id=new_id("prd", at=EPOCH + timedelta(minutes=i), rng=rng),
+            sku=f"SKU-{1000 + i}",
+            name=name,
+            price=price,
+            currency="EUR",
+            stock=rng.randint(5, 200),
+            created_at=EPOCH + timedelta(minutes=i),
+        )
+        for i, (name, price) in enumerate(PRODUCTS)
+    )
+    orders = tuple(_order(rng, i, customers, products) for i in range(48))
+    plans = tuple(
+        DemoPlan(
+            id=new_id("pln", at=EPOCH + timedelta(minutes=i), rng=rng),
+            code=code,
+            name=name,
+            interval=interval,
+            price=price,
+            currency=currency,
+            trial_days=trial,
+            created_at=EPOCH + timedelta(minutes=i),
+        )
+        for i, (code, name, interval, price, currency, trial) in enumerate(PLANS)
+    )
+    subscriptions = tuple(_subscription(rng, i, customers, plans) for i in range(30))
+    return DemoWorld(customers, products, orders, plans, subscriptions)
+
+
+def _customer(rng: random.Random, i: int) -> DemoCustomer:
+    created = EPOCH + timedelta(days=i, hours=rng.randint(0, 8))
+    first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i * 7) % len(LAST_NAMES)]
+    country, city, postal = CITIES[i % len(CITIES)]
+    customer_id = new_id("cus", at=created, rng=rng)
+    methods = tuple(
+        DemoPaymentMethod(
+            id=new_id("pm", at=created + timedelta(minutes=n + 1), rng=rng),
+            customer_id=customer_id,
+            brand=rng.choice(BRANDS),
+            last4=f"{rng.randint(0, 9999):04d}",
+            exp_month=rng.randint(1, 12),
+            exp_year=rng.randint(2027, 2031),
+            is_default=n == 0,
+            token=f"tok_demo_{i:02d}_{n}",
+            created_at=created + timedelta(minutes=n + 1),
+        )
+        for n in range(1 + i % 2)
+    )
+    return DemoCustomer(
+        id=customer_id,
+        email=f"{first}.{last}{i}@example.com".lower(),
+        name=f"{first} {last}",
+        line1=f"{rng.randint(1, 200)} Market Street",
+        city=city,
+        postal_code=postal,
+        country=country,
+        status="SUSPENDED" if i % 17 == 16 else "ACTIVE",
+        created_at=created,
+        payment_methods=methods,
+    )
+
+
+def _order(
+    rng: random.Random,
+    i: int,
+    customers: tuple[DemoCustomer, ...],
+    products: tuple[DemoProduct, ...],
+) -> DemoOrder:
+    placed = EPOCH + timedelta(days=40 + i, hours=rng.randint(0, 10))
+    chosen = rng.sample(products, k=rng.randint(1, 3))
+    return DemoOrder(
+        id=new_id("ord", at=placed, rng=rng),
+        customer_id=customers[(i * 5) % len(customers)].id,
+        status=ORDER_STATUSES[i % len(ORDER_STATUSES)],
+        currency="EUR",
+        placed_at=placed,
+        lines=tuple(DemoOrderLine(p.id, p.name, rng.randint(1, 3), p.price) for p in chosen),
+    )
+
+
+def _subscription(
+    rng: random.Random, i: int, customers: tuple[DemoCustomer, ...], plans: tuple[DemoPlan, ...]
+) -> DemoSubscription:
+    plan = plans[i % len(plans)]
+    started = EPOCH + timedelta(days=10 + 3 * i)
+    status = SUBSCRIPTION_STATUSES[i % len(SUBSCRIPTION_STATUSES)]
+    period_start = date(2026, 11, 1) if plan.interval == "MONTH" else date(2026, 3, 1)
+    period_end = date(2026, 12, 1) if plan.interval == "MONTH" else date(2027, 3, 1)
+    return DemoSubscription(
+        id=new_id("sub", at=started, rng=rng),
+        customer_id=customers[(i * 7 + 3) % len(customers)].id,
+        plan_id=plan.id,
+        status=status,
+        started_at=started,
+        current_period_start=period_start,
+        current_period_end=period_end,
+        cancel_at_period_end=i % 11 == 5,
+        canceled_at=started + timedelta(days=90) if status == "CANCELED" else None,
+    )

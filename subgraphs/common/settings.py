@@ -1,0 +1,48 @@
+"""Per-service settings, read from the environment with the service's own prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORTS = {"customers": 4001, "orders": 4002, "invoices": 4003, "subscriptions": 4004}
+DATA_DIR = Path("data")
+
+
+class SubgraphSettings(BaseSettings):
+    """Settings of one subgraph service.
+
+    Every value can be set with ``<SERVICE>_<FIELD>`` in the environment, e.g.
+    ``ORDERS_DATABASE_URL=postgresql+asyncpg://…`` or ``CUSTOMERS_PORT=5001``.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    database_url: str = ""
+    max_page_size: int = Field(default=100, ge=1)
+    default_page_size: int = Field(default=20, ge=1)
+    echo_sql: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def for_service(cls, name: str, **overrides: object) -> SubgraphSettings:
+        """Settings for ``name``: defaults, then ``NAME_*`` variables, then overrides."""
+        prefixed = type(
+            f"{name.title()}Settings",
+            (cls,),
+            {"model_config": SettingsConfigDict(env_prefix=f"{name.upper()}_", extra="ignore")},
+        )
+        values: dict[str, object] = {"name": name}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        loaded = prefixed(**values)  # type: ignore[arg-type]
+        data = loaded.model_dump()
+        if not data["port"]:
+            data["port"] = DEFAULT_PORTS.get(name, 0)
+        if not data["database_url"]:
+            data["database_url"] = f"sqlite+aiosqlite:///{DATA_DIR / name}.db"
+        return cls(**data)

@@ -1,0 +1,1 @@
+"""customers: customer profiles and tokenised payment methods."""

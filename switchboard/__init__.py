@@ -1,0 +1,1 @@
+"""Switchboard: a payment processor's federated GraphQL API."""

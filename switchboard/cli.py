@@ -1,0 +1,64 @@
+"""The `switchboard` console script: one entry point for every command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from switchboard import commands
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("subgraph", help="run one subgraph service")
+    p.add_argument("name", help="customers, orders, invoices or subscriptions")
+    p.add_argument("--host", help="listen address (default 127.0.0.1, env NAME_HOST)")
+    p.add_argument("--port", type=int, help="listen port (default 4001-4004, env NAME_PORT)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (env NAME_DATABASE_URL)")
+    p.add_argument("--seed", action="store_true", help="insert demo data into empty tables")
+    p.set_defaults(handler=commands.run_subgraph)
+
+    p = sub.add_parser("migrate", help="apply a service's database migrations")
+    p.add_argument("name")
+    p.add_argument("--database-url")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(handler=commands.migrate)
+
+    p = sub.add_parser("makemigration", help="autogenerate a migration from the models")
+    p.add_argument("name")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(handler=commands.make_migration)
+
+    p = sub.add_parser("seed", help="insert demo data into a service's empty tables")
+    p.add_argument("name")
+    p.add_argument("--database-url")
+    p.set_defaults(handler=commands.seed)
+
+    p = sub.add_parser("export-sdl", help="write each subgraph's SDL to schema/subgraphs/")
+    p.add_argument("--output-dir", default="schema/subgraphs")
+    p.add_argument("--check", action="store_true", help="fail if a file is stale; write nothing")
+    p.set_defaults(handler=commands.export_sdl)
+
+    p = sub.add_parser("dev", help="run every service with demo data, logs in one terminal")
+    p.set_defaults(handler=commands.dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        code = handler(args)
+    except commands.CommandError as exc:
+        print(f"switchboard {args.command}: error: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

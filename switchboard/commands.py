@@ -1,0 +1,123 @@
+"""What each ``switchboard`` command does; the parser lives in ``cli.py``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from subgraphs.common.settings import SubgraphSettings
+from subgraphs.registry import SERVICES, Service, service
+
+
+class CommandError(Exception):
+    """A failure reported to the user as one line, without a traceback."""
+
+
+def _service(name: str) -> Service:
+    try:
+        return service(name)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _settings(args: argparse.Namespace) -> SubgraphSettings:
+    return SubgraphSettings.for_service(
+        args.name,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        database_url=getattr(args, "database_url", None),
+    )
+
+
+def run_subgraph(args: argparse.Namespace) -> int:
+    from subgraphs.common.serve import serve
+
+    svc = _service(args.name)
+    settings = _settings(args)
+    _prepare(settings, svc, seed=args.seed)
+    serve(svc.create_app(settings), settings)
+    return 0
+
+
+def _prepare(settings: SubgraphSettings, svc: Service, *, seed: bool) -> None:
+    from subgraphs.common.serve import prepare_database
+
+    try:
+        prepare_database(settings, svc.seed if seed else None)
+    except Exception as exc:  # a database we cannot open is one clear line, not a traceback
+        raise CommandError(
+            f"{settings.name}: cannot prepare database {settings.database_url!r}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            f"(set {settings.name.upper()}_DATABASE_URL to a reachable database)"
+        ) from None
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from subgraphs.common.migrate import upgrade
+
+    svc = _service(args.name)
+    settings = _settings(args)
+    upgrade(svc.name, settings.database_url, args.revision)
+    return 0
+
+
+def make_migration(args: argparse.Namespace) -> int:
+    """Autogenerate a revision by diffing the models against a scratch database at head."""
+    import tempfile
+
+    from alembic import command
+
+    from subgraphs.common.migrate import alembic_config, upgrade
+
+    svc = _service(args.name)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{scratch}/scratch.db"
+        upgrade(svc.name, url)
+        command.revision(alembic_config(svc.name, url), message=args.message, autogenerate=True)
+    return 0
+
+
+def seed(args: argparse.Namespace) -> int:
+    svc = _service(args.name)
+    _prepare(_settings(args), svc, seed=True)
+    return 0
+
+
+def sdl_of(name: str) -> str:
+    """The SDL a subgraph answers to ``{ _service { sdl } }``."""
+    result = service(name).schema.execute_sync("{ _service { sdl } }")
+    if result.errors or not result.data:
+        raise CommandError(f"{name}: _service query failed: {result.errors}")
+    sdl: str = result.data["_service"]["sdl"]
+    return sdl.rstrip("\n") + "\n"
+
+
+def export_sdl(args: argparse.Namespace) -> int:
+    out = Path(args.output_dir)
+    stale = []
+    for name in SERVICES:
+        path = out / f"{name}.graphql"
+        sdl = sdl_of(name)
+        current = path.read_text() if path.exists() else None
+        if current == sdl:
+            continue
+        if args.check:
+            stale.append(str(path))
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".graphql.tmp")
+        tmp.write_text(sdl)
+        tmp.replace(path)
+        print(f"wrote {path}")
+    if stale:
+        raise CommandError(
+            f"stale SDL exports: {', '.join(stale)}; run `switchboard export-sdl` and commit them"
+        )
+    return 0
+
+
+def dev(_args: argparse.Namespace) -> int:
+    from switchboard.dev import run_dev
+
+    return asyncio.run(run_dev())

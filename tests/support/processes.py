@@ -1,0 +1,110 @@
+"""Start real service processes on free ports and talk to them over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServiceProcess:
+    """A running ``switchboard`` service process; its output goes to ``log_path``."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.client.close()
+
+    # GraphQL helpers -------------------------------------------------------------
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a GraphQL request; return the whole response body."""
+        response = self.client.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}
+        )
+        assert response.status_code < 500, f"{self.name} answered {response.status_code}"
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Execute and require success; return ``data``."""
+        body = self.execute(query, variables)
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+        """Execute and require errors; return their ``extensions.code`` values."""
+        body = self.execute(query, variables)
+        assert body.get("errors"), f"expected errors, got {body}"
+        return [e.get("extensions", {}).get("code") for e in body["errors"]]
+
+
+def start_service(
+    args: list[str], *, name: str, port: int, log_dir: Path, env: dict[str, str] | None = None
+) -> ServiceProcess:
+    """Run ``python -m switchboard ARGS`` and wait until ``/health`` answers 200."""
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", *args],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+    service = ServiceProcess(name=name, url=f"http://127.0.0.1:{port}", process=process,
+                             log_path=log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{service.log()}")
+        try:
+            if service.client.get(f"{service.url}/health").status_code == 200:
+                return service
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    service.stop()
+    raise RuntimeError(f"{name} did not become healthy:\n{service.log()}")
+
+
+def start_subgraph(name: str, database_url: str, log_dir: Path) -> ServiceProcess:
+    port = free_port()
+    return start_service(
+        ["subgraph", name, "--port", str(port), "--database-url", database_url, "--seed"],
+        name=name,
+        port=port,
+        log_dir=log_dir,
+    )
