@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from graphql import ExecutionResult
 from sqlalchemy import text
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from .context import SubgraphContext
 from .db import RequestDb, create_engine, session_factory

@@ -39,7 +39,7 @@ class SubgraphSettings(BaseSettings):
         )
         values: dict[str, object] = {"name": name}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        loaded = prefixed(**values)  # type: ignore[arg-type]
+        loaded = prefixed(**values)
         data = loaded.model_dump()
         if not data["port"]:
             data["port"] = DEFAULT_PORTS.get(name, 0)

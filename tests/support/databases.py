@@ -62,8 +62,8 @@ def fresh_database(backend: str, service: str, tmp_dir: Path) -> Iterator[str]:
     name = f"sb_test_{service}_{uuid.uuid4().hex[:10]}"
     _admin(f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(_postgres_admin_url()).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            make_url(_postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
         )
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

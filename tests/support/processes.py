@@ -84,8 +84,9 @@ def start_service(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-    service = ServiceProcess(name=name, url=f"http://127.0.0.1:{port}", process=process,
-                             log_path=log_path)
+    service = ServiceProcess(
+        name=name, url=f"http://127.0.0.1:{port}", process=process, log_path=log_path
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

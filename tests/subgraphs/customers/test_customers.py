@@ -254,6 +254,8 @@ def test_entities_resolve_by_key(customers: ServiceProcess) -> None:
 
 def test_malformed_request_is_4xx_not_500(customers: ServiceProcess) -> None:
     response = customers.client.post(
-        f"{customers.url}/graphql", content=b"{not json", headers={"content-type": "application/json"}
+        f"{customers.url}/graphql",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
     )
     assert 400 <= response.status_code < 500
