@@ -9,6 +9,7 @@ input gets the same resource back, and one with different input is refused.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +78,7 @@ async def run_idempotent(
         async with db.transaction() as session:
             existing = await _find(session, model, operation, key)
             if existing is not None:
-                return _replay(existing, digest, key)
+                return _replay(_Claim.of(existing), digest, key)
             row = model(
                 operation=operation,  # type: ignore[call-arg]
                 key=key,
@@ -95,10 +96,11 @@ async def run_idempotent(
         # work itself broke a constraint (re-raise).
         async with db.read() as session:
             existing = await _find(session, model, operation, key)
-            await session.rollback()
-        if existing is None:
+            claimed = _Claim.of(existing) if existing is not None else None
+            await session.rollback()  # expires `existing`: only `claimed` is read below
+        if claimed is None:
             raise
-        return _replay(existing, digest, key)
+        return _replay(claimed, digest, key)
 
 
 async def _find(
@@ -108,7 +110,19 @@ async def _find(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _replay(existing: IdempotencyKeyMixin, digest: str, key: str) -> str:
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """The stored facts of a key, read out of the ORM row while it is still loaded."""
+
+    fingerprint: str
+    resource_id: str | None
+
+    @classmethod
+    def of(cls, row: IdempotencyKeyMixin) -> _Claim:
+        return cls(fingerprint=row.fingerprint, resource_id=row.resource_id)
+
+
+def _replay(existing: _Claim, digest: str, key: str) -> str:
     if existing.fingerprint != digest or existing.resource_id is None:
         raise IdempotencyKeyReused(
             f"Idempotency key {key!r} was already used with a different request.",

@@ -1,0 +1,1 @@
+"""invoices: invoices with their lines, tax by country, and balances owed."""

@@ -1,0 +1,224 @@
+"""GraphQL types of the invoices service, and the entities it extends."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, TypeAlias
+
+import strawberry
+import strawberry.federation as fed
+
+from subgraphs.common.context import SubgraphContext
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.money import Money
+from subgraphs.common.pagination import Connection, PageArgs, build_connection, page_args
+
+from .loaders import Loaders, PageKey
+from .models import InvoiceLineRow, InvoiceRow
+from .tax import rate_for
+
+Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
+
+
+@strawberry.enum(description="Lifecycle of an invoice: DRAFT, then OPEN until PAID or VOID.")
+class InvoiceStatus(Enum):
+    DRAFT = "DRAFT"
+    OPEN = "OPEN"
+    PAID = "PAID"
+    VOID = "VOID"
+
+
+@strawberry.type(description="A tax rate: basis points of the subtotal (1900 = 19 %).")
+class TaxRate:
+    country: str
+    basis_points: int
+    name: str
+
+
+@strawberry.type
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_amount: Money
+    amount: Money = strawberry.field(description="quantity * unitAmount.")
+
+    @classmethod
+    def from_row(cls, row: InvoiceLineRow, currency: str) -> InvoiceLine:
+        return cls(
+            description=row.description,
+            quantity=row.quantity,
+            unit_amount=Money(amount=row.unit_amount, currency=currency),
+            amount=Money(amount=row.amount, currency=currency),
+        )
+
+
+@fed.type(keys=["id"], description="An invoice; all its amounts share one currency.")
+class Invoice:
+    id: strawberry.ID
+    number: str = strawberry.field(description="Unique and human-facing, e.g. INV-2026-000123.")
+    subtotal: Money = strawberry.field(description="The sum of the lines' amounts.")
+    tax: Money = strawberry.field(description="subtotal * taxRateBasisPoints / 10000, half-up.")
+    tax_rate_basis_points: int
+    total: Money = strawberry.field(description="subtotal + tax.")
+    status: InvoiceStatus
+    issued_at: datetime | None
+    due_date: date | None
+    paid_at: datetime | None
+    period_start: date | None = strawberry.field(description="Billed period (subscriptions).")
+    period_end: date | None
+    customer_id: strawberry.Private[str]
+    order_id: strawberry.Private[str | None]
+    subscription_id: strawberry.Private[str | None]
+    currency: strawberry.Private[str]
+
+    @strawberry.field
+    def customer(self) -> Customer:
+        return Customer(id=strawberry.ID(self.customer_id))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await info.context.loaders.lines.load(self.id)
+        return [InvoiceLine.from_row(row, self.currency) for row in rows]
+
+    @strawberry.field(description="The order this invoice bills, if any.")
+    def order(self) -> Order | None:
+        return Order(id=strawberry.ID(self.order_id)) if self.order_id else None
+
+    @strawberry.field(description="The subscription whose period this invoice bills, if any.")
+    def subscription(self) -> BillingSubscription | None:
+        if not self.subscription_id:
+            return None
+        return BillingSubscription(id=strawberry.ID(self.subscription_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Invoice | None:
+        row = await info.context.loaders.invoice.load(id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: InvoiceRow) -> Invoice:
+        def money(amount: int) -> Money:
+            return Money(amount=amount, currency=row.currency)
+
+        return cls(
+            id=strawberry.ID(row.id),
+            number=row.number,
+            subtotal=money(row.subtotal),
+            tax=money(row.tax),
+            tax_rate_basis_points=row.tax_rate_basis_points,
+            total=money(row.total),
+            status=InvoiceStatus(row.status),
+            issued_at=_utc(row.issued_at),
+            due_date=row.due_date,
+            paid_at=_utc(row.paid_at),
+            period_start=row.period_start,
+            period_end=row.period_end,
+            customer_id=row.customer_id,
+            order_id=row.order_id,
+            subscription_id=row.subscription_id,
+            currency=row.currency,
+        )
+
+
+@strawberry.type
+class Address:
+    """The part of the customers service's Address that taxRate requires."""
+
+    country: str = fed.field(external=True)
+
+
+@fed.type(keys=["id"])
+class Customer:
+    id: strawberry.ID
+    # Non-null like the owner's field (composition insists); None only on stubs built here.
+    address: Address | None = fed.field(external=True, default=None, graphql_type=Address)
+
+    @strawberry.field(description="The customer's invoices, oldest first.")
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> Connection[Invoice]:
+        key = PageKey(self.id, _page_args(info, first, after), status.value if status else None)
+        rows = await info.context.loaders.customer_invoices.load(key)
+        return _connection(rows, key.page)
+
+    @strawberry.field(description="What the customer owes on OPEN invoices, per currency.")
+    async def outstanding_balance(self, info: Info) -> list[Money]:
+        balances = await info.context.loaders.outstanding.load(self.id)
+        return [Money(amount=b.amount, currency=b.currency) for b in balances]
+
+    @fed.field(requires=["address { country }"], description="Tax charged on new invoices.")
+    def tax_rate(self) -> TaxRate:
+        if self.address is None:
+            raise BadUserInput(
+                "taxRate needs the customer's address.country in the representation.",
+                field="address",
+            )
+        rate = rate_for(self.address.country)
+        return TaxRate(country=rate.country, basis_points=rate.basis_points, name=rate.name)
+
+    @classmethod
+    def resolve_reference(
+        cls, id: strawberry.ID, address: dict[str, Any] | None = None
+    ) -> Customer:
+        country = (address or {}).get("country")
+        return cls(id=id, address=Address(country=country) if country is not None else None)
+
+
+@fed.type(keys=["id"])
+class Order:
+    id: strawberry.ID
+
+    @strawberry.field(description="The invoice issued for this order, or null.")
+    async def invoice(self, info: Info) -> Invoice | None:
+        row = await info.context.loaders.invoice_by_order.load(self.id)
+        return Invoice.from_row(row) if row else None
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Order:
+        return cls(id=id)
+
+
+@fed.type(keys=["id"])
+class BillingSubscription:
+    id: strawberry.ID
+
+    @strawberry.field(description="Invoices of the subscription's billing periods, oldest first.")
+    async def invoices(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Invoice]:
+        key = PageKey(self.id, _page_args(info, first, after))
+        rows = await info.context.loaders.subscription_invoices.load(key)
+        return _connection(rows, key.page)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> BillingSubscription:
+        return cls(id=id)
+
+
+@strawberry.input
+class InvoiceFilter:
+    status: InvoiceStatus | None = None
+    customer_id: strawberry.ID | None = None
+
+
+def _page_args(info: Info, first: int | None, after: str | None) -> PageArgs:
+    settings = info.context.settings
+    return page_args(
+        first, after, default=settings.default_page_size, maximum=settings.max_page_size
+    )
+
+
+def _connection(rows: list[InvoiceRow], page: PageArgs) -> Connection[Invoice]:
+    return build_connection(rows, page, Invoice.from_row, lambda r: r.id)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored moment is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

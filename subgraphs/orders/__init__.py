@@ -1,0 +1,1 @@
+"""orders: products, stock and customer orders."""

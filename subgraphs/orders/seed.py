@@ -1,0 +1,65 @@
+"""Store the orders' part of the demo world: products with their stock, and orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.demo import DemoOrder, world
+
+from .models import OrderLineRow, OrderRow, ProductRow
+
+CANCELLED_AFTER = timedelta(hours=2)
+
+
+async def seed(session: AsyncSession) -> bool:
+    """Insert the demo products and orders unless the tables have rows; True if it seeded."""
+    has_products = await session.scalar(select(func.count()).select_from(ProductRow))
+    if has_products or await session.scalar(select(func.count()).select_from(OrderRow)):
+        return False
+    for p in world().products:
+        session.add(
+            ProductRow(
+                id=p.id,
+                sku=p.sku,
+                name=p.name,
+                description=None,
+                price=p.price,
+                currency=p.currency,
+                stock=p.stock,
+                active=True,
+                created_at=p.created_at,
+            )
+        )
+    await session.flush()  # products first: order lines refer to them
+    for order in world().orders:
+        _add_order(session, order)
+    return True
+
+
+def _add_order(session: AsyncSession, order: DemoOrder) -> None:
+    cancelled = order.status == "CANCELLED"
+    session.add(
+        OrderRow(
+            id=order.id,
+            customer_id=order.customer_id,
+            status=order.status,
+            currency=order.currency,
+            total=order.total,
+            placed_at=order.placed_at,
+            cancelled_at=order.placed_at + CANCELLED_AFTER if cancelled else None,
+        )
+    )
+    for position, line in enumerate(order.lines):
+        session.add(
+            OrderLineRow(
+                order_id=order.id,
+                position=position,
+                product_id=line.product_id,
+                product_name=line.product_name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+        )

@@ -1,0 +1,162 @@
+"""GraphQL types of the orders service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeAlias, TypeVar, cast
+
+import strawberry
+import strawberry.federation as fed
+
+from subgraphs.common.context import SubgraphContext
+from subgraphs.common.money import Money
+from subgraphs.common.pagination import Connection, build_connection, page_args
+
+from .loaders import CustomerOrdersKey, Loaders
+from .models import OrderLineRow, OrderRow, ProductRow
+
+Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def described(description: str) -> Callable[[F], F]:
+    """``strawberry.field(description=…)`` as a decorator mypy --strict can see through."""
+    return cast(Callable[[F], F], strawberry.field(description=description))
+
+
+@strawberry.enum(description="Lifecycle of an order.")
+class OrderStatus(Enum):
+    PLACED = "PLACED"
+    PAID = "PAID"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+@fed.type(keys=["id"], description="Something we sell, with the stock left to sell.")
+class Product:
+    id: strawberry.ID
+    sku: str
+    name: str
+    description: str | None
+    price: Money
+    stock: int
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Product | None:
+        row = await info.context.loaders.product.load(id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: ProductRow) -> Product:
+        return cls(
+            id=strawberry.ID(row.id),
+            sku=row.sku,
+            name=row.name,
+            description=row.description,
+            price=Money(amount=row.price, currency=row.currency),
+            stock=row.stock,
+            active=row.active,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="One product of an order, priced as it was when ordered.")
+class OrderLine:
+    product: Product
+    product_name: str = strawberry.field(description="The product's name when it was ordered.")
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+    @classmethod
+    def from_row(cls, row: OrderLineRow, currency: str) -> OrderLine:
+        return cls(
+            product=Product.from_row(row.product),
+            product_name=row.product_name,
+            quantity=row.quantity,
+            unit_price=Money(amount=row.unit_price, currency=currency),
+            line_total=Money(amount=row.quantity * row.unit_price, currency=currency),
+        )
+
+
+@fed.type(keys=["id"])
+class Customer:
+    id: strawberry.ID
+
+    @described("The customer's orders, oldest first.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> Connection[Order]:
+        settings = info.context.settings
+        args = page_args(
+            first, after, default=settings.default_page_size, maximum=settings.max_page_size
+        )
+        key = CustomerOrdersKey(str(self.id), args, status.value if status else None)
+        rows = await info.context.loaders.customer_orders.load(key)
+        return build_connection(rows, args, Order.from_row, lambda r: r.id)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Customer:
+        return cls(id=id)
+
+
+@fed.type(keys=["id"], description="A customer's order of products.")
+class Order:
+    id: strawberry.ID
+    customer: Customer
+    lines: list[OrderLine]
+    total: Money
+    status: OrderStatus
+    placed_at: datetime
+    cancelled_at: datetime | None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        row = await info.context.loaders.order.load(id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: OrderRow) -> Order:
+        return cls(
+            id=strawberry.ID(row.id),
+            customer=Customer(id=strawberry.ID(row.customer_id)),
+            lines=[OrderLine.from_row(line, row.currency) for line in row.lines],
+            total=Money(amount=row.total, currency=row.currency),
+            status=OrderStatus(row.status),
+            placed_at=row.placed_at,
+            cancelled_at=row.cancelled_at,
+        )
+
+
+@strawberry.input
+class OrderLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    customer_id: strawberry.ID
+    lines: list[OrderLineInput]
+
+
+@strawberry.input
+class ProductFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name or SKU, any case."
+    )
+    in_stock: bool | None = None
+
+
+@strawberry.input
+class OrderFilter:
+    status: OrderStatus | None = None
+    customer_id: strawberry.ID | None = None

@@ -1,0 +1,1 @@
+"""subscriptions: plans, customers' subscriptions to them and their billing periods."""

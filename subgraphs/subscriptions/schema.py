@@ -1,0 +1,122 @@
+"""The subscriptions subgraph schema: queries and mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.schema import SubgraphSchema
+
+from . import repository
+from .loaders import forget_all, remember_plans
+from .models import IdempotencyKey
+from .types import (
+    BillingSubscription,
+    Customer,
+    Info,
+    Plan,
+    SubscribeInput,
+    SubscriptionFilter,
+)
+
+
+async def _reload_subscription(info: Info, subscription_id: str) -> BillingSubscription:
+    forget_all(info.context.loaders)
+    row = await info.context.loaders.subscription.load(subscription_id)
+    assert row is not None  # just written in this request
+    return BillingSubscription.from_row(row)
+
+
+def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
+    return repository.SubscriptionFilter(
+        status=where.status.value if where.status else None,
+        customer_id=where.customer_id,
+        plan_id=where.plan_id,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A plan by id, or null if there is none.")
+    async def plan(self, info: Info, id: strawberry.ID) -> Plan | None:
+        row = await info.context.loaders.plan.load(id)
+        return Plan.from_row(row) if row else None
+
+    @strawberry.field(description="The price list, ordered by id.")
+    async def plans(self, info: Info, active_only: bool = True) -> list[Plan]:
+        async with info.context.db.read() as session:
+            rows = await repository.list_plans(session, active_only=active_only)
+        return [Plan.from_row(row) for row in rows]
+
+    @strawberry.field(description="A subscription by id, or null if there is none.")
+    async def subscription(self, info: Info, id: strawberry.ID) -> BillingSubscription | None:
+        row = await info.context.loaders.subscription.load(id)
+        return BillingSubscription.from_row(row) if row else None
+
+    @strawberry.field(description="Subscriptions ordered by id, newest last.")
+    async def subscriptions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: SubscriptionFilter | None = None,
+    ) -> Connection[BillingSubscription]:
+        settings = info.context.settings
+        args = page_args(
+            first, after, default=settings.default_page_size, maximum=settings.max_page_size
+        )
+        criteria = _criteria(filter or SubscriptionFilter())
+        async with info.context.db.read() as session:
+            rows = await repository.list_subscriptions(session, page=args, where=criteria)
+        remember_plans(info.context.loaders.plan, rows)
+        return build_connection(rows, args, BillingSubscription.from_row, lambda r: r.id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Subscribe a customer to a plan; repeating the key is safe.")
+    async def subscribe(
+        self, info: Info, input: SubscribeInput, idempotency_key: str
+    ) -> BillingSubscription:
+        async def create(session: AsyncSession) -> str:
+            row = await repository.subscribe(
+                session, customer_id=input.customer_id, plan_id=input.plan_id
+            )
+            return row.id
+
+        subscription_id = await run_idempotent(
+            info.context.db,
+            IdempotencyKey,
+            operation="subscribe",
+            key=idempotency_key,
+            payload=strawberry.asdict(input),
+            create=create,
+        )
+        return await _reload_subscription(info, subscription_id)
+
+    @strawberry.mutation(
+        description="Cancel now, or at the end of the current period with atPeriodEnd."
+    )
+    async def cancel_subscription(
+        self, info: Info, id: strawberry.ID, at_period_end: bool
+    ) -> BillingSubscription:
+        async with info.context.db.transaction() as session:
+            await repository.cancel_subscription(
+                session, subscription_id=id, at_period_end=at_period_end
+            )
+        return await _reload_subscription(info, id)
+
+    @strawberry.mutation(
+        description="Move to another plan of the same currency, now; nothing is prorated."
+    )
+    async def change_plan(
+        self, info: Info, id: strawberry.ID, plan_id: strawberry.ID
+    ) -> BillingSubscription:
+        async with info.context.db.transaction() as session:
+            await repository.change_plan(session, subscription_id=id, plan_id=plan_id)
+        return await _reload_subscription(info, id)
+
+
+schema = SubgraphSchema(query=Query, mutation=Mutation, types=[BillingSubscription, Plan, Customer])

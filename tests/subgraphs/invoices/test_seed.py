@@ -1,0 +1,100 @@
+"""The demo invoices: derived from the demo world's orders and subscriptions, deterministically."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.demo import world
+from subgraphs.common.serve import prepare_database, seed_database
+from subgraphs.common.settings import SubgraphSettings
+from subgraphs.invoices.models import InvoiceLineRow, InvoiceRow
+from subgraphs.invoices.seed import demo_invoices, seed
+from subgraphs.invoices.tax import rate_for, totals
+from tests.support.databases import fresh_database
+
+ORDER_TO_INVOICE = {"PAID": "PAID", "REFUNDED": "PAID", "PLACED": "OPEN", "CANCELLED": "VOID"}
+SUBSCRIPTION_TO_INVOICE = {"ACTIVE": "PAID", "PAST_DUE": "OPEN"}
+
+
+def test_same_invoices_every_time() -> None:
+    first, again = demo_invoices(world()), demo_invoices(world())
+    assert [(r.id, r.number, r.total) for r in first] == [(r.id, r.number, r.total) for r in again]
+
+
+def test_numbers_are_unique_and_count_up_in_order_of_issue() -> None:
+    rows = demo_invoices(world())
+    numbers = [r.number for r in rows]
+    assert len(set(numbers)) == len(numbers)
+    assert all(re.fullmatch(r"INV-\d{4}-\d{6}", n) for n in numbers)
+    assert numbers[0] == "INV-2026-000001"
+    issued = [r.issued_at for r in rows if r.issued_at is not None]
+    assert issued == sorted(issued)
+    assert len(issued) == len(rows)
+    assert all(r.id.startswith("inv_") for r in rows)
+
+
+def test_one_invoice_per_order_with_its_lines_and_status() -> None:
+    by_order = {r.order_id: r for r in demo_invoices(world()) if r.order_id}
+    countries = {c.id: c.country for c in world().customers}
+    assert len(by_order) == len(world().orders)
+    for order in world().orders:
+        row = by_order[order.id]
+        assert row.customer_id == order.customer_id
+        assert row.status == ORDER_TO_INVOICE[order.status]
+        assert (row.paid_at is not None) == (row.status == "PAID")
+        assert row.subtotal == order.total
+        assert [(line.description, line.quantity, line.unit_amount) for line in row.lines] == [
+            (line.product_name, line.quantity, line.unit_price) for line in order.lines
+        ]
+        assert row.tax_rate_basis_points == rate_for(countries[order.customer_id]).basis_points
+
+
+def test_one_invoice_per_billed_subscription_period() -> None:
+    by_subscription = {r.subscription_id: r for r in demo_invoices(world()) if r.subscription_id}
+    plans = {p.id: p for p in world().plans}
+    for sub in world().subscriptions:
+        row = by_subscription.get(sub.id)
+        if sub.status not in SUBSCRIPTION_TO_INVOICE:  # TRIALING and CANCELED bill nothing
+            assert row is None
+            continue
+        assert row is not None
+        plan = plans[sub.plan_id]
+        assert row.status == SUBSCRIPTION_TO_INVOICE[sub.status]
+        assert (row.period_start, row.period_end) == (
+            sub.current_period_start,
+            sub.current_period_end,
+        )
+        assert (row.currency, row.subtotal) == (plan.currency, plan.price)
+        assert len(row.lines) == 1
+        assert row.lines[0].quantity == 1
+
+
+def test_every_invoice_keeps_the_amount_rules() -> None:
+    for row in demo_invoices(world()):
+        assert all(line.amount == line.quantity * line.unit_amount for line in row.lines)
+        sums = totals((line.amount for line in row.lines), row.tax_rate_basis_points)
+        assert (row.subtotal, row.tax, row.total) == (sums.subtotal, sums.tax, sums.total)
+
+
+async def _check_counts(session: AsyncSession) -> bool:
+    """Run as a seed function: checks what is stored and inserts nothing."""
+    invoices = await session.scalar(select(func.count()).select_from(InvoiceRow))
+    lines = await session.scalar(select(func.count()).select_from(InvoiceLineRow))
+    expected = demo_invoices(world())
+    assert invoices == len(expected)
+    assert lines == sum(len(r.lines) for r in expected)
+    return False
+
+
+async def test_seeding_twice_inserts_once(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, "invoices", tmp_path) as url:
+        settings = SubgraphSettings.for_service("invoices", database_url=url)
+        await asyncio.to_thread(prepare_database, settings, None)
+        assert await seed_database(url, seed) is True
+        assert await seed_database(url, seed) is False
+        await seed_database(url, _check_counts)
