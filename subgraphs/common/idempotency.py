@@ -9,8 +9,8 @@ input gets the same resource back, and one with different input is refused.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
