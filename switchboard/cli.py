@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from switchboard import commands
 
@@ -45,8 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if a file is stale; write nothing")
     p.set_defaults(handler=commands.export_sdl)
 
+    p = sub.add_parser("router", help="run the federation router")
+    p.add_argument("--supergraph", type=Path, help="supergraph SDL file")
+    p.add_argument("--config", type=Path, help="router.yaml")
+    p.add_argument("--host", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (default 4000)")
+    p.set_defaults(handler=commands.run_router)
+
+    p = sub.add_parser("plan", help="print the query plan of an operation, offline")
+    p.add_argument("operation", type=Path, help="file with the GraphQL operation")
+    p.add_argument("--supergraph", type=Path, default=Path("schema/supergraph.graphql"))
+    p.add_argument("--operation-name")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(handler=commands.print_query_plan)
+
     p = sub.add_parser("dev", help="run every service with demo data, logs in one terminal")
     p.set_defaults(handler=commands.dev)
+    __import__("schema.cli", fromlist=["register"]).register(sub)
     return parser
 
 

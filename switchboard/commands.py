@@ -117,6 +117,42 @@ def export_sdl(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_router(args: argparse.Namespace) -> int:
+    from router.config import ConfigError, load_config
+    from router.server.run import serve_router
+    from router.supergraph import SupergraphError
+
+    try:
+        config = load_config(args.config, supergraph=args.supergraph, host=args.host,
+                             port=args.port)  # fmt: skip
+        serve_router(config)
+    except (ConfigError, SupergraphError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def print_query_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from graphql import GraphQLError, parse, validate
+
+    from router.planner import plan_to_json, print_plan
+    from router.planner.planner import plan_operation
+    from router.supergraph import SupergraphError, load_supergraph
+
+    try:
+        supergraph = load_supergraph(args.supergraph.read_text())
+        document = parse(args.operation.read_text())
+    except (OSError, SupergraphError, GraphQLError) as exc:
+        raise CommandError(str(exc)) from None
+    errors = validate(supergraph.api_schema, document)
+    if errors:
+        raise CommandError("; ".join(e.message for e in errors))
+    plan = plan_operation(supergraph, document, args.operation_name)
+    print(json.dumps(plan_to_json(plan), indent=2) if args.json else print_plan(plan))
+    return 0
+
+
 def dev(_args: argparse.Namespace) -> int:
     from switchboard.dev import run_dev
 

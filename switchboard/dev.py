@@ -52,11 +52,16 @@ async def _pipe(name: str, colour: str, stream: asyncio.StreamReader) -> None:
 async def _start(name: str, colour: str) -> tuple[Child, asyncio.Task[None]]:
     settings = SubgraphSettings.for_service(name)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "switchboard", "subgraph", name, "--seed",
+        sys.executable,
+        "-m",
+        "switchboard",
+        "subgraph",
+        name,
+        "--seed",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     url = f"http://{settings.host}:{settings.port}"
     return Child(name, url, process), asyncio.create_task(_pipe(name, colour, process.stdout))

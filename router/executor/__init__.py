@@ -1,0 +1,1 @@
+"""Execute query plans: fetch from subgraphs, merge, and shape the client's response."""

@@ -1,0 +1,63 @@
+"""Build entity representations from fetched objects, by a fetch's ``requires`` selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.planner.plan import Field, InlineFragment, Selection
+
+
+def representation(obj: dict[str, Any], requires: tuple[Selection, ...]) -> dict[str, Any] | None:
+    """The representation of ``obj``, or None if it matches no fragment or lacks a field."""
+    typename = obj.get("__typename")
+    out: dict[str, Any] = {}
+    if not _collect(obj, requires, typename, out):
+        return None
+    return out if out else None
+
+
+def _collect(
+    obj: dict[str, Any], selections: tuple[Selection, ...], typename: Any, out: dict[str, Any]
+) -> bool:
+    matched = False
+    for selection in selections:
+        if isinstance(selection, InlineFragment):
+            if selection.type_condition is None or selection.type_condition == typename:
+                if not _collect(obj, selection.selections, typename, out):
+                    return False
+                matched = True
+            continue
+        matched = True
+        if not _copy_field(obj, selection, out):
+            return False
+    return matched
+
+
+def _copy_field(obj: dict[str, Any], selection: Field, out: dict[str, Any]) -> bool:
+    key = selection.response_name
+    if key not in obj:
+        return False
+    value = obj[key]
+    if not selection.selections or value is None:
+        out[selection.name] = value
+        return True
+    copied = _copy_value(value, selection.selections)
+    if copied is _MISSING:
+        return False
+    out[selection.name] = copied
+    return True
+
+
+_MISSING = object()
+
+
+def _copy_value(value: Any, selections: tuple[Selection, ...]) -> Any:
+    if isinstance(value, list):
+        items = [_copy_value(v, selections) for v in value]
+        return _MISSING if any(i is _MISSING for i in items) else items
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    if not _collect(value, selections, value.get("__typename"), out):
+        return _MISSING
+    return out

@@ -1,0 +1,51 @@
+"""A bounded LRU of query plans, keyed by document hash and operation name."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from graphql import DocumentNode
+
+from router.planner.plan import QueryPlan
+from router.planner.planner import plan_operation
+from router.supergraph import Supergraph
+
+PlanKey = tuple[str, str | None, Hashable]
+
+
+class PlanCache:
+    """Plans for one supergraph; the least recently used plan goes first when full."""
+
+    def __init__(self, supergraph: Supergraph, maxsize: int = 1024) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.supergraph = supergraph
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._plans: OrderedDict[PlanKey, QueryPlan] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def plan(
+        self,
+        document_hash: str,
+        document: DocumentNode,
+        operation_name: str | None = None,
+        variant: Hashable = None,
+    ) -> QueryPlan:
+        """The cached plan, or a new one; `variant` separates plans (e.g. override labels)."""
+        key: PlanKey = (document_hash, operation_name, variant)
+        cached = self._plans.get(key)
+        if cached is not None:
+            self.hits += 1
+            self._plans.move_to_end(key)
+            return cached
+        self.misses += 1
+        plan = plan_operation(self.supergraph, document, operation_name)
+        self._plans[key] = plan
+        if len(self._plans) > self.maxsize:
+            self._plans.popitem(last=False)
+        return plan

@@ -1,0 +1,160 @@
+"""Fetch groups: the fetches being built while planning, and their subgraph operations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    FieldNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NameNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    print_ast,
+    visit,
+)
+
+from router.planner.conditions import Conditions
+from router.planner.plan import FetchNode, OperationKind
+from router.planner.selection import SelNode
+
+GroupKey = tuple[str, tuple[str, ...], int | None, frozenset[int]]
+
+
+@dataclass(eq=False)
+class FetchGroup:
+    """One future fetch: a subgraph, where its result merges, and what it selects."""
+
+    id: int
+    service: str
+    path: tuple[str, ...]
+    is_entity: bool
+    root: SelNode = field(default_factory=SelNode)
+    requires: SelNode = field(default_factory=SelNode)
+    parents: list[FetchGroup] = field(default_factory=list)
+    entries: list[Conditions] = field(default_factory=list)
+
+    def record_entry(self, conditions: Conditions) -> None:
+        """Remember the conditions under which a top-level selection was added."""
+        self.entries.append(conditions)
+
+    def hoisted_conditions(self) -> Conditions:
+        """Conditions every top-level selection shares: the whole fetch can be skipped."""
+        if not self.entries:
+            return frozenset()
+        return frozenset.intersection(*self.entries)
+
+
+class GroupRegistry:
+    """Creates fetch groups and finds existing ones to merge into."""
+
+    def __init__(self) -> None:
+        self.groups: list[FetchGroup] = []
+        self._by_key: dict[GroupKey, FetchGroup] = {}
+
+    def root_group(self, service: str) -> FetchGroup:
+        return self._get((service, (), None, frozenset()), is_entity=False)
+
+    def entity_group(
+        self,
+        service: str,
+        path: tuple[str, ...],
+        parent: FetchGroup,
+        extra_parents: tuple[FetchGroup, ...] = (),
+    ) -> FetchGroup:
+        extra = frozenset(g.id for g in extra_parents)
+        group = self._get((service, path, parent.id, extra), is_entity=True)
+        for dependency in (parent, *extra_parents):
+            if dependency not in group.parents:
+                group.parents.append(dependency)
+        return group
+
+    def existing_entity_services(self, path: tuple[str, ...], parent: FetchGroup) -> set[str]:
+        return {k[0] for k in self._by_key if k[1] == path and k[2] == parent.id and not k[3]}
+
+    def _get(self, key: GroupKey, *, is_entity: bool) -> FetchGroup:
+        group = self._by_key.get(key)
+        if group is None:
+            group = FetchGroup(len(self.groups), key[0], key[1], is_entity)
+            self._by_key[key] = group
+            self.groups.append(group)
+        return group
+
+
+_REPRESENTATIONS = "representations"
+_ANY_LIST = NonNullTypeNode(
+    type=ListTypeNode(type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="_Any"))))
+)
+
+
+def build_fetch(
+    group: FetchGroup,
+    kind: OperationKind,
+    variables: Mapping[str, VariableDefinitionNode],
+    operation_name: str | None,
+    fetch_id: int,
+) -> FetchNode:
+    """Turn a finished group into the plan's FetchNode with its printed operation."""
+    selection_set = group.root.to_selection_set()
+    used = _used_variables(selection_set)
+    definitions = [variables[name] for name in used if name in variables]
+    if group.is_entity:
+        selection_set = _entities_selection(selection_set)
+        definitions.insert(0, _representations_definition())
+    operation = OperationDefinitionNode(
+        operation=OperationType.MUTATION if kind == "mutation" else OperationType.QUERY,
+        name=NameNode(value=operation_name) if operation_name else None,
+        variable_definitions=tuple(definitions),
+        selection_set=selection_set,
+    )
+    return FetchNode(
+        service_name=group.service,
+        operation=print_ast(operation),
+        operation_kind=kind,
+        variable_usages=tuple(name for name in used if name in variables),
+        requires=group.requires.to_plan_selections() if group.is_entity else None,
+        operation_name=operation_name,
+        id=fetch_id,
+    )
+
+
+def _entities_selection(inner: SelectionSetNode) -> SelectionSetNode:
+    argument = ArgumentNode(
+        name=NameNode(value=_REPRESENTATIONS),
+        value=VariableNode(name=NameNode(value=_REPRESENTATIONS)),
+    )
+    entities = FieldNode(
+        name=NameNode(value="_entities"), arguments=(argument,), selection_set=inner
+    )
+    return SelectionSetNode(selections=(entities,))
+
+
+def _representations_definition() -> VariableDefinitionNode:
+    return VariableDefinitionNode(
+        variable=VariableNode(name=NameNode(value=_REPRESENTATIONS)), type=_ANY_LIST
+    )
+
+
+class _VariableCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        if node.name.value not in self.names:
+            self.names.append(node.name.value)
+
+
+def _used_variables(selection_set: SelectionSetNode) -> list[str]:
+    collector = _VariableCollector()
+    visit(selection_set, collector)
+    return collector.names

@@ -1,0 +1,115 @@
+"""Plan one operation against a supergraph: the planner's entry point."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
+
+from router.planner.aliases import internal_aliases
+from router.planner.emit import arrange
+from router.planner.groups import FetchGroup, GroupRegistry, build_fetch
+from router.planner.plan import FetchNode, OperationKind, PlanNode, QueryPlan, SequenceNode
+from router.planner.routes import PlanningError
+from router.planner.walker import INTROSPECTION_ROOTS, FieldItem, Item, Position, Walker
+from router.supergraph import Supergraph
+
+
+def plan_operation(
+    supergraph: Supergraph, document: DocumentNode, operation_name: str | None = None
+) -> QueryPlan:
+    """Build the query plan for a validated operation; variable values play no part."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        raise PlanningError(f"no operation named {operation_name!r} in the document")
+    if operation.operation == OperationType.SUBSCRIPTION:
+        raise PlanningError("subscriptions are not supported")
+    return _OperationPlanner(supergraph, document, operation).plan()
+
+
+class _OperationPlanner:
+    def __init__(
+        self, supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> None:
+        self.supergraph = supergraph
+        self.operation = operation
+        self.kind: OperationKind = (
+            "mutation" if operation.operation == OperationType.MUTATION else "query"
+        )
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.variables = {v.variable.name.value: v for v in operation.variable_definitions or ()}
+        root = supergraph.root_type(operation.operation.value)
+        if root is None:
+            raise PlanningError(f"the supergraph has no {operation.operation.value} type")
+        self.root_type = root
+        self.ids: Iterator[int] = itertools.count()
+        self.aliases = internal_aliases(document)
+
+    def plan(self) -> QueryPlan:
+        items = self._root_items()
+        if self.kind == "mutation":
+            steps = [self._plan_batch(batch) for batch in self._mutation_batches(items)]
+            nodes = [s for s in steps if s is not None]
+            node: PlanNode | None = None
+            if nodes:
+                node = nodes[0] if len(nodes) == 1 else SequenceNode(tuple(_flat(nodes)))
+            return QueryPlan(node)
+        return QueryPlan(self._plan_batch(items))
+
+    def _root_items(self) -> list[FieldItem]:
+        walker = Walker(self.supergraph, self.fragments, GroupRegistry())
+        items: list[Item] = walker.collect(self.root_type, self.operation.selection_set)
+        return [
+            i
+            for i in items
+            if isinstance(i, FieldItem)
+            and i.node.name.value not in INTROSPECTION_ROOTS
+            and i.node.name.value != "__typename"
+        ]
+
+    def _mutation_batches(self, items: list[FieldItem]) -> list[list[FieldItem]]:
+        """Consecutive mutation fields of one subgraph share a fetch; order is kept."""
+        chooser = Walker(self.supergraph, self.fragments, GroupRegistry()).chooser
+        batches: list[tuple[str, list[FieldItem]]] = []
+        for item in items:
+            service = chooser.for_root(self.root_type, item.node, ())
+            if batches and batches[-1][0] == service:
+                batches[-1][1].append(item)
+            else:
+                batches.append((service, [item]))
+        return [batch for _, batch in batches]
+
+    def _plan_batch(self, items: list[FieldItem]) -> PlanNode | None:
+        registry = GroupRegistry()
+        walker = Walker(self.supergraph, self.fragments, registry, self.aliases)
+        for item in items:
+            existing = {g.service for g in registry.groups if not g.is_entity}
+            service = walker.chooser.for_root(self.root_type, item.node, existing)
+            group = registry.root_group(service)
+            position = Position(group, group.root, self.root_type, (), top_level=True)
+            walker.add_field(position, item)
+        return arrange(registry.groups, self._build)
+
+    def _build(self, group: FetchGroup) -> FetchNode:
+        name = self.operation.name.value if self.operation.name else None
+        fetch_id = next(self.ids)
+        subgraph_name = f"{name}__{group.service}__{fetch_id}" if name else None
+        kind: OperationKind = "query" if group.is_entity else self.kind
+        return build_fetch(group, kind, self.variables, subgraph_name, fetch_id)
+
+
+def _flat(nodes: list[PlanNode]) -> Iterator[PlanNode]:
+    for node in nodes:
+        if isinstance(node, SequenceNode):
+            yield from node.nodes
+        else:
+            yield node

@@ -1,0 +1,115 @@
+"""Entity jumps: which @key takes a type from one subgraph to another."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+
+from router.supergraph import Key, Supergraph
+
+
+class PlanningError(Exception):
+    """The operation cannot be planned against this supergraph (a composition defect)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One entity fetch: into `key.graph` on `type_name`, using `key`."""
+
+    type_name: str
+    key: Key
+
+
+def can_provide(
+    supergraph: Supergraph, graph: str, type_name: str, fields: SelectionSetNode
+) -> bool:
+    """Whether `graph` can select every field of the field set on `type_name` by itself."""
+    info = supergraph.types.get(type_name)
+    if info is None or graph not in info.graphs:
+        return False
+    for selection in fields.selections:
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            inner_type = condition.name.value if condition else type_name
+            if not can_provide(supergraph, graph, inner_type, selection.selection_set):
+                return False
+            continue
+        assert isinstance(selection, FieldNode)
+        name = selection.name.value
+        if not (info.resolves(graph, name) or _is_own_key_field(info.keys(graph), name)):
+            return False
+        field = info.fields.get(name)
+        sub = selection.selection_set
+        if (
+            sub is not None
+            and field is not None
+            and not can_provide(supergraph, graph, field.type_name, sub)
+        ):
+            return False
+    return True
+
+
+def _is_own_key_field(keys: tuple[Key, ...], name: str) -> bool:
+    """Fed1 marks key fields of extended types @external; they are still known there."""
+    return any(
+        isinstance(s, FieldNode) and s.name.value == name
+        for key in keys
+        for s in key.selection_set.selections
+    )
+
+
+def find_route(supergraph: Supergraph, type_name: str, source: str, target: str) -> list[Hop]:
+    """The shortest chain of entity jumps from `source` to `target` for `type_name`."""
+    if source == target:
+        return [_self_hop(supergraph, type_name, target)]
+    previous: dict[str, tuple[str, Key]] = {}
+    queue = deque([source])
+    while queue:
+        graph = queue.popleft()
+        for key in _keys_from(supergraph, type_name, graph):
+            if key.graph in previous or key.graph == source:
+                continue
+            previous[key.graph] = (graph, key)
+            if key.graph == target:
+                return _unwind(previous, type_name, source, target)
+            queue.append(key.graph)
+    raise PlanningError(f"no @key route for {type_name} from {source} to {target}")
+
+
+def _keys_from(supergraph: Supergraph, type_name: str, source: str) -> list[Key]:
+    info = supergraph.type(type_name)
+    return [
+        key
+        for graph in info.graphs
+        if graph != source
+        for key in info.keys(graph, resolvable_only=True)
+        if can_provide(supergraph, source, type_name, key.selection_set)
+    ]
+
+
+def _self_hop(supergraph: Supergraph, type_name: str, graph: str) -> Hop:
+    keys = supergraph.type(type_name).keys(graph, resolvable_only=True)
+    if not keys:
+        raise PlanningError(f"{type_name} has no resolvable @key in {graph}")
+    return Hop(type_name, keys[0])
+
+
+def _unwind(
+    previous: dict[str, tuple[str, Key]], type_name: str, source: str, target: str
+) -> list[Hop]:
+    hops: list[Hop] = []
+    graph = target
+    while graph != source:
+        before, key = previous[graph]
+        hops.append(Hop(type_name, key))
+        graph = before
+    return hops[::-1]
+
+
+def route_length(supergraph: Supergraph, type_name: str, source: str, target: str) -> int:
+    try:
+        return len(find_route(supergraph, type_name, source, target))
+    except PlanningError:
+        return 1_000

@@ -1,0 +1,98 @@
+"""Choose among subgraphs that can resolve a field: fewer fetches first, then order."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionSetNode
+
+from router.planner.groups import FetchGroup, GroupRegistry
+from router.planner.routes import PlanningError, route_length
+from router.supergraph import Supergraph
+
+
+class ServiceChooser:
+    """Scores candidate subgraphs by the entity fetches choosing them would cost."""
+
+    def __init__(
+        self, supergraph: Supergraph, fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
+        self.supergraph = supergraph
+        self.fragments = fragments
+
+    def candidates(self, type_name: str, name: str) -> tuple[str, ...]:
+        found = self.supergraph.type(type_name).resolving_graphs(name)
+        if not found:
+            raise PlanningError(f"no subgraph resolves {type_name}.{name}")
+        return found
+
+    def for_root(self, type_name: str, node: FieldNode, existing: Collection[str]) -> str:
+        """The subgraph for a root field: reuse a root fetch unless that costs more jumps."""
+        candidates = self.candidates(type_name, node.name.value)
+
+        def cost(graph: str) -> tuple[int, int]:
+            fresh = 0 if graph in existing else 1
+            return (fresh + self.misses(graph, type_name, node), candidates.index(graph))
+
+        return min(candidates, key=cost)
+
+    def for_field(
+        self,
+        group: FetchGroup,
+        type_name: str,
+        path: tuple[str, ...],
+        node: FieldNode,
+        registry: GroupRegistry,
+    ) -> str:
+        """The subgraph to jump to for a field the current fetch cannot resolve."""
+        candidates = self.candidates(type_name, node.name.value)
+        existing = registry.existing_entity_services(path, group)
+
+        def cost(graph: str) -> tuple[int, int, int]:
+            hops = route_length(self.supergraph, type_name, group.service, graph)
+            if graph in existing:
+                hops -= 1
+            requires = self._has_requires(type_name, node.name.value, graph)
+            misses = self.misses(graph, type_name, node) + requires
+            return (hops + misses, misses, candidates.index(graph))
+
+        return min(candidates, key=cost)
+
+    def _has_requires(self, type_name: str, name: str, graph: str) -> int:
+        field = self.supergraph.type(type_name).fields.get(name)
+        join = field.in_graph(graph) if field else None
+        return int(join is not None and join.requires is not None)
+
+    def misses(self, graph: str, type_name: str, node: FieldNode) -> int:
+        """How many fields under `node` the subgraph would have to fetch elsewhere."""
+        field = self.supergraph.type(type_name).fields.get(node.name.value)
+        if field is None or node.selection_set is None:
+            return 0
+        return self._selection_misses(graph, field.type_name, node.selection_set)
+
+    def _selection_misses(self, graph: str, type_name: str, selection_set: SelectionSetNode) -> int:
+        info = self.supergraph.types.get(type_name)
+        if info is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name == "__typename" or name not in info.fields:
+                    continue
+                if not info.resolves(graph, name):
+                    total += 1
+                else:
+                    total += self.misses(graph, type_name, selection)
+                continue
+            inner, condition = self._fragment(selection)
+            total += self._selection_misses(graph, condition or type_name, inner)
+        return total
+
+    def _fragment(self, selection: object) -> tuple[SelectionSetNode, str | None]:
+        if isinstance(selection, FragmentSpreadNode):
+            definition = self.fragments[selection.name.value]
+            return definition.selection_set, definition.type_condition.name.value
+        type_condition = getattr(selection, "type_condition", None)
+        selection_set: SelectionSetNode = getattr(selection, "selection_set")  # noqa: B009
+        return selection_set, type_condition.name.value if type_condition else None

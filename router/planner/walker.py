@@ -1,0 +1,366 @@
+"""Walk an operation's selections and place every field in a fetch group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    SelectionSetNode,
+    is_abstract_type,
+)
+from graphql.type.definition import GraphQLOutputType
+
+from router.planner.aliases import alias_field_set
+from router.planner.conditions import AlwaysSkipped, Condition, Conditions, read_conditions
+from router.planner.groups import FetchGroup, GroupRegistry
+from router.planner.routes import Hop, find_route
+from router.planner.scoring import ServiceChooser
+from router.planner.selection import SelNode
+from router.supergraph import Supergraph
+
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldItem:
+    """A client field with the @skip/@include conditions of its own level."""
+
+    node: FieldNode
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FragmentItem:
+    """A type-conditioned fragment that narrows an abstract parent type."""
+
+    type_condition: str
+    selection_set: SelectionSetNode
+    conditions: tuple[Condition, ...] = ()
+
+
+Item = FieldItem | FragmentItem
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where in a fetch group the walk is: node, type, response path and conditions."""
+
+    group: FetchGroup
+    node: SelNode
+    type_name: str
+    path: tuple[str, ...]
+    conditions: Conditions = frozenset()
+    provided: SelectionSetNode | None = None
+    top_level: bool = False
+    parent: Position | None = None
+    via: FieldItem | None = None
+
+
+class Walker:
+    """Places the fields of one selection tree into fetch groups."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        registry: GroupRegistry,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        self.supergraph = supergraph
+        self.aliases = aliases or {}
+        self.schema = supergraph.schema
+        self.fragments = fragments
+        self.registry = registry
+        self.chooser = ServiceChooser(supergraph, fragments)
+        self._touched: set[int] = set()
+
+    def collect(
+        self, type_name: str, selection_set: SelectionSetNode, outer: tuple[Condition, ...] = ()
+    ) -> list[Item]:
+        """Flatten fragments that always apply to `type_name`; keep narrowing ones."""
+        items: list[Item] = []
+        for selection in selection_set.selections:
+            try:
+                conditions = outer + read_conditions(selection)
+            except AlwaysSkipped:
+                continue
+            if isinstance(selection, FieldNode):
+                items.append(FieldItem(selection, conditions))
+                continue
+            fragment = self._fragment_parts(selection)
+            if fragment is None:
+                continue
+            condition, inner = fragment
+            if condition is None or condition == type_name or self._always(type_name, condition):
+                items.extend(self.collect(type_name, inner, conditions))
+            elif is_abstract_type(self.schema.get_type(type_name)):
+                items.append(FragmentItem(condition, inner, conditions))
+        return items
+
+    def _fragment_parts(self, selection: object) -> tuple[str | None, SelectionSetNode] | None:
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            return (condition.name.value if condition else None, selection.selection_set)
+        if isinstance(selection, FragmentSpreadNode):
+            definition = self.fragments[selection.name.value]
+            return (definition.type_condition.name.value, definition.selection_set)
+        return None
+
+    def _always(self, type_name: str, condition: str) -> bool:
+        """Whether every object of `type_name` also satisfies `condition`."""
+        parent = self.schema.get_type(type_name)
+        target = self.schema.get_type(condition)
+        if not isinstance(parent, GraphQLObjectType) or not is_abstract_type(target):
+            return False
+        return self.schema.is_sub_type(target, parent)
+
+    def walk(self, position: Position, items: list[Item]) -> None:
+        """Place items; local fields whose subtree needs jumps go last (see _walk_deferred)."""
+        deferred: list[FieldItem] = []
+        for item in items:
+            if isinstance(item, FragmentItem):
+                self.walk_fragment(position, item)
+            elif self._misses_here(position, item):
+                deferred.append(item)
+            else:
+                self.walk_field(position, item)
+        for item in deferred:
+            self._walk_deferred(position, item)
+
+    def _misses_here(self, position: Position, item: FieldItem) -> int:
+        name = item.node.name.value
+        if item.node.selection_set is None or not self._resolves_here(position, name):
+            return 0
+        if _provided_field(position.provided, name) is not None:
+            return 0
+        return self.chooser.misses(position.group.service, position.type_name, item.node)
+
+    def _walk_deferred(self, position: Position, item: FieldItem) -> None:
+        """Move a field to a sibling entity fetch that already exists if it jumps less there."""
+        name = item.node.name.value
+        info = self.supergraph.type(position.type_name)
+        existing = self.registry.existing_entity_services(position.path, position.group)
+        best, best_misses = position.group.service, self._misses_here(position, item)
+        for graph in info.resolving_graphs(name):
+            join = info.fields[name].in_graph(graph)
+            if graph not in existing or (join is not None and join.requires is not None):
+                continue
+            misses = self.chooser.misses(graph, position.type_name, item.node)
+            if misses < best_misses:
+                best, best_misses = graph, misses
+        if best == position.group.service:
+            self.add_field(position, item)
+        else:
+            self.add_field(self.jump(position, best, None), item)
+
+    def walk_fragment(self, position: Position, item: FragmentItem) -> None:
+        target = self.supergraph.types.get(item.type_condition)
+        if target is None or position.group.service not in target.graphs:
+            return  # the subgraph cannot return objects of this type
+        node = position.node.fragment(item.type_condition, item.conditions)
+        inner = replace(
+            position,
+            node=node,
+            type_name=item.type_condition,
+            conditions=position.conditions | frozenset(item.conditions),
+        )
+        self.walk(inner, self.collect(item.type_condition, item.selection_set))
+
+    def walk_field(self, position: Position, item: FieldItem) -> None:
+        name = item.node.name.value
+        if name == "__typename":
+            self._add_typename(position, item)
+            return
+        info = self.supergraph.type(position.type_name)
+        local = self._resolves_here(position, name)
+        if not local and info.kind != "object":
+            self._expand_abstract(position, item)
+            return
+        if local:
+            self.add_field(position, item)
+            return
+        sibling = self._sibling_position(position, name)
+        if sibling is not None:
+            self.add_field(sibling, item)
+            return
+        target = self.chooser.for_field(
+            position.group, position.type_name, position.path, item.node, self.registry
+        )
+        join = info.fields[name].in_graph(target)
+        requires = join.requires if join is not None else None
+        self.add_field(self.jump(position, target, requires), item)
+
+    def _sibling_position(self, position: Position, name: str) -> Position | None:
+        """The same spot in an existing sibling entity fetch that resolves the field directly.
+
+        `a { b c }` with `c` missing here: if a fetch at `a`'s parent already goes to a
+        subgraph resolving `a { c }`, select it there instead of adding a jump.
+        """
+        parent, via = position.parent, position.via
+        if parent is None or via is None or parent.group is not position.group:
+            return None
+        existing = self.registry.existing_entity_services(parent.path, parent.group)
+        for graph in sorted(existing - {position.group.service}):
+            if self._resolves_plainly(graph, parent.type_name, via.node.name.value) and (
+                self._resolves_plainly(graph, position.type_name, name)
+            ):
+                outer = self.jump(parent, graph, None)
+                return self._select(outer, via)
+        return None
+
+    def _resolves_plainly(self, graph: str, type_name: str, name: str) -> bool:
+        info = self.supergraph.type(type_name)
+        join = info.fields[name].in_graph(graph) if name in info.fields else None
+        return info.resolves(graph, name) and (join is None or join.requires is None)
+
+    def _resolves_here(self, position: Position, name: str) -> bool:
+        if _provided_field(position.provided, name) is not None:
+            return True
+        info = self.supergraph.type(position.type_name)
+        service = position.group.service
+        if not info.resolves(service, name):
+            return False
+        join = info.fields[name].in_graph(service)
+        return join is None or join.requires is None
+
+    def _expand_abstract(self, position: Position, item: FieldItem) -> None:
+        abstract = self.schema.get_type(position.type_name)
+        assert abstract is not None
+        for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
+            narrowed = FragmentItem(possible.name, SelectionSetNode(selections=(item.node,)))
+            self.walk_fragment(position, replace(narrowed, conditions=item.conditions))
+
+    def _add_typename(self, position: Position, item: FieldItem) -> None:
+        alias = item.node.alias.value if item.node.alias else None
+        position.node.field("__typename", alias=alias, conditions=item.conditions)
+        self._record(position, item.conditions)
+
+    def _record(self, position: Position, conditions: tuple[Condition, ...]) -> None:
+        self._touched.add(position.group.id)
+        if position.top_level:
+            position.group.record_entry(position.conditions | frozenset(conditions))
+
+    def add_field(self, position: Position, item: FieldItem) -> None:
+        """Select the client field at `position` and walk its sub-selection there."""
+        inner = self._select(position, item)
+        if inner is not None and item.node.selection_set is not None:
+            self.walk(inner, self.collect(inner.type_name, item.node.selection_set))
+
+    def _select(self, position: Position, item: FieldItem) -> Position | None:
+        """Select the field itself; the position inside it when it has a sub-selection."""
+        node = item.node
+        definition = self.schema.get_type(position.type_name)
+        field_def = definition.fields[node.name.value]  # type: ignore[union-attr]
+        return_type, list_depth = _unwrap(field_def.type)
+        sub = node.selection_set
+        child = position.node.field(
+            node.name.value,
+            alias=node.alias.value if node.alias else None,
+            arguments=tuple(node.arguments or ()),
+            conditions=item.conditions,
+            composite=sub is not None,
+        )
+        self._record(position, item.conditions)
+        if sub is None:
+            return None
+        if is_abstract_type(self.schema.get_type(return_type)):
+            child.field("__typename")
+        return Position(
+            group=position.group,
+            node=child,
+            type_name=return_type,
+            path=(*position.path, child.response_name, *("@",) * list_depth),
+            conditions=position.conditions | frozenset(item.conditions),
+            provided=self._provided_below(position, node.name.value),
+            parent=position,
+            via=item,
+        )
+
+    def _provided_below(self, position: Position, name: str) -> SelectionSetNode | None:
+        provided = _provided_field(position.provided, name)
+        if provided is not None:
+            return provided.selection_set
+        field = self.supergraph.type(position.type_name).fields.get(name)
+        join = field.in_graph(position.group.service) if field else None
+        return join.provides if join is not None else None
+
+    def jump(self, position: Position, target: str, requires: SelectionSetNode | None) -> Position:
+        """Reach `target` from the position's subgraph through entity fetches."""
+        extra: tuple[FetchGroup, ...] = ()
+        if requires is not None:
+            extra = self._plan_requirements(position, requires)
+        hops = find_route(self.supergraph, position.type_name, position.group.service, target)
+        current = position
+        for index, hop in enumerate(hops):
+            last = index == len(hops) - 1
+            current = self._hop(current, hop, extra if last else ())
+        if requires is not None:
+            required = alias_field_set(requires, self.aliases)
+            current.group.requires.fragment(current.type_name).add_field_set(required)
+        return current
+
+    def _hop(self, position: Position, hop: Hop, extra: tuple[FetchGroup, ...]) -> Position:
+        position.node.field("__typename")
+        key = alias_field_set(hop.key.selection_set, self.aliases)
+        position.node.add_field_set(key)
+        self._record(position, ())
+        group = self.registry.entity_group(hop.key.graph, position.path, position.group, extra)
+        required = group.requires.fragment(hop.type_name)
+        required.field("__typename")
+        required.add_field_set(key)
+        return Position(
+            group=group,
+            node=group.root.fragment(hop.type_name),
+            type_name=hop.type_name,
+            path=position.path,
+            conditions=position.conditions,
+            top_level=True,
+        )
+
+    def _plan_requirements(
+        self, position: Position, requires: SelectionSetNode
+    ) -> tuple[FetchGroup, ...]:
+        """Select @requires fields at `position`; return the other groups that fetch them."""
+        outer, self._touched = self._touched, set()
+        aliased = alias_field_set(requires, self.aliases)
+        self.walk(replace(position, provided=None), self.collect(position.type_name, aliased))
+        touched, self._touched = self._touched, outer | self._touched
+        ancestors = _ancestor_ids(position.group)
+        groups = self.registry.groups
+        return tuple(groups[i] for i in sorted(touched) if i not in ancestors)
+
+
+def _ancestor_ids(group: FetchGroup) -> set[int]:
+    seen: set[int] = set()
+    pending = [group]
+    while pending:
+        current = pending.pop()
+        if current.id not in seen:
+            seen.add(current.id)
+            pending.extend(current.parents)
+    return seen
+
+
+def _provided_field(provided: SelectionSetNode | None, name: str) -> FieldNode | None:
+    for selection in provided.selections if provided else ():
+        if isinstance(selection, FieldNode) and selection.name.value == name:
+            return selection
+    return None
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[str, int]:
+    depth = 0
+    current: object = type_
+    while isinstance(current, GraphQLNonNull | GraphQLList):
+        if isinstance(current, GraphQLList):
+            depth += 1
+        current = current.of_type
+    return current.name, depth  # type: ignore[attr-defined]

@@ -1,0 +1,112 @@
+"""Compare our plans with Apollo's query planner: same fetches, services and depth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import parse, validate
+
+from router.planner import plan_operation, plan_to_json
+from router.supergraph import load_supergraph
+from tests.router.planner.cases import ORACLE, Case, all_cases, features
+from tests.router.planner.generate import operations
+
+SCRIPT = Path(__file__).parent / "oracle_plan.js"
+CASES = all_cases()
+KNOWN_DIFFERENCES = Path(__file__).parent / "cases" / "known_differences.json"
+
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(
+        shutil.which("node") is None
+        or not (ORACLE / "node_modules" / "@apollo" / "query-planner").exists(),
+        reason="Apollo's query planner (tests/oracle) is not installed",
+    ),
+]
+
+
+@cache
+def _apollo_plans(feature: Path) -> dict[str, dict[str, Any]]:
+    cases = [c for c in CASES if c.feature == feature]
+    results = _run_apollo(
+        (feature / "supergraph.graphql").read_text(), [c.operation for c in cases]
+    )
+    return {c.name: r for c, r in zip(cases, results, strict=True)}
+
+
+def _run_apollo(supergraph_sdl: str, operations: list[str]) -> list[dict[str, Any]]:
+    request = {"supergraphSdl": supergraph_sdl, "operations": operations}
+    completed = subprocess.run(
+        ["node", str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, check=True
+    )
+    answer = json.loads(completed.stdout)
+    assert "error" not in answer, answer.get("error")
+    results: list[dict[str, Any]] = answer["results"]
+    return results
+
+
+def shape(node: dict[str, Any] | None) -> dict[str, Any]:
+    """Fetch count, the services fetched (sorted) and the longest sequential chain."""
+    if node is None:
+        return {"fetches": 0, "services": [], "depth": 0}
+    kind = node["kind"]
+    if kind == "Fetch":
+        return {"fetches": 1, "services": [node["serviceName"]], "depth": 1}
+    if kind == "Flatten":
+        return shape(node["node"])
+    if kind == "Condition":
+        children = [shape(node.get("ifClause")), shape(node.get("elseClause"))]
+    else:
+        children = [shape(child) for child in node["nodes"]]
+    depths = [c["depth"] for c in children]
+    return {
+        "fetches": sum(c["fetches"] for c in children),
+        "services": sorted(s for c in children for s in c["services"]),
+        "depth": sum(depths) if kind == "Sequence" else max(depths, default=0),
+    }
+
+
+def _known() -> dict[str, str]:
+    if not KNOWN_DIFFERENCES.exists():
+        return {}
+    known: dict[str, str] = json.loads(KNOWN_DIFFERENCES.read_text())
+    return known
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_plan_shape_matches_apollo(case: Case) -> None:
+    apollo = _apollo_plans(case.feature)[case.name]
+    ours = plan_to_json(plan_operation(load_supergraph(case.supergraph), parse(case.operation)))
+    if case.id in _known():
+        pytest.xfail(_known()[case.id])
+    assert shape(ours["node"]) == shape(apollo["node"]), apollo["text"]
+
+
+def _generated(feature: Path) -> list[str]:
+    supergraph = load_supergraph((feature / "supergraph.graphql").read_text())
+    schema = supergraph.api_schema
+    found = (o for o in operations(schema) if not validate(schema, parse(o)))
+    return list(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("feature", features(), ids=[f.name for f in features()])
+def test_generated_operations_match_apollo(feature: Path) -> None:
+    """Every root field explored a few levels deep: same fetch shape as Apollo's plan."""
+    ops = _generated(feature)
+    supergraph = load_supergraph((feature / "supergraph.graphql").read_text())
+    apollo = _run_apollo((feature / "supergraph.graphql").read_text(), ops)
+    differences = [
+        (
+            op,
+            shape(plan_to_json(plan_operation(supergraph, parse(op)))["node"]),
+            shape(theirs["node"]),
+        )
+        for op, theirs in zip(ops, apollo, strict=True)
+    ]
+    assert [d for d in differences if d[1] != d[2]] == []

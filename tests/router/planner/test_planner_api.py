@@ -1,0 +1,74 @@
+"""The planner's entry points: errors, federation 1 supergraphs and the plan cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import parse
+
+from router.planner import FetchNode, PlanCache, PlanningError, SequenceNode, plan_operation
+from router.supergraph import Supergraph, load_supergraph
+
+CASES = Path(__file__).parent / "cases"
+FED1 = Path(__file__).parents[1] / "supergraph" / "data" / "fed1.graphql"
+
+
+@pytest.fixture(scope="module")
+def supergraph() -> Supergraph:
+    return load_supergraph((CASES / "entities" / "supergraph.graphql").read_text())
+
+
+def test_unknown_operation_name(supergraph: Supergraph) -> None:
+    with pytest.raises(PlanningError):
+        plan_operation(supergraph, parse("query A { me { id } }"), "B")
+
+
+def test_operation_is_chosen_by_name(supergraph: Supergraph) -> None:
+    document = parse("query A { me { id } } query B { topProducts { upc } }")
+    plan = plan_operation(supergraph, document, "B")
+    assert isinstance(plan.node, FetchNode)
+    assert plan.node.service_name == "products"
+    assert plan.node.operation_name == "B__products__0"
+
+
+def test_subscriptions_are_rejected(supergraph: Supergraph) -> None:
+    with pytest.raises(PlanningError):
+        plan_operation(supergraph, parse("subscription { me { id } }"))
+
+
+def test_introspection_and_root_typename_need_no_fetch(supergraph: Supergraph) -> None:
+    document = parse("{ __typename __schema { queryType { name } } }")
+    assert plan_operation(supergraph, document).node is None
+
+
+def test_federation_1_supergraph() -> None:
+    fed1 = load_supergraph(FED1.read_text())
+    plan = plan_operation(fed1, parse("{ me { name reviews { body } } }"))
+    assert isinstance(plan.node, SequenceNode)
+    first, _ = plan.node.nodes
+    assert isinstance(first, FetchNode)
+    assert first.service_name == "accounts"
+    assert "id" in first.operation
+
+
+def test_plan_cache_hits_and_evicts(supergraph: Supergraph) -> None:
+    cache = PlanCache(supergraph, maxsize=2)
+    one, two, three = (
+        parse(q) for q in ("{ me { id } }", "{ me { name } }", "{ topProducts { upc } }")
+    )
+    first = cache.plan("h1", one)
+    assert cache.plan("h1", one) is first
+    cache.plan("h2", two)
+    cache.plan("h1", one)
+    cache.plan("h3", three)
+    assert len(cache) == 2
+    assert (cache.hits, cache.misses) == (2, 3)
+    cache.plan("h2", two)
+    assert cache.misses == 4
+    assert cache.plan("h1", one, variant="labels") is not first
+
+
+def test_plan_cache_size_must_be_positive(supergraph: Supergraph) -> None:
+    with pytest.raises(ValueError, match="maxsize"):
+        PlanCache(supergraph, maxsize=0)

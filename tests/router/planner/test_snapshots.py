@@ -1,0 +1,35 @@
+"""Supergraph + operation → printed plan, for every case folder (UPDATE_PLANS=1 rewrites)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import pytest
+from graphql import parse, validate
+
+from router.planner import plan_operation, plan_to_json, print_plan
+from router.supergraph import Supergraph, load_supergraph
+from tests.router.planner.cases import Case, all_cases
+
+CASES = all_cases()
+
+
+@cache
+def _supergraph(sdl: str) -> Supergraph:
+    return load_supergraph(sdl)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_plan_matches_snapshot(case: Case) -> None:
+    supergraph = _supergraph(case.supergraph)
+    document = parse(case.operation)
+    assert validate(supergraph.api_schema, document) == []
+    plan = plan_operation(supergraph, document)
+    printed = print_plan(plan) + "\n"
+    if os.environ.get("UPDATE_PLANS") or not case.expected_path.exists():
+        case.expected_path.write_text(printed)
+        if not os.environ.get("UPDATE_PLANS"):
+            pytest.fail(f"wrote a new snapshot for {case.id}; review it")
+    assert printed == case.expected_path.read_text()
+    assert plan_to_json(plan)["kind"] == "QueryPlan"
