@@ -8,10 +8,13 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import yaml
 
-from subgraphs.common.settings import SubgraphSettings
+from router.config import load_config
+from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
 from .commands import CommandError
@@ -27,7 +30,7 @@ class Child:
     process: asyncio.subprocess.Process
 
 
-def _check_port_free(host: str, port: int, who: str) -> None:
+def _check_port_free(host: str, port: int, who: str, env: str | None = None) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -35,12 +38,12 @@ def _check_port_free(host: str, port: int, who: str) -> None:
         except OSError:
             raise CommandError(
                 f"port {host}:{port} for {who} is already in use: stop what is listening "
-                f"there (`ss -ltnp 'sport = :{port}'`) or set {who.upper()}_PORT"
+                f"there (`ss -ltnp 'sport = :{port}'`) or set {env or who.upper() + '_PORT'}"
             ) from None
 
 
 async def _pipe(name: str, colour: str, stream: asyncio.StreamReader) -> None:
-    width = max(len(s) for s in SERVICES)
+    width = max(len(s) for s in (*SERVICES, "router"))
     prefix = (
         f"\x1b[{colour}m{name:<{width}} |\x1b[0m " if sys.stdout.isatty() else f"{name:<{width}} | "
     )
@@ -49,22 +52,34 @@ async def _pipe(name: str, colour: str, stream: asyncio.StreamReader) -> None:
         sys.stdout.flush()
 
 
-async def _start(name: str, colour: str) -> tuple[Child, asyncio.Task[None]]:
-    settings = SubgraphSettings.for_service(name)
+async def _start(
+    name: str, url: str, args: list[str], colour: str
+) -> tuple[Child, asyncio.Task[None]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "switchboard",
-        "subgraph",
-        name,
-        "--seed",
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
     )
     assert process.stdout is not None
-    url = f"http://{settings.host}:{settings.port}"
     return Child(name, url, process), asyncio.create_task(_pipe(name, colour, process.stdout))
+
+
+def _subgraph_url(name: str) -> str:
+    settings = SubgraphSettings.for_service(name)
+    return f"http://{settings.host}:{settings.port}"
+
+
+def _router_config_file() -> Path:
+    """A router config pointing at the subgraphs where this environment runs them."""
+    path = DATA_DIR / "router.dev.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    urls = {name: f"{_subgraph_url(name)}/graphql" for name in SERVICES}
+    path.write_text(yaml.safe_dump({"subgraph_urls": urls, "dev": True}))
+    return path
 
 
 async def _wait_ready(children: list[Child]) -> None:
@@ -103,6 +118,10 @@ async def run_dev() -> int:
     for name in SERVICES:
         settings = SubgraphSettings.for_service(name)
         _check_port_free(settings.host, settings.port, name)
+    router = load_config(None)
+    _check_port_free(router.host, router.port, "router", env="SWITCHBOARD_ROUTER_PORT")
+    if not router.supergraph.exists():
+        raise CommandError(f"{router.supergraph} is missing: run `switchboard compose`")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,12 +130,21 @@ async def run_dev() -> int:
     pipes: list[asyncio.Task[None]] = []
     try:
         for name, colour in zip(SERVICES, COLOURS, strict=False):
-            child, pipe = await _start(name, colour)
+            child, pipe = await _start(
+                name, _subgraph_url(name), ["subgraph", name, "--seed"], colour
+            )
             children.append(child)
             pipes.append(pipe)
         await _wait_ready(children)
+        router_args = ["router", "--config", str(_router_config_file())]
+        router_url = f"http://{router.host}:{router.port}"
+        child, pipe = await _start("router", router_url, router_args, COLOURS[len(SERVICES)])
+        children.append(child)
+        pipes.append(pipe)
+        await _wait_ready([child])
         print("\nSwitchboard is up:")
-        for child in children:
+        print(f"  {'router':<14} {router_url}/graphql   <- the federated API")
+        for child in children[:-1]:
             print(f"  {child.name:<14} {child.url}/graphql")
         print("Press Ctrl-C to stop.\n", flush=True)
         exits = [asyncio.ensure_future(c.process.wait()) for c in children]

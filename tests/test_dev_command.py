@@ -29,6 +29,8 @@ def test_dev_starts_seeded_services_and_stops_cleanly(tmp_path: Path) -> None:
     for name, port in ports.items():
         env[f"{name.upper()}_PORT"] = str(port)
         env[f"{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+    router_port = free_port()
+    env["SWITCHBOARD_ROUTER_PORT"] = str(router_port)
     log = (tmp_path / "dev.log").open("w+b")
     process = subprocess.Popen(
         [sys.executable, "-m", "switchboard", "dev"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -48,13 +50,23 @@ def test_dev_starts_seeded_services_and_stops_cleanly(tmp_path: Path) -> None:
             json={"query": "{ customers(first: 3) { nodes { id } } }"},
         ).json()
         assert len(body["data"]["customers"]["nodes"]) == 3  # demo data was seeded
+        assert f"http://127.0.0.1:{router_port}/graphql" in output
+        federated = httpx.post(
+            f"http://127.0.0.1:{router_port}/graphql",
+            json={
+                "query": "{ customers(first: 2) { nodes { name orders(first: 1) "
+                "{ nodes { invoice { number } } } subscriptions(first: 1) { nodes { id } } } } }"
+            },
+        ).json()
+        assert "errors" not in federated
+        assert len(federated["data"]["customers"]["nodes"]) == 2
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()
         log.close()
-    assert not any(_listening(port) for port in ports.values()), "a child was left listening"
+    assert not any(_listening(port) for port in [*ports.values(), router_port]), "orphan left"
 
 
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
@@ -65,8 +77,12 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         env = {**os.environ, "CUSTOMERS_PORT": str(port)}
         result = subprocess.run(
             [sys.executable, "-m", "switchboard", "dev"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -78,10 +94,22 @@ def test_unopenable_database_is_one_clear_line(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard", "subgraph", "customers", "--port", str(free_port()),
-         "--database-url", f"sqlite+aiosqlite:///{blocked}/sub/customers.db"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "switchboard",
+            "subgraph",
+            "customers",
+            "--port",
+            str(free_port()),
+            "--database-url",
+            f"sqlite+aiosqlite:///{blocked}/sub/customers.db",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "cannot prepare database" in result.stderr
