@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 from strawberry.fastapi import BaseContext
 
 from .db import RequestDb
+from .pagination import PageArgs, page_args
 from .settings import SubgraphSettings
 
 L = TypeVar("L")
@@ -20,3 +21,12 @@ class SubgraphContext(BaseContext, Generic[L]):
         self.db = db
         self.settings = settings
         self.loaders = loaders
+
+    def page_args(self, first: int | None, after: str | None) -> PageArgs:
+        """``first``/``after`` checked against the service's default and maximum page size."""
+        return page_args(
+            first,
+            after,
+            default=self.settings.default_page_size,
+            maximum=self.settings.max_page_size,
+        )

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .db import RequestDb
 from .errors import BadUserInput, IdempotencyKeyReused
+from .timestamps import UtcDateTime
 
 MAX_KEY_LENGTH = 255
 
@@ -40,7 +41,7 @@ class IdempotencyKeyMixin:
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))
     resource_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 def fingerprint(payload: Any) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from datetime import UTC, datetime
 
+from .errors import BadUserInput
+
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+_TIME_CHARS, _RANDOM_CHARS = 10, 12
+_CUSTOMER_ID = re.compile(f"cus_[{_ALPHABET}]{{{_TIME_CHARS + _RANDOM_CHARS}}}")
 
 
 def _encode(value: int, length: int) -> str:
@@ -25,4 +30,18 @@ def new_id(prefix: str, *, at: datetime | None = None, rng: random.Random | None
     moment = at or datetime.now(UTC)
     millis = int(moment.timestamp() * 1000)
     randomness = rng.getrandbits(60) if rng else secrets.randbits(60)
-    return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 12)}"
+    return f"{prefix}_{_encode(millis, _TIME_CHARS)}{_encode(randomness, _RANDOM_CHARS)}"
+
+
+def check_customer_id(customer_id: str) -> str:
+    """Refuse (BAD_USER_INPUT) a customer id that ``new_id("cus")`` could not have made.
+
+    The customers service owns customers and other services cannot ask it yet, so they
+    check only the shape: a well-formed id of a customer that does not exist is accepted.
+    """
+    if not _CUSTOMER_ID.fullmatch(customer_id):
+        raise BadUserInput(
+            f"Invalid customer id {customer_id!r}: expected an id such as 'cus_…'.",
+            field="customerId",
+        )
+    return customer_id

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -26,7 +27,7 @@ class CustomerRow(Base):
     postal_code: Mapped[str] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payment_methods: Mapped[list[PaymentMethodRow]] = relationship(
         back_populates="customer", lazy="raise", order_by="PaymentMethodRow.id"
     )
@@ -43,7 +44,7 @@ class PaymentMethodRow(Base):
     exp_month: Mapped[int] = mapped_column(Integer)
     exp_year: Mapped[int] = mapped_column(Integer)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     customer: Mapped[CustomerRow] = relationship(back_populates="payment_methods", lazy="raise")
 
 

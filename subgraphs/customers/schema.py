@@ -6,8 +6,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.idempotency import run_idempotent
-from subgraphs.common.loaders import clear_loaders
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.loaders import reload_after_write
+from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
@@ -35,16 +35,13 @@ def _address(data: AddressInput) -> repository.AddressData:
 
 
 async def _reload_customer(info: Info, customer_id: str) -> Customer:
-    clear_loaders(info.context.loaders)
-    row = await info.context.loaders.customer.load(customer_id)
-    assert row is not None  # just written in this request
-    return Customer.from_row(row)
+    loaders = info.context.loaders
+    return Customer.from_row(await reload_after_write(loaders, loaders.customer, customer_id))
 
 
 async def _reload_payment_method(info: Info, payment_method_id: str) -> PaymentMethod:
-    clear_loaders(info.context.loaders)
-    row = await info.context.loaders.payment_method.load(payment_method_id)
-    assert row is not None  # just written in this request
+    loaders = info.context.loaders
+    row = await reload_after_write(loaders, loaders.payment_method, payment_method_id)
     return PaymentMethod.from_row(row)
 
 
@@ -63,10 +60,7 @@ class Query:
         after: str | None = None,
         filter: CustomerFilter | None = None,
     ) -> Connection[Customer]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
+        args = info.context.page_args(first, after)
         where = filter or CustomerFilter()
         criteria = repository.CustomerFilter(
             status=where.status.value if where.status else None,
@@ -75,7 +69,7 @@ class Query:
         )
         async with info.context.db.read() as session:
             rows = await repository.list_customers(session, page=args, where=criteria)
-        return build_connection(rows, args, Customer.from_row, lambda r: r.id)
+        return build_connection(rows, args, Customer.from_row)
 
     @strawberry.field(description="A payment method by id.")
     async def payment_method(self, info: Info, id: strawberry.ID) -> PaymentMethod | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -31,12 +32,12 @@ class InvoiceRow(Base):
     tax_rate_basis_points: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(8), index=True)
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_date: Mapped[date | None] = mapped_column(Date)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     lines: Mapped[list[InvoiceLineRow]] = relationship(
         back_populates="invoice", lazy="raise", order_by="InvoiceLineRow.position"
     )

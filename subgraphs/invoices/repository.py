@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.money import check_amount, check_currency
@@ -144,9 +142,9 @@ async def invoice_pages_by_customer(
 async def invoice_pages_by_subscription(
     session: AsyncSession, *, subscription_ids: Sequence[str], page: PageArgs
 ) -> dict[str, list[InvoiceRow]]:
-    # Typed for non-null parent columns; the IN filter never matches a NULL subscription_id.
-    parent = cast("InstrumentedAttribute[str]", InvoiceRow.subscription_id)
-    return await fetch_child_pages(session, InvoiceRow, parent, subscription_ids, page)
+    return await fetch_child_pages(
+        session, InvoiceRow, InvoiceRow.subscription_id, subscription_ids, page
+    )
 
 
 async def outstanding_by_customer(

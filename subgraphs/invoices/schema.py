@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.common.loaders import clear_loaders
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.loaders import reload_after_write
+from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
@@ -27,10 +27,7 @@ class Query:
         after: str | None = None,
         filter: InvoiceFilter | None = None,
     ) -> Connection[Invoice]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
+        args = info.context.page_args(first, after)
         where = filter or InvoiceFilter()
         criteria = repository.InvoiceFilter(
             status=where.status.value if where.status else None,
@@ -38,7 +35,7 @@ class Query:
         )
         async with info.context.db.read() as session:
             rows = await repository.list_invoices(session, page=args, where=criteria)
-        return build_connection(rows, args, Invoice.from_row, lambda r: r.id)
+        return build_connection(rows, args, Invoice.from_row)
 
 
 @strawberry.type
@@ -47,10 +44,8 @@ class Mutation:
     async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         async with info.context.db.transaction() as session:
             await repository.void_invoice(session, invoice_id=id)
-        clear_loaders(info.context.loaders)
-        row = await info.context.loaders.invoice.load(id)
-        assert row is not None  # just written in this request
-        return Invoice.from_row(row)
+        loaders = info.context.loaders
+        return Invoice.from_row(await reload_after_write(loaders, loaders.invoice, id))
 
 
 schema = SubgraphSchema(

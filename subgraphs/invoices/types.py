@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeAlias
 
@@ -11,10 +11,11 @@ import strawberry.federation as fed
 
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.loaders import PageKey
 from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, PageArgs, build_connection, page_args
+from subgraphs.common.pagination import Connection, build_connection
 
-from .loaders import Loaders, PageKey
+from .loaders import Loaders
 from .models import InvoiceLineRow, InvoiceRow
 from .tax import rate_for
 
@@ -109,9 +110,9 @@ class Invoice:
             tax_rate_basis_points=row.tax_rate_basis_points,
             total=money(row.total),
             status=InvoiceStatus(row.status),
-            issued_at=_utc(row.issued_at),
+            issued_at=row.issued_at,
             due_date=row.due_date,
-            paid_at=_utc(row.paid_at),
+            paid_at=row.paid_at,
             period_start=row.period_start,
             period_end=row.period_end,
             customer_id=row.customer_id,
@@ -142,9 +143,10 @@ class Customer:
         after: str | None = None,
         status: InvoiceStatus | None = None,
     ) -> Connection[Invoice]:
-        key = PageKey(self.id, _page_args(info, first, after), status.value if status else None)
+        page = info.context.page_args(first, after)
+        key = PageKey(self.id, page, status.value if status else None)
         rows = await info.context.loaders.customer_invoices.load(key)
-        return _connection(rows, key.page)
+        return build_connection(rows, page, Invoice.from_row)
 
     @strawberry.field(description="What the customer owes on OPEN invoices, per currency.")
     async def outstanding_balance(self, info: Info) -> list[Money]:
@@ -191,9 +193,9 @@ class BillingSubscription:
     async def invoices(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Invoice]:
-        key = PageKey(self.id, _page_args(info, first, after))
-        rows = await info.context.loaders.subscription_invoices.load(key)
-        return _connection(rows, key.page)
+        page = info.context.page_args(first, after)
+        rows = await info.context.loaders.subscription_invoices.load(PageKey(self.id, page))
+        return build_connection(rows, page, Invoice.from_row)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> BillingSubscription:
@@ -204,21 +206,3 @@ class BillingSubscription:
 class InvoiceFilter:
     status: InvoiceStatus | None = None
     customer_id: strawberry.ID | None = None
-
-
-def _page_args(info: Info, first: int | None, after: str | None) -> PageArgs:
-    settings = info.context.settings
-    return page_args(
-        first, after, default=settings.default_page_size, maximum=settings.max_page_size
-    )
-
-
-def _connection(rows: list[InvoiceRow], page: PageArgs) -> Connection[Invoice]:
-    return build_connection(rows, page, Invoice.from_row, lambda r: r.id)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored moment is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

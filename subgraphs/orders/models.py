@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -38,7 +38,7 @@ class ProductRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OrderRow(Base):
@@ -50,8 +50,8 @@ class OrderRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(Integer)
-    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLineRow.position"
     )

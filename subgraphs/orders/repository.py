@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,19 +9,15 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Result, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import selectinload
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound, OutOfStock
-from subgraphs.common.ids import new_id
+from subgraphs.common.ids import check_customer_id, new_id
 from subgraphs.common.money import check_amount
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
 from .models import OrderLineRow, OrderRow, ProductRow
 
-# The customers service owns customers and we cannot ask it yet, so an order only checks
-# that its customer id has the shape new_id("cus") gives, not that the customer exists.
-CUSTOMER_ID = re.compile(r"^cus_[0-9A-HJKMNP-TV-Z]{22}$")  # Crockford base32, as new_id
 MIN_QUANTITY, MAX_QUANTITY = 1, 1000
 MAX_LINES = 100
 
@@ -96,28 +90,15 @@ async def orders_of_customers(
 ) -> dict[str, list[OrderRow]]:
     """One page of orders per customer: one statement for the orders, one for their lines."""
     conditions = [OrderRow.status == status] if status is not None else []
-    pages = await fetch_child_pages(
-        session, OrderRow, OrderRow.customer_id, customer_ids, page, *conditions
+    return await fetch_child_pages(
+        session,
+        OrderRow,
+        OrderRow.customer_id,
+        customer_ids,
+        page,
+        *conditions,
+        options=[WITH_LINES],
     )
-    await _attach_lines(session, [order for orders in pages.values() for order in orders])
-    return pages
-
-
-async def _attach_lines(session: AsyncSession, orders: Sequence[OrderRow]) -> None:
-    """What ``selectinload`` does, for orders a statement without loader options returned."""
-    if not orders:
-        return
-    stmt = (
-        select(OrderLineRow)
-        .where(OrderLineRow.order_id.in_([order.id for order in orders]))
-        .options(joinedload(OrderLineRow.product))
-        .order_by(OrderLineRow.order_id, OrderLineRow.position)
-    )
-    by_order: dict[str, list[OrderLineRow]] = defaultdict(list)
-    for line in (await session.execute(stmt)).scalars().all():
-        by_order[line.order_id].append(line)
-    for order in orders:
-        set_committed_value(order, "lines", by_order[order.id])
 
 
 async def place_order(
@@ -268,9 +249,3 @@ def _check_quantity(product_id: str, quantity: int) -> None:
             field="lines.quantity",
             productId=product_id,
         )
-
-
-def check_customer_id(customer_id: str) -> str:
-    if not CUSTOMER_ID.match(customer_id):
-        raise BadUserInput(f"Invalid customer id {customer_id!r}.", field="customerId")
-    return customer_id

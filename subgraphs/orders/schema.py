@@ -6,8 +6,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.idempotency import run_idempotent
-from subgraphs.common.loaders import clear_loaders
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.loaders import reload_after_write
+from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
@@ -20,15 +20,12 @@ from .types import (
     PlaceOrderInput,
     Product,
     ProductFilter,
-    described,
 )
 
 
 async def _reload_order(info: Info, order_id: str) -> Order:
-    clear_loaders(info.context.loaders)
-    row = await info.context.loaders.order.load(order_id)
-    assert row is not None  # just written in this request
-    return Order.from_row(row)
+    loaders = info.context.loaders
+    return Order.from_row(await reload_after_write(loaders, loaders.order, order_id))
 
 
 def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
@@ -40,12 +37,12 @@ def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
 
 @strawberry.type
 class Query:
-    @described("A product by id, or null if there is none.")
+    @strawberry.field(description="A product by id, or null if there is none.")
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         row = await info.context.loaders.product.load(id)
         return Product.from_row(row) if row else None
 
-    @described("Products ordered by id, newest last.")
+    @strawberry.field(description="Products ordered by id, newest last.")
     async def products(
         self,
         info: Info,
@@ -53,22 +50,19 @@ class Query:
         after: str | None = None,
         filter: ProductFilter | None = None,
     ) -> Connection[Product]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
+        args = info.context.page_args(first, after)
         where = filter or ProductFilter()
         criteria = repository.ProductFilter(search=where.search, in_stock=where.in_stock)
         async with info.context.db.read() as session:
             rows = await repository.list_products(session, page=args, where=criteria)
-        return build_connection(rows, args, Product.from_row, lambda r: r.id)
+        return build_connection(rows, args, Product.from_row)
 
-    @described("An order by id, or null if there is none.")
+    @strawberry.field(description="An order by id, or null if there is none.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         row = await info.context.loaders.order.load(id)
         return Order.from_row(row) if row else None
 
-    @described("Orders ordered by id, newest last.")
+    @strawberry.field(description="Orders ordered by id, newest last.")
     async def orders(
         self,
         info: Info,
@@ -76,10 +70,7 @@ class Query:
         after: str | None = None,
         filter: OrderFilter | None = None,
     ) -> Connection[Order]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
+        args = info.context.page_args(first, after)
         where = filter or OrderFilter()
         criteria = repository.OrderFilter(
             status=where.status.value if where.status else None,
@@ -87,12 +78,14 @@ class Query:
         )
         async with info.context.db.read() as session:
             rows = await repository.list_orders(session, page=args, where=criteria)
-        return build_connection(rows, args, Order.from_row, lambda r: r.id)
+        return build_connection(rows, args, Order.from_row)
 
 
 @strawberry.type
 class Mutation:
-    @described("Place an order and reserve its stock; repeating the same key is safe.")
+    @strawberry.mutation(
+        description="Place an order and reserve its stock; repeating the same key is safe."
+    )
     async def place_order(self, info: Info, input: PlaceOrderInput, idempotency_key: str) -> Order:
         customer_id, lines = str(input.customer_id), _line_requests(input)
 
@@ -110,7 +103,7 @@ class Mutation:
         )
         return await _reload_order(info, order_id)
 
-    @described("Cancel a PLACED order and put its stock back.")
+    @strawberry.mutation(description="Cancel a PLACED order and put its stock back.")
     async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
         async with info.context.db.transaction() as session:
             await repository.cancel_order(session, order_id=id)

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import TypeAlias
 
 import strawberry
 import strawberry.federation as fed
 
 from subgraphs.common.context import SubgraphContext
+from subgraphs.common.loaders import PageKey
 from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.pagination import Connection, build_connection
 
-from .loaders import CustomerOrdersKey, Loaders
+from .loaders import Loaders
 from .models import OrderLineRow, OrderRow, ProductRow
 
 Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def described(description: str) -> Callable[[F], F]:
-    """``strawberry.field(description=…)`` as a decorator mypy --strict can see through."""
-    return cast(Callable[[F], F], strawberry.field(description=description))
 
 
 @strawberry.enum(description="Lifecycle of an order.")
@@ -87,7 +81,7 @@ class OrderLine:
 class Customer:
     id: strawberry.ID
 
-    @described("The customer's orders, oldest first.")
+    @strawberry.field(description="The customer's orders, oldest first.")
     async def orders(
         self,
         info: Info,
@@ -95,13 +89,10 @@ class Customer:
         after: str | None = None,
         status: OrderStatus | None = None,
     ) -> Connection[Order]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
-        key = CustomerOrdersKey(str(self.id), args, status.value if status else None)
+        args = info.context.page_args(first, after)
+        key = PageKey(str(self.id), args, status.value if status else None)
         rows = await info.context.loaders.customer_orders.load(key)
-        return build_connection(rows, args, Order.from_row, lambda r: r.id)
+        return build_connection(rows, args, Order.from_row)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Customer:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.timestamps import UtcDateTime
 
 # A customer holds at most one live (non-canceled) subscription per plan; the partial
 # unique index makes that hold under concurrent writers too, not only in the check.
@@ -29,7 +30,7 @@ class PlanRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     trial_days: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SubscriptionRow(Base):
@@ -53,8 +54,8 @@ class SubscriptionRow(Base):
     current_period_end: Mapped[date] = mapped_column(Date)
     trial_end: Mapped[date | None] = mapped_column(Date)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
-    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     plan: Mapped[PlanRow] = relationship(lazy="raise")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,19 +9,18 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
-from subgraphs.common.ids import new_id
+from subgraphs.common.ids import check_customer_id, new_id
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
 from .models import PlanRow, SubscriptionRow
 from .periods import add_intervals, first_period
 
-# The customers service owns customers and we cannot ask it yet, so a customer id is
-# only checked for shape; a well-formed id of a customer that does not exist is accepted.
-CUSTOMER_ID = re.compile(r"^cus_[0-9A-Za-z]{1,36}$")
 CANCELED = "CANCELED"
+# A subscription's plan, joined into the statement that loads the subscription.
+WITH_PLAN = joinedload(SubscriptionRow.plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +45,8 @@ async def list_plans(session: AsyncSession, *, active_only: bool) -> list[PlanRo
 async def subscriptions_by_ids(
     session: AsyncSession, *, ids: Sequence[str]
 ) -> list[SubscriptionRow]:
-    """Subscriptions with their plans: two statements however many ids."""
-    stmt = (
-        select(SubscriptionRow)
-        .where(SubscriptionRow.id.in_(ids))
-        .options(selectinload(SubscriptionRow.plan))
-    )
+    """Subscriptions with their plans: one statement however many ids."""
+    stmt = select(SubscriptionRow).where(SubscriptionRow.id.in_(ids)).options(WITH_PLAN)
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -66,17 +60,23 @@ async def list_subscriptions(
         conditions.append(SubscriptionRow.customer_id == where.customer_id)
     if where.plan_id is not None:
         conditions.append(SubscriptionRow.plan_id == where.plan_id)
-    stmt = select(SubscriptionRow).where(*conditions).options(selectinload(SubscriptionRow.plan))
+    stmt = select(SubscriptionRow).where(*conditions).options(WITH_PLAN)
     return await fetch_page(session, stmt, SubscriptionRow.id, page)
 
 
 async def subscriptions_of_customers(
     session: AsyncSession, *, customer_ids: Sequence[str], page: PageArgs, status: str | None
 ) -> dict[str, list[SubscriptionRow]]:
-    """One page of subscriptions per customer, in one statement; plans are not loaded."""
+    """One page of subscriptions per customer, with their plans, in one statement."""
     conditions = [SubscriptionRow.status == status] if status is not None else []
     return await fetch_child_pages(
-        session, SubscriptionRow, SubscriptionRow.customer_id, customer_ids, page, *conditions
+        session,
+        SubscriptionRow,
+        SubscriptionRow.customer_id,
+        customer_ids,
+        page,
+        *conditions,
+        options=[WITH_PLAN],
     )
 
 
@@ -161,15 +161,6 @@ async def get_subscription(session: AsyncSession, *, subscription_id: str) -> Su
     if not rows:
         raise NotFound(f"No subscription with id {subscription_id!r}.", id=subscription_id)
     return rows[0]
-
-
-def check_customer_id(customer_id: str) -> str:
-    if not CUSTOMER_ID.match(customer_id):
-        raise BadUserInput(
-            f"Invalid customer id {customer_id!r}: expected an id such as 'cus_…'.",
-            field="customerId",
-        )
-    return customer_id
 
 
 async def _get_active_plan(session: AsyncSession, plan_id: str) -> PlanRow:

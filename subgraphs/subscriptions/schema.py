@@ -6,11 +6,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.idempotency import run_idempotent
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.loaders import reload_after_write
+from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
-from .loaders import forget_all, remember_plans
 from .models import IdempotencyKey
 from .types import (
     BillingSubscription,
@@ -23,9 +23,8 @@ from .types import (
 
 
 async def _reload_subscription(info: Info, subscription_id: str) -> BillingSubscription:
-    forget_all(info.context.loaders)
-    row = await info.context.loaders.subscription.load(subscription_id)
-    assert row is not None  # just written in this request
+    loaders = info.context.loaders
+    row = await reload_after_write(loaders, loaders.subscription, subscription_id)
     return BillingSubscription.from_row(row)
 
 
@@ -63,15 +62,11 @@ class Query:
         after: str | None = None,
         filter: SubscriptionFilter | None = None,
     ) -> Connection[BillingSubscription]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
+        args = info.context.page_args(first, after)
         criteria = _criteria(filter or SubscriptionFilter())
         async with info.context.db.read() as session:
             rows = await repository.list_subscriptions(session, page=args, where=criteria)
-        remember_plans(info.context.loaders.plan, rows)
-        return build_connection(rows, args, BillingSubscription.from_row, lambda r: r.id)
+        return build_connection(rows, args, BillingSubscription.from_row)
 
 
 @strawberry.type

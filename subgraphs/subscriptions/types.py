@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import TypeAlias
 
@@ -10,8 +10,9 @@ import strawberry
 import strawberry.federation as fed
 
 from subgraphs.common.context import SubgraphContext
+from subgraphs.common.loaders import PageKey
 from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, build_connection, page_args
+from subgraphs.common.pagination import Connection, build_connection
 
 from .loaders import Loaders
 from .models import PlanRow, SubscriptionRow
@@ -31,11 +32,6 @@ class SubscriptionStatus(Enum):
 class PlanInterval(Enum):
     MONTH = "MONTH"
     YEAR = "YEAR"
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` with its UTC zone (SQLite hands stored timestamps back without one)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @fed.type(keys=["id"], description="A recurring price customers subscribe to.")
@@ -79,17 +75,15 @@ class BillingSubscription:
     canceled_at: datetime | None
     created_at: datetime
     customer_id: strawberry.Private[str]
-    plan_id: strawberry.Private[str]
+    plan_row: strawberry.Private[PlanRow]
 
     @strawberry.field
     def customer(self) -> Customer:
         return Customer(id=strawberry.ID(self.customer_id))
 
     @strawberry.field
-    async def plan(self, info: Info) -> Plan:
-        row = await info.context.loaders.plan.load(self.plan_id)
-        assert row is not None  # a subscription always has its plan (foreign key)
-        return Plan.from_row(row)
+    def plan(self) -> Plan:
+        return Plan.from_row(self.plan_row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> BillingSubscription | None:
@@ -105,10 +99,10 @@ class BillingSubscription:
             current_period_end=row.current_period_end,
             trial_end=row.trial_end,
             cancel_at_period_end=row.cancel_at_period_end,
-            canceled_at=as_utc(row.canceled_at) if row.canceled_at else None,
-            created_at=as_utc(row.created_at),
+            canceled_at=row.canceled_at,
+            created_at=row.created_at,
             customer_id=row.customer_id,
-            plan_id=row.plan_id,
+            plan_row=row.plan,
         )
 
 
@@ -125,13 +119,10 @@ class Customer:
         after: str | None = None,
         status: SubscriptionStatus | None = None,
     ) -> Connection[BillingSubscription]:
-        settings = info.context.settings
-        args = page_args(
-            first, after, default=settings.default_page_size, maximum=settings.max_page_size
-        )
-        pages = info.context.loaders.customer_subscriptions(args, status.value if status else None)
-        rows = await pages.load(self.id)
-        return build_connection(rows, args, BillingSubscription.from_row, lambda r: r.id)
+        args = info.context.page_args(first, after)
+        key = PageKey(self.id, args, status.value if status else None)
+        rows = await info.context.loaders.customer_subscriptions.load(key)
+        return build_connection(rows, args, BillingSubscription.from_row)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Customer:

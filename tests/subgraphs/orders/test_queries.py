@@ -27,7 +27,7 @@ def test_demo_order_is_served_as_seeded(orders: ServiceProcess) -> None:
     assert got["cancelledAt"] is not None
     assert got["customer"] == {"id": demo.customer_id}
     assert got["total"] == {"amount": demo.total, "currency": demo.currency}
-    assert got["placedAt"].startswith(demo.placed_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert got["placedAt"] == demo.placed_at.isoformat()
     assert [
         (line["product"]["id"], line["productName"], line["quantity"], line["unitPrice"]["amount"])
         for line in got["lines"]
