@@ -1,0 +1,1 @@
+"""Merge validated subgraphs into a supergraph, one module per rule family."""
