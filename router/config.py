@@ -20,7 +20,9 @@ ENV_PREFIX = "SWITCHBOARD_ROUTER_"
 class RouterConfig(BaseSettings):
     """Everything the router can be told; unknown keys are an error."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
 
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=4000, ge=0, le=65535, description="Listen port.")
@@ -63,7 +65,11 @@ def load_config(path: Path | None, **overrides: Any) -> RouterConfig:
         settings_cls = type(
             "FileRouterConfig",
             (RouterConfig,),
-            {"model_config": SettingsConfigDict(**{**RouterConfig.model_config, "yaml_file": path})},
+            {
+                "model_config": SettingsConfigDict(
+                    **{**RouterConfig.model_config, "yaml_file": path}
+                )
+            },
         )
     try:
         return settings_cls(**{k: v for k, v in overrides.items() if v is not None})
