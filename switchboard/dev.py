@@ -14,6 +14,10 @@ import httpx
 import yaml
 
 from router.config import load_config
+from schema.cli import write_atomically
+from schema.compose import SubgraphSource, compose
+from schema.config import introspect
+from schema.errors import CompositionFailed, SchemaError
 from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
@@ -73,12 +77,29 @@ def _subgraph_url(name: str) -> str:
     return f"http://{settings.host}:{settings.port}"
 
 
-def _router_config_file() -> Path:
-    """A router config pointing at the subgraphs where this environment runs them."""
+def _compose_live() -> Path:
+    """Compose the supergraph from what the running subgraphs serve (`_service { sdl }`)."""
+    try:
+        sources = [
+            SubgraphSource(name, url, introspect(name, url))
+            for name, url in ((n, f"{_subgraph_url(n)}/graphql") for n in SERVICES)
+        ]
+        supergraph = compose(sources)
+    except CompositionFailed as failed:
+        lines = "\n  ".join(str(error) for error in failed.errors)
+        raise CommandError(f"composition failed:\n  {lines}") from None
+    except SchemaError as exc:
+        raise CommandError(str(exc)) from None
+    path = DATA_DIR / "supergraph.graphql"
+    write_atomically(path, supergraph)
+    return path
+
+
+def _router_config_file(supergraph: Path) -> Path:
+    """A router config for the composed supergraph of this environment's subgraphs."""
     path = DATA_DIR / "router.dev.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    urls = {name: f"{_subgraph_url(name)}/graphql" for name in SERVICES}
-    path.write_text(yaml.safe_dump({"subgraph_urls": urls, "dev": True}))
+    path.write_text(yaml.safe_dump({"supergraph": str(supergraph), "dev": True}))
     return path
 
 
@@ -120,8 +141,6 @@ async def run_dev() -> int:
         _check_port_free(settings.host, settings.port, name)
     router = load_config(None)
     _check_port_free(router.host, router.port, "router", env="SWITCHBOARD_ROUTER_PORT")
-    if not router.supergraph.exists():
-        raise CommandError(f"{router.supergraph} is missing: run `switchboard compose`")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -136,7 +155,9 @@ async def run_dev() -> int:
             children.append(child)
             pipes.append(pipe)
         await _wait_ready(children)
-        router_args = ["router", "--config", str(_router_config_file())]
+        supergraph = await asyncio.to_thread(_compose_live)
+        print(f"composed {supergraph} from the running subgraphs", flush=True)
+        router_args = ["router", "--config", str(_router_config_file(supergraph))]
         router_url = f"http://{router.host}:{router.port}"
         child, pipe = await _start("router", router_url, router_args, COLOURS[len(SERVICES)])
         children.append(child)

@@ -31,6 +31,7 @@ def test_dev_starts_seeded_services_and_stops_cleanly(tmp_path: Path) -> None:
         env[f"{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
     router_port = free_port()
     env["SWITCHBOARD_ROUTER_PORT"] = str(router_port)
+    env["SWITCHBOARD_DATA_DIR"] = str(tmp_path / "data")
     log = (tmp_path / "dev.log").open("w+b")
     process = subprocess.Popen(
         [sys.executable, "-m", "switchboard", "dev"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -51,6 +52,9 @@ def test_dev_starts_seeded_services_and_stops_cleanly(tmp_path: Path) -> None:
         ).json()
         assert len(body["data"]["customers"]["nodes"]) == 3  # demo data was seeded
         assert f"http://127.0.0.1:{router_port}/graphql" in output
+        assert "composed" in output
+        composed = (tmp_path / "data" / "supergraph.graphql").read_text()
+        assert f"http://127.0.0.1:{ports['orders']}/graphql" in composed  # live URLs
         federated = httpx.post(
             f"http://127.0.0.1:{router_port}/graphql",
             json={

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORTS = {"customers": 4001, "orders": 4002, "invoices": 4003, "subscriptions": 4004}
-DATA_DIR = Path("data")
+DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", "data"))
 
 
 class SubgraphSettings(BaseSettings):
