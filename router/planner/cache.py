@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
 
 from graphql import DocumentNode
 
@@ -11,7 +10,7 @@ from router.planner.plan import QueryPlan
 from router.planner.planner import plan_operation
 from router.supergraph import Supergraph
 
-PlanKey = tuple[str, str | None, Hashable]
+PlanKey = tuple[str, str | None, frozenset[str]]
 
 
 class PlanCache:
@@ -34,17 +33,17 @@ class PlanCache:
         document_hash: str,
         document: DocumentNode,
         operation_name: str | None = None,
-        variant: Hashable = None,
+        override_labels: frozenset[str] = frozenset(),
     ) -> QueryPlan:
-        """The cached plan, or a new one; `variant` separates plans (e.g. override labels)."""
-        key: PlanKey = (document_hash, operation_name, variant)
+        """The cached plan, or a new one; plans differ per set of enabled override labels."""
+        key: PlanKey = (document_hash, operation_name, override_labels)
         cached = self._plans.get(key)
         if cached is not None:
             self.hits += 1
             self._plans.move_to_end(key)
             return cached
         self.misses += 1
-        plan = plan_operation(self.supergraph, document, operation_name)
+        plan = plan_operation(self.supergraph, document, operation_name, override_labels)
         self._plans[key] = plan
         if len(self._plans) > self.maxsize:
             self._plans.popitem(last=False)

@@ -24,7 +24,7 @@ from graphql import (
 )
 
 from router.planner.conditions import Conditions
-from router.planner.plan import FetchNode, OperationKind
+from router.planner.plan import FetchNode, OperationKind, Rewrite
 from router.planner.selection import SelNode
 
 GroupKey = tuple[str, tuple[str, ...], int | None, frozenset[int]]
@@ -42,6 +42,11 @@ class FetchGroup:
     requires: SelNode = field(default_factory=SelNode)
     parents: list[FetchGroup] = field(default_factory=list)
     entries: list[Conditions] = field(default_factory=list)
+    input_rewrites: list[Rewrite] = field(default_factory=list)
+
+    def add_rewrite(self, rewrite: Rewrite) -> None:
+        if rewrite not in self.input_rewrites:
+            self.input_rewrites.append(rewrite)
 
     def record_entry(self, conditions: Conditions) -> None:
         """Remember the conditions under which a top-level selection was added."""
@@ -77,6 +82,9 @@ class GroupRegistry:
             if dependency not in group.parents:
                 group.parents.append(dependency)
         return group
+
+    def root_services(self) -> set[str]:
+        return {g.service for g in self.groups if not g.is_entity}
 
     def existing_entity_services(self, path: tuple[str, ...], parent: FetchGroup) -> set[str]:
         return {k[0] for k in self._by_key if k[1] == path and k[2] == parent.id and not k[3]}
@@ -122,6 +130,7 @@ def build_fetch(
         operation_kind=kind,
         variable_usages=tuple(name for name in used if name in variables),
         requires=group.requires.to_plan_selections() if group.is_entity else None,
+        input_rewrites=tuple(group.input_rewrites),
         operation_name=operation_name,
         id=fetch_id,
     )

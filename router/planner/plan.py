@@ -34,7 +34,12 @@ Selection: TypeAlias = Field | InlineFragment
 
 @dataclass(frozen=True, slots=True)
 class ValueSetter:
-    """Rewrite: set the value at `path` (keys, `... on T` steps) to `set_value_to`."""
+    """Rewrite: set the value at `path` to `set_value_to`.
+
+    Steps are keys, or `... on T` (apply only when the object's `__typename` is T). As an
+    input rewrite, `("... on Book", "__typename") → "Media"` turns a Book representation
+    into one for the `@interfaceObject` Media.
+    """
 
     path: tuple[str, ...]
     set_value_to: str
@@ -56,15 +61,24 @@ class FetchNode:
     """One request to one subgraph.
 
     A root fetch (`requires is None`) sends `operation` with the client variables named in
-    `variable_usages`; its `data` merges into the object the fetch is applied to (the root,
-    or each object a `FlattenNode` path reaches).
+    `variable_usages`; its `data` merges into the response root.
 
     An entity fetch (`requires` set) is always under a `FlattenNode`: for every object at
-    the path, the executor picks the `requires` fragment matching the object's `__typename`
-    and copies those fields into a representation; all representations go, de-duplicated,
-    as `$representations` in one request, and `_entities[i]` merges back into the object
-    that produced representation i. Objects that match no fragment (or are null) are
-    skipped.
+    the path, the executor picks the `requires` fragments matching the object's `__typename`
+    and copies those fields into a representation (reading each field at its response name,
+    `alias or name`, writing it under `name`), then applies `input_rewrites`. Objects that
+    are null, match no fragment or lack a required field are skipped. All representations
+    go, de-duplicated, as `$representations` in one request, and `_entities[i]` merges back
+    into every object that produced representation i (deep merge; values from the entity
+    result win, `__typename` included: an `@interfaceObject` subgraph answers with the
+    interface's name and a later fetch brings the concrete one).
+
+    Selections keep the client's aliases, so response keys and flatten paths are client
+    response names. Fields the planner adds for joins (`__typename`, keys, `@requires`
+    fields) are unaliased unless a client alias reuses their name; then they are selected
+    as `__sb_<name>: <name>` and `requires` says so. Subgraph operations may carry the
+    client's `@skip`/`@include`, so send every variable in `variable_usages`. Root
+    `__typename`, `__schema` and `__type` are never fetched: the router answers them.
     """
 
     service_name: str
@@ -106,7 +120,10 @@ class ParallelNode:
 
 @dataclass(frozen=True, slots=True)
 class ConditionNode:
-    """Run `if_clause` when the Boolean variable `condition` is true, else `else_clause`."""
+    """Run `if_clause` when the Boolean variable `condition` is true, else `else_clause`.
+
+    A missing variable takes its default from the operation; without one it is false.
+    """
 
     condition: str
     if_clause: PlanNode | None

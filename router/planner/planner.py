@@ -16,16 +16,28 @@ from graphql import (
 from router.planner.aliases import internal_aliases
 from router.planner.emit import arrange
 from router.planner.groups import FetchGroup, GroupRegistry, build_fetch
+from router.planner.items import FieldItem, Item
 from router.planner.plan import FetchNode, OperationKind, PlanNode, QueryPlan, SequenceNode
+from router.planner.position import Position
 from router.planner.routes import PlanningError
-from router.planner.walker import INTROSPECTION_ROOTS, FieldItem, Item, Position, Walker
-from router.supergraph import Supergraph
+from router.planner.walker import INTROSPECTION_ROOTS, Walker
+from router.supergraph import Supergraph, with_override_labels
+from router.supergraph import override_labels as override_labels_of
 
 
 def plan_operation(
-    supergraph: Supergraph, document: DocumentNode, operation_name: str | None = None
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    override_labels: frozenset[str] = frozenset(),
 ) -> QueryPlan:
-    """Build the query plan for a validated operation; variable values play no part."""
+    """Build the query plan for a validated operation; variable values play no part.
+
+    `override_labels` are the enabled progressive-override labels (`@override(label:)`);
+    a labelled field is planned on the overriding subgraph only when its label is enabled.
+    """
+    if override_labels or _has_labels(supergraph):
+        supergraph = with_override_labels(supergraph, override_labels)
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         raise PlanningError(f"no operation named {operation_name!r} in the document")
@@ -90,14 +102,31 @@ class _OperationPlanner:
 
     def _plan_batch(self, items: list[FieldItem]) -> PlanNode | None:
         registry = GroupRegistry()
-        walker = Walker(self.supergraph, self.fragments, registry, self.aliases)
+        shared = self.kind == "query"
+        walker = Walker(
+            self.supergraph, self.fragments, registry, self.aliases, shared_roots=shared
+        )
+        forced = self._single_candidates(walker, items)
+        for item in items if shared else ():
+            candidates = walker.chooser.candidates(self.root_type, item.node.name.value)
+            if len(candidates) == 1:
+                registry.root_group(candidates[0])  # visible to shared root fields before
         for item in items:
-            existing = {g.service for g in registry.groups if not g.is_entity}
+            existing = forced | {g.service for g in registry.groups if not g.is_entity}
             service = walker.chooser.for_root(self.root_type, item.node, existing)
             group = registry.root_group(service)
             position = Position(group, group.root, self.root_type, (), top_level=True)
             walker.add_field(position, item)
         return arrange(registry.groups, self._build)
+
+    def _single_candidates(self, walker: Walker, items: list[FieldItem]) -> set[str]:
+        """Subgraphs some root field can only come from: they are fetched anyway."""
+        found: set[str] = set()
+        for item in items:
+            candidates = walker.chooser.candidates(self.root_type, item.node.name.value)
+            if len(candidates) == 1:
+                found.add(candidates[0])
+        return found
 
     def _build(self, group: FetchGroup) -> FetchNode:
         name = self.operation.name.value if self.operation.name else None
@@ -105,6 +134,10 @@ class _OperationPlanner:
         subgraph_name = f"{name}__{group.service}__{fetch_id}" if name else None
         kind: OperationKind = "query" if group.is_entity else self.kind
         return build_fetch(group, kind, self.variables, subgraph_name, fetch_id)
+
+
+def _has_labels(supergraph: Supergraph) -> bool:
+    return bool(override_labels_of(supergraph))
 
 
 def _flat(nodes: list[PlanNode]) -> Iterator[PlanNode]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from router.supergraph import Key, Supergraph
+from router.supergraph import FieldInfo, Key, Supergraph
 
 
 class PlanningError(Exception):
@@ -38,9 +38,9 @@ def can_provide(
             continue
         assert isinstance(selection, FieldNode)
         name = selection.name.value
-        if not (info.resolves(graph, name) or _is_own_key_field(info.keys(graph), name)):
-            return False
         field = info.fields.get(name)
+        if not (info.resolves(graph, name) or _external_own_key(field, info.keys(graph), graph)):
+            return False
         sub = selection.selection_set
         if (
             sub is not None
@@ -51,8 +51,13 @@ def can_provide(
     return True
 
 
-def _is_own_key_field(keys: tuple[Key, ...], name: str) -> bool:
-    """Fed1 marks key fields of extended types @external; they are still known there."""
+def _external_own_key(field: FieldInfo | None, keys: tuple[Key, ...], graph: str) -> bool:
+    """Fed1 leaves key fields of extended types @external or unjoined; the subgraph still
+    knows them. Overridden key fields (`usedOverridden`) do not count: they only arrive."""
+    join = field.in_graph(graph) if field is not None else None
+    if field is None or (join is not None and join.used_overridden):
+        return False
+    name = field.name
     return any(
         isinstance(s, FieldNode) and s.name.value == name
         for key in keys

@@ -27,12 +27,13 @@ class ServiceChooser:
         return found
 
     def for_root(self, type_name: str, node: FieldNode, existing: Collection[str]) -> str:
-        """The subgraph for a root field: reuse a root fetch unless that costs more jumps."""
+        """The subgraph for a root field: fewest new fetches, then fewest sequential steps."""
         candidates = self.candidates(type_name, node.name.value)
 
-        def cost(graph: str) -> tuple[int, int]:
+        def cost(graph: str) -> tuple[int, int, int]:
             fresh = 0 if graph in existing else 1
-            return (fresh + self.misses(graph, type_name, node), candidates.index(graph))
+            misses = self.misses(graph, type_name, node)
+            return (fresh + misses, int(misses > 0), candidates.index(graph))
 
         return min(candidates, key=cost)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     InlineFragmentNode,
     SelectionSetNode,
     is_abstract_type,
@@ -19,49 +17,16 @@ from graphql import (
 from graphql.type.definition import GraphQLOutputType
 
 from router.planner.aliases import alias_field_set
-from router.planner.conditions import AlwaysSkipped, Condition, Conditions, read_conditions
+from router.planner.conditions import Condition
 from router.planner.groups import FetchGroup, GroupRegistry
+from router.planner.interface_objects import concrete_elsewhere, interface_object_position
+from router.planner.items import FieldItem, FragmentItem, Item, ItemCollector
+from router.planner.position import Position
 from router.planner.routes import Hop, find_route
 from router.planner.scoring import ServiceChooser
-from router.planner.selection import SelNode
 from router.supergraph import Supergraph
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
-
-
-@dataclass(frozen=True, slots=True)
-class FieldItem:
-    """A client field with the @skip/@include conditions of its own level."""
-
-    node: FieldNode
-    conditions: tuple[Condition, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FragmentItem:
-    """A type-conditioned fragment that narrows an abstract parent type."""
-
-    type_condition: str
-    selection_set: SelectionSetNode
-    conditions: tuple[Condition, ...] = ()
-
-
-Item = FieldItem | FragmentItem
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where in a fetch group the walk is: node, type, response path and conditions."""
-
-    group: FetchGroup
-    node: SelNode
-    type_name: str
-    path: tuple[str, ...]
-    conditions: Conditions = frozenset()
-    provided: SelectionSetNode | None = None
-    top_level: bool = False
-    parent: Position | None = None
-    via: FieldItem | None = None
 
 
 class Walker:
@@ -73,58 +38,23 @@ class Walker:
         fragments: Mapping[str, FragmentDefinitionNode],
         registry: GroupRegistry,
         aliases: Mapping[str, str] | None = None,
+        *,
+        shared_roots: bool = False,
     ) -> None:
+        self.shared_roots = shared_roots
         self.supergraph = supergraph
         self.aliases = aliases or {}
         self.schema = supergraph.schema
         self.fragments = fragments
         self.registry = registry
         self.chooser = ServiceChooser(supergraph, fragments)
+        self.collect = ItemCollector(supergraph.schema, fragments).collect
         self._touched: set[int] = set()
-
-    def collect(
-        self, type_name: str, selection_set: SelectionSetNode, outer: tuple[Condition, ...] = ()
-    ) -> list[Item]:
-        """Flatten fragments that always apply to `type_name`; keep narrowing ones."""
-        items: list[Item] = []
-        for selection in selection_set.selections:
-            try:
-                conditions = outer + read_conditions(selection)
-            except AlwaysSkipped:
-                continue
-            if isinstance(selection, FieldNode):
-                items.append(FieldItem(selection, conditions))
-                continue
-            fragment = self._fragment_parts(selection)
-            if fragment is None:
-                continue
-            condition, inner = fragment
-            if condition is None or condition == type_name or self._always(type_name, condition):
-                items.extend(self.collect(type_name, inner, conditions))
-            elif is_abstract_type(self.schema.get_type(type_name)):
-                items.append(FragmentItem(condition, inner, conditions))
-        return items
-
-    def _fragment_parts(self, selection: object) -> tuple[str | None, SelectionSetNode] | None:
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            return (condition.name.value if condition else None, selection.selection_set)
-        if isinstance(selection, FragmentSpreadNode):
-            definition = self.fragments[selection.name.value]
-            return (definition.type_condition.name.value, definition.selection_set)
-        return None
-
-    def _always(self, type_name: str, condition: str) -> bool:
-        """Whether every object of `type_name` also satisfies `condition`."""
-        parent = self.schema.get_type(type_name)
-        target = self.schema.get_type(condition)
-        if not isinstance(parent, GraphQLObjectType) or not is_abstract_type(target):
-            return False
-        return self.schema.is_sub_type(target, parent)
 
     def walk(self, position: Position, items: list[Item]) -> None:
         """Place items; local fields whose subtree needs jumps go last (see _walk_deferred)."""
         deferred: list[FieldItem] = []
+        items = concrete_elsewhere(self, position, items)
         for item in items:
             if isinstance(item, FragmentItem):
                 self.walk_fragment(position, item)
@@ -139,7 +69,7 @@ class Walker:
         name = item.node.name.value
         if item.node.selection_set is None or not self._resolves_here(position, name):
             return 0
-        if _provided_field(position.provided, name) is not None:
+        if _provided_field(position.provided, name, position.type_name) is not None:
             return 0
         return self.chooser.misses(position.group.service, position.type_name, item.node)
 
@@ -163,8 +93,12 @@ class Walker:
 
     def walk_fragment(self, position: Position, item: FragmentItem) -> None:
         target = self.supergraph.types.get(item.type_condition)
-        if target is None or position.group.service not in target.graphs:
+        service = position.group.service
+        parent = self.supergraph.type(position.type_name)
+        if target is None or service not in target.graphs:
             return  # the subgraph cannot return objects of this type
+        if target.kind == "object" and not self._member_in(parent.name, target.name, service):
+            return
         node = position.node.fragment(item.type_condition, item.conditions)
         inner = replace(
             position,
@@ -173,6 +107,16 @@ class Walker:
             conditions=position.conditions | frozenset(item.conditions),
         )
         self.walk(inner, self.collect(item.type_condition, item.selection_set))
+
+    def _member_in(self, abstract: str, member: str, service: str) -> bool:
+        """Union membership / interface implementation as `service` declares it."""
+        parent = self.supergraph.type(abstract)
+        if parent.kind == "union":
+            return parent.possible_in(service, member)
+        if parent.kind == "interface":
+            implements = self.supergraph.type(member).implements.get(service, frozenset())
+            return abstract in implements
+        return True
 
     def walk_field(self, position: Position, item: FieldItem) -> None:
         name = item.node.name.value
@@ -187,7 +131,9 @@ class Walker:
         if local:
             self.add_field(position, item)
             return
-        sibling = self._sibling_position(position, name)
+        sibling = self._sibling_position(position, name) or interface_object_position(
+            self, position, name
+        )
         if sibling is not None:
             self.add_field(sibling, item)
             return
@@ -199,22 +145,57 @@ class Walker:
         self.add_field(self.jump(position, target, requires), item)
 
     def _sibling_position(self, position: Position, name: str) -> Position | None:
-        """The same spot in an existing sibling entity fetch that resolves the field directly.
+        """The same spot in an existing sibling fetch that resolves the field directly.
 
         `a { b c }` with `c` missing here: if a fetch at `a`'s parent already goes to a
-        subgraph resolving `a { c }`, select it there instead of adding a jump.
+        subgraph resolving `a { c }`, select it there instead of adding a jump. At the root
+        of a query this fetches a shared (`@shareable`) root field from both subgraphs; the
+        executor merges the two results item by item.
         """
         parent, via = position.parent, position.via
         if parent is None or via is None or parent.group is not position.group:
             return None
-        existing = self.registry.existing_entity_services(parent.path, parent.group)
-        for graph in sorted(existing - {position.group.service}):
-            if self._resolves_plainly(graph, parent.type_name, via.node.name.value) and (
-                self._resolves_plainly(graph, position.type_name, name)
+        at_root = not parent.path and not parent.group.is_entity
+        if at_root:
+            existing = self._shared_root_services(position, via)
+        else:
+            existing = sorted(self.registry.existing_entity_services(parent.path, parent.group))
+        for graph in (g for g in existing if g != position.group.service):
+            via_type = self.supergraph.type(parent.type_name).fields[via.node.name.value].type_name
+            if (
+                self._resolves_plainly(graph, parent.type_name, via.node.name.value)
+                and self._resolves_plainly(graph, position.type_name, name)
+                and (
+                    via_type == position.type_name
+                    or self._member_in(via_type, position.type_name, graph)
+                )
             ):
-                outer = self.jump(parent, graph, None)
-                return self._select(outer, via)
+                outer = self._root_position(graph) if at_root else self.jump(parent, graph, None)
+                return self._narrowed(self._select(outer, via), position.type_name)
         return None
+
+    def _narrowed(self, position: Position | None, type_name: str) -> Position | None:
+        """`position` under `... on type_name` when the walk had narrowed to that type."""
+        if position is None or position.type_name == type_name:
+            return position
+        node = position.node.fragment(type_name)
+        return replace(position, node=node, type_name=type_name)
+
+    def _shared_root_services(self, position: Position, via: FieldItem) -> list[str]:
+        """Subgraphs that could serve this shared root field too: those already fetched at
+        the root first, then any other unless an entity fetch there exists already."""
+        if not self.shared_roots:
+            return []
+        roots = sorted(self.registry.root_services())
+        jumps = self.registry.existing_entity_services(position.path, position.group)
+        others = self.supergraph.type(self.supergraph.query_type).resolving_graphs(
+            via.node.name.value
+        )
+        return roots + [g for g in others if g not in roots and g not in jumps]
+
+    def _root_position(self, graph: str) -> Position:
+        group = self.registry.root_group(graph)
+        return Position(group, group.root, self.supergraph.query_type, (), top_level=True)
 
     def _resolves_plainly(self, graph: str, type_name: str, name: str) -> bool:
         info = self.supergraph.type(type_name)
@@ -222,7 +203,7 @@ class Walker:
         return info.resolves(graph, name) and (join is None or join.requires is None)
 
     def _resolves_here(self, position: Position, name: str) -> bool:
-        if _provided_field(position.provided, name) is not None:
+        if _provided_field(position.provided, name, position.type_name) is not None:
             return True
         info = self.supergraph.type(position.type_name)
         service = position.group.service
@@ -241,9 +222,9 @@ class Walker:
     def _add_typename(self, position: Position, item: FieldItem) -> None:
         alias = item.node.alias.value if item.node.alias else None
         position.node.field("__typename", alias=alias, conditions=item.conditions)
-        self._record(position, item.conditions)
+        self.record(position, item.conditions)
 
-    def _record(self, position: Position, conditions: tuple[Condition, ...]) -> None:
+    def record(self, position: Position, conditions: tuple[Condition, ...]) -> None:
         self._touched.add(position.group.id)
         if position.top_level:
             position.group.record_entry(position.conditions | frozenset(conditions))
@@ -268,7 +249,7 @@ class Walker:
             conditions=item.conditions,
             composite=sub is not None,
         )
-        self._record(position, item.conditions)
+        self.record(position, item.conditions)
         if sub is None:
             return None
         if is_abstract_type(self.schema.get_type(return_type)):
@@ -285,7 +266,7 @@ class Walker:
         )
 
     def _provided_below(self, position: Position, name: str) -> SelectionSetNode | None:
-        provided = _provided_field(position.provided, name)
+        provided = _provided_field(position.provided, name, position.type_name)
         if provided is not None:
             return provided.selection_set
         field = self.supergraph.type(position.type_name).fields.get(name)
@@ -311,7 +292,7 @@ class Walker:
         position.node.field("__typename")
         key = alias_field_set(hop.key.selection_set, self.aliases)
         position.node.add_field_set(key)
-        self._record(position, ())
+        self.record(position, ())
         group = self.registry.entity_group(hop.key.graph, position.path, position.group, extra)
         required = group.requires.fragment(hop.type_name)
         required.field("__typename")
@@ -349,10 +330,19 @@ def _ancestor_ids(group: FetchGroup) -> set[int]:
     return seen
 
 
-def _provided_field(provided: SelectionSetNode | None, name: str) -> FieldNode | None:
+def _provided_field(
+    provided: SelectionSetNode | None, name: str, type_name: str
+) -> FieldNode | None:
+    """The `@provides` entry for `name` here, also inside `... on <type_name>`."""
     for selection in provided.selections if provided else ():
         if isinstance(selection, FieldNode) and selection.name.value == name:
             return selection
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is None or condition.name.value == type_name:
+                found = _provided_field(selection.selection_set, name, type_name)
+                if found is not None:
+                    return found
     return None
 
 

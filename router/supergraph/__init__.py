@@ -12,6 +12,7 @@ from router.supergraph.model import (
     TypeInfo,
     TypeInGraph,
 )
+from router.supergraph.overrides import override_labels, with_override_labels
 
 __all__ = [
     "FieldInGraph",
@@ -23,5 +24,7 @@ __all__ = [
     "TypeInGraph",
     "TypeInfo",
     "load_supergraph",
+    "override_labels",
     "parse_field_set",
+    "with_override_labels",
 ]

@@ -182,7 +182,8 @@ class _Reader:
 
     def _field(self, node: FieldDefinitionNode, owner: str | None) -> FieldInfo:
         joins: dict[str, FieldInGraph] = {}
-        for args in self._directives(node, "field"):
+        declared = self._directives(node, "field")
+        for args in declared:
             graph = self._graph(args)
             if graph is None:
                 continue
@@ -198,7 +199,8 @@ class _Reader:
             )
         if not joins and owner is not None:
             joins[owner] = FieldInGraph(owner)
-        return FieldInfo(node.name.value, get_named_type_name(node), joins)
+        everywhere = not declared and not joins
+        return FieldInfo(node.name.value, get_named_type_name(node), joins, everywhere)
 
     def _implements(
         self, node: TypeDefinitionNode, graphs: Mapping[str, TypeInGraph]

@@ -65,11 +65,17 @@ class FieldInGraph:
 
 @dataclass(frozen=True, slots=True)
 class FieldInfo:
-    """A field of a composite type and the subgraphs that declare it."""
+    """A field of a composite type and the subgraphs that declare it.
+
+    `everywhere` (no `@join__field` at all) means every subgraph that has the type resolves
+    it; a bare `@join__field` (no graph) means none does directly (e.g. a field an
+    `@interfaceObject` adds to an implementation).
+    """
 
     name: str
     type_name: str
     joins: Mapping[str, FieldInGraph]
+    everywhere: bool = False
 
     def in_graph(self, graph: str) -> FieldInGraph | None:
         return self.joins.get(graph)
@@ -102,12 +108,18 @@ class TypeInfo:
         info = self.fields.get(field_name)
         if info is None:
             return ()
-        if not info.joins:
+        if info.everywhere:
             return tuple(self.graphs)
         return tuple(g for g, j in info.joins.items() if j.resolvable(labels) and g in self.graphs)
 
     def resolves(self, graph: str, field_name: str) -> bool:
         return graph in self.resolving_graphs(field_name)
+
+    def possible_in(self, graph: str, member: str) -> bool:
+        """Whether `graph` may return a `member` object where this abstract type is expected."""
+        if self.kind == "union":
+            return member in self.union_members.get(graph, frozenset())
+        return True
 
 
 @dataclass(frozen=True, slots=True)

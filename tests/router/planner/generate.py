@@ -112,3 +112,51 @@ def _leaf_paths(schema: GraphQLSchema, field: GraphQLField, depth: int) -> Itera
                 yield f" {{ {call}{rest} }}"
         else:
             yield f" {{ {call} }}"
+
+
+class RandomOperations:
+    """Seeded random operations: aliases, fragments, conditions and __typename mixed in."""
+
+    def __init__(self, schema: GraphQLSchema, seed: int) -> None:
+        import random
+
+        self.schema = schema
+        self.random = random.Random(seed)
+        self.fragments: list[str] = []
+
+    def operation(self) -> str:
+        self.fragments = []
+        root = self.schema.query_type
+        assert root is not None
+        body = self._selection(root, 3)
+        header = "query ($c: Boolean!, $d: Boolean = true)"
+        uses = "__typename @include(if: $c) __typename @skip(if: $d)"
+        return f"{header} {{ {uses} {body} }}" + "".join(self.fragments)
+
+    def _selection(self, named: GraphQLNamedType, depth: int) -> str:
+        if is_abstract_type(named):
+            possible = self.schema.get_possible_types(named)  # type: ignore[arg-type]
+            picks = self.random.sample(possible, k=min(len(possible), 2))
+            return " ".join(f"... on {p.name} {{ {self._selection(p, depth)} }}" for p in picks)
+        assert isinstance(named, GraphQLObjectType)
+        fields = _children(self.schema, named)
+        picks = self.random.sample(fields, k=min(len(fields), self.random.randint(1, 3)))
+        parts = [self._field(name, field, depth) for name, field in picks]
+        if self.random.random() < 0.2:
+            name = f"F{len(self.fragments)}"
+            self.fragments.append(f" fragment {name} on {named.name} {{ {' '.join(parts)} }}")
+            return f"...{name}"
+        return " ".join(parts)
+
+    def _field(self, name: str, field: GraphQLField, depth: int) -> str:
+        call = _call(name, field) or name
+        roll = self.random.random()
+        alias = f"a{self.random.randint(0, 9)}_{name}: " if roll < 0.15 else ""
+        directive = ""
+        if 0.15 <= roll < 0.3:
+            directive = " @include(if: $c)" if roll < 0.22 else " @skip(if: $d)"
+        named = get_named_type(field.type)
+        if not is_composite_type(named):
+            return f"{alias}{call}{directive}"
+        inner = self._selection(named, depth - 1) if depth > 0 else "__typename"
+        return f"{alias}{call}{directive} {{ {inner} }}"

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 from graphql import parse
 
-from router.planner import FetchNode, PlanCache, PlanningError, SequenceNode, plan_operation
+from router.planner import (
+    FetchNode,
+    FlattenNode,
+    PlanCache,
+    PlanningError,
+    SequenceNode,
+    plan_operation,
+)
 from router.supergraph import Supergraph, load_supergraph
 
 CASES = Path(__file__).parent / "cases"
@@ -66,9 +73,21 @@ def test_plan_cache_hits_and_evicts(supergraph: Supergraph) -> None:
     assert (cache.hits, cache.misses) == (2, 3)
     cache.plan("h2", two)
     assert cache.misses == 4
-    assert cache.plan("h1", one, variant="labels") is not first
+    assert cache.plan("h1", one, override_labels=frozenset({"x"})) is not first
 
 
 def test_plan_cache_size_must_be_positive(supergraph: Supergraph) -> None:
     with pytest.raises(ValueError, match="maxsize"):
         PlanCache(supergraph, maxsize=0)
+
+
+def test_progressive_override_follows_enabled_labels() -> None:
+    override = load_supergraph((CASES / "override" / "supergraph.graphql").read_text())
+    document = parse("{ accounts { tier } }")
+    default = plan_operation(override, document)
+    assert isinstance(default.node, FetchNode)
+    assert default.node.service_name == "legacy"
+    enabled = plan_operation(override, document, override_labels=frozenset({"percent(25)"}))
+    assert isinstance(enabled.node, SequenceNode)
+    services = [n.node.service_name for n in enabled.node.nodes if isinstance(n, FlattenNode)]
+    assert services == ["crm"]

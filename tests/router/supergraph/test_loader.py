@@ -97,3 +97,13 @@ def test_link_as_renames_join_directives() -> None:
     renamed = sdl.replace('join/v0.4"', 'join/v0.4", as: "j"').replace("join__", "j__")
     loaded = load_supergraph(renamed)
     assert loaded.type("User").resolving_graphs("invoices") == ("billing",)
+
+
+def test_bare_join_field_means_no_subgraph_resolves_directly() -> None:
+    cases = Path(__file__).parents[1] / "planner" / "cases"
+    loaded = load_supergraph((cases / "interface_object" / "supergraph.graphql").read_text())
+    assert loaded.type("Book").resolving_graphs("rating") == ()
+    assert loaded.type("Media").resolving_graphs("rating") == ("b",)
+    assert loaded.type("Media").graphs["b"].is_interface_object
+    assert loaded.type("Result").possible_in("b", "Movie")
+    assert not loaded.type("Result").possible_in("a", "Movie")
