@@ -29,6 +29,7 @@ from router.executor.walker import execute_plan
 from router.introspection import introspection_fields, run_introspection
 from router.planner import QueryPlan, plan_to_json, print_plan
 from router.planner.planner import plan_operation
+from router.planner.routes import PlanningError
 from router.request import GraphQLRequest
 from router.supergraph import Supergraph
 
@@ -122,7 +123,13 @@ class Gateway:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        plan = plan_operation(self.supergraph, document, operation_name)
+        try:
+            plan = plan_operation(self.supergraph, document, operation_name)
+        except PlanningError as exc:
+            logger.warning("cannot plan operation: %s", exc)
+            raise OperationRejected(
+                f"The router cannot plan this operation: {exc}", "QUERY_PLANNING_FAILED"
+            ) from None
         return PreparedOperation(
             document, operation, fragments, plan, introspection_fields(operation)
         )

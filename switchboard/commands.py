@@ -138,6 +138,7 @@ def print_query_plan(args: argparse.Namespace) -> int:
 
     from router.planner import plan_to_json, print_plan
     from router.planner.planner import plan_operation
+    from router.planner.routes import PlanningError
     from router.supergraph import SupergraphError, load_supergraph
 
     try:
@@ -148,7 +149,10 @@ def print_query_plan(args: argparse.Namespace) -> int:
     errors = validate(supergraph.api_schema, document)
     if errors:
         raise CommandError("; ".join(e.message for e in errors))
-    plan = plan_operation(supergraph, document, args.operation_name)
+    try:
+        plan = plan_operation(supergraph, document, args.operation_name)
+    except PlanningError as exc:
+        raise CommandError(f"cannot plan the operation: {exc}") from None
     print(json.dumps(plan_to_json(plan), indent=2) if args.json else print_plan(plan))
     return 0
 

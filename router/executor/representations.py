@@ -4,16 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.planner.plan import Field, InlineFragment, Selection
+from router.planner.plan import Field, InlineFragment, Rewrite, Selection, ValueSetter
 
 
-def representation(obj: dict[str, Any], requires: tuple[Selection, ...]) -> dict[str, Any] | None:
+def representation(
+    obj: dict[str, Any], requires: tuple[Selection, ...], rewrites: tuple[Rewrite, ...] = ()
+) -> dict[str, Any] | None:
     """The representation of ``obj``, or None if it matches no fragment or lacks a field."""
     typename = obj.get("__typename")
     out: dict[str, Any] = {}
     if not _collect(obj, requires, typename, out):
         return None
+    for rewrite in rewrites:
+        if isinstance(rewrite, ValueSetter):
+            _set_value(out, rewrite.path, rewrite.set_value_to)
     return out if out else None
+
+
+def _set_value(value: Any, path: tuple[str, ...], new: str) -> None:
+    """Apply a ValueSetter: ``... on T`` steps filter by ``__typename``, keys descend."""
+    if not path or not isinstance(value, dict):
+        return
+    head, rest = path[0], path[1:]
+    if head.startswith("... on "):
+        if value.get("__typename") == head[len("... on ") :]:
+            _set_value(value, rest, new)
+        return
+    if not rest:
+        if head in value:
+            value[head] = new
+        return
+    child = value.get(head)
+    for item in child if isinstance(child, list) else [child]:
+        _set_value(item, rest, new)
 
 
 def _collect(

@@ -115,7 +115,7 @@ async def _fetch_entities(
     owners: list[list[tuple[Path, dict[str, Any]]]] = []
     index_of: dict[bytes, int] = {}
     for target_path, target in targets:
-        rep = representation(target, node.requires)
+        rep = representation(target, node.requires, node.input_rewrites)
         if rep is None:
             continue
         key = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
@@ -141,6 +141,8 @@ async def _fetch_entities(
         state.errors.append(downstream_error(error, node.service_name, _entity_path(error, owners)))
     for index, entity in enumerate(entities[: len(owners)]):
         if isinstance(entity, dict):
+            if node.input_rewrites:  # an interface object answers its interface's name
+                entity = {k: v for k, v in entity.items() if k != "__typename"}
             for _path, target in owners[index]:
                 deep_merge(target, entity)
 
@@ -178,9 +180,16 @@ def _absorb(
 
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
-    """Merge ``source`` into ``target``: objects field by field, lists item by item."""
+    """Merge ``source`` into ``target``: objects field by field, lists item by item.
+
+    A null never replaces an object or list another subgraph supplied (a shared root field
+    one subgraph cannot resolve); later scalars win, so a concrete ``__typename`` replaces
+    an interface object's.
+    """
     for key, value in source.items():
         current = target.get(key)
+        if value is None and isinstance(current, (dict, list)):
+            continue
         if isinstance(current, dict) and isinstance(value, dict):
             deep_merge(current, value)
         elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):

@@ -148,3 +148,42 @@ async def test_only_used_variables_are_sent() -> None:
     plan = QueryPlan(FetchNode("a", "q", variable_usages=("x",)))
     await execute_plan(plan, fetcher, {"x": 1, "y": 2})
     assert fetcher.calls == [("a", {"x": 1})]
+
+
+async def test_shared_root_null_does_not_erase_another_subgraphs_object() -> None:
+    fetcher = FakeFetcher(
+        {
+            "a": FetchResult(data={"node": {"id": "1", "x": 1}}),
+            "b": FetchResult(data={"node": None}),
+        }
+    )
+    plan = QueryPlan(SequenceNode((FetchNode("a", "q"), FetchNode("b", "q"))))
+    state = await execute_plan(plan, fetcher, {})
+    assert state.data == {"node": {"id": "1", "x": 1}}
+
+
+async def test_input_rewrites_turn_implementations_into_interface_objects() -> None:
+    from router.planner.plan import ValueSetter
+
+    requires = (InlineFragment("Book", (Field("__typename"), Field("id"))),)
+    rewrite = ValueSetter(("... on Book", "__typename"), "Media")
+    fetcher = FakeFetcher(
+        {
+            "a": FetchResult(data={"media": [{"__typename": "Book", "id": "b1"}]}),
+            "b": lambda v: FetchResult(data={"_entities": [{"__typename": "Media", "rating": 5}]}),
+        }
+    )
+    plan = QueryPlan(
+        SequenceNode(
+            (
+                FetchNode("a", "q"),
+                FlattenNode(
+                    ("media", "@"),
+                    FetchNode("b", "q", requires=requires, input_rewrites=(rewrite,)),
+                ),
+            )
+        )
+    )
+    state = await execute_plan(plan, fetcher, {})
+    assert fetcher.calls[1][1]["representations"] == [{"__typename": "Media", "id": "b1"}]
+    assert state.data["media"][0] == {"__typename": "Book", "id": "b1", "rating": 5}
