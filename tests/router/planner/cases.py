@@ -71,7 +71,10 @@ def compose(feature: Path) -> str:
 def main() -> None:
     """Regenerate every feature's checked-in supergraph.graphql."""
     for feature in features():
-        (feature / "supergraph.graphql").write_text(compose(feature) + "\n")
+        target = feature / "supergraph.graphql"
+        if target.is_symlink():  # `switchboard` plans against schema/ itself: never rewrite it
+            continue
+        target.write_text(compose(feature) + "\n")
         print(f"composed {feature.name}")
 
 
