@@ -1,1 +1,1 @@
-"""schema package."""
+"""Composition: subgraph SDLs in, an Apollo-compatible supergraph out; schema change checks."""

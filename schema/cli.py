@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError
+
 from schema.check import schema_changes
 from schema.compose import compose
 from schema.config import fetch_sources, load_config
@@ -63,6 +65,9 @@ def run_compose(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as exc:  # a bug in composition is still one line, and nothing is written
+        print(f"switchboard compose: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 70
     print(f"wrote {args.output}")
     return 0
 
@@ -91,12 +96,14 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     try:
         proposed = _composed(args.config)
-        changes = schema_changes(current, proposed)
     except SchemaError as exc:
         return _fail("schema check", exc)
-    except Exception as exc:  # an --against file that is not a supergraph is one line too
+    try:
+        changes = schema_changes(current, proposed)
+    except (GraphQLError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(
-            f"switchboard schema check: error: {args.against}: {type(exc).__name__}: {exc}",
+            f"switchboard schema check: error: {args.against} is not a valid supergraph: {first}",
             file=sys.stderr,
         )
         return 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from schema.errors import CompositionError, CompositionFailed
 from schema.facts import compute_facts
+from schema.fed1 import upgrade_all
 from schema.merge.merger import merge
 from schema.model import Subgraph
 from schema.subgraph import parse_subgraph
@@ -25,17 +26,23 @@ class SubgraphSource:
 
 def compose(sources: Iterable[SubgraphSource]) -> str:
     """The supergraph SDL; CompositionFailed carrying every error found otherwise."""
-    ordered = sorted(sources, key=lambda s: s.name)
     errors: list[CompositionError] = []
     subgraphs: list[Subgraph] = []
-    for source in ordered:
+    for source in sorted(sources, key=lambda s: s.name):
         try:
-            subgraphs.append(parse_subgraph(source.name, source.url, source.sdl))
+            subgraph = parse_subgraph(source.name, source.url, source.sdl)
         except CompositionFailed as failed:
             errors.extend(failed.errors)
-    facts = [compute_facts(s) for s in subgraphs]
-    for subgraph, fact in zip(subgraphs, facts, strict=True):
-        errors.extend(validate_subgraph(subgraph, fact))
+            continue
+        subgraphs.append(subgraph)
+        if not subgraph.fed1:  # Federation 1 subgraphs are checked once upgraded
+            errors.extend(validate_subgraph(subgraph, compute_facts(subgraph)))
     if errors:
         raise CompositionFailed(errors)
-    return print_supergraph(merge(subgraphs, facts))
+    subgraphs, errors = upgrade_all(subgraphs)
+    for subgraph in subgraphs:
+        if subgraph.fed1:
+            errors.extend(validate_subgraph(subgraph, compute_facts(subgraph)))
+    if errors:
+        raise CompositionFailed(errors)
+    return print_supergraph(merge(subgraphs, [compute_facts(s) for s in subgraphs]))

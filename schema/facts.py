@@ -86,7 +86,7 @@ def compute_facts(subgraph: Subgraph) -> Facts:
         for t in subgraph.types.values()
         if _composite(t)
         for f in t.fields
-        if f.has("external") or (t.kind == "OBJECT" and t.has("external"))
+        if f.has("external") or (t.kind == "OBJECT" and t.has("external") and not subgraph.fed1)
     } - fake
     provided: set[Coord] = set()
     for _, target, d in field_directives(subgraph, "provides"):
@@ -95,6 +95,7 @@ def compute_facts(subgraph: Subgraph) -> Facts:
     for _, target, d in field_directives(subgraph, "requires"):
         required |= targets(subgraph, selections(subgraph, target, d))
     keys = key_targets(subgraph)
+    required |= _context_targets(subgraph)
     return Facts(
         external=frozenset(external),
         provided=frozenset(provided),
@@ -130,4 +131,21 @@ def _implementation_fields(subgraph: Subgraph) -> set[Coord]:
             for f in itf.fields:
                 if impl_type is not None and impl_type.field(f.name):
                     found.add((impl, f.name))
+    return found
+
+
+def _context_targets(subgraph: Subgraph) -> set[Coord]:
+    """Fields a @fromContext selection reads on the types that set its context."""
+    from schema.context import context_arguments, context_types, selection_on
+
+    contexts = context_types(subgraph)
+    found: set[Coord] = set()
+    for t in subgraph.types.values():
+        for f in t.fields if _composite(t) else ():
+            for arg in context_arguments(subgraph, f):
+                for target in contexts.get(arg.context or "", []):
+                    try:
+                        found |= targets(subgraph, selection_on(subgraph, target, arg.selection))
+                    except FieldSetError:
+                        continue
     return found

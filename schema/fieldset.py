@@ -42,6 +42,8 @@ def parse_fieldset(subgraph: Subgraph, parent: TypeDef, text: str) -> tuple[Sele
         raise FieldSetError(exc.message) from None
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
+    if not operation.selection_set.selections:
+        raise FieldSetError('Syntax Error: Expected Name, found "}".')
     return _resolve(subgraph, parent, operation.selection_set)
 
 

@@ -6,20 +6,26 @@ from collections.abc import Mapping, Sequence
 
 from graphql import (
     DirectiveDefinitionNode,
+    DirectiveNode,
     DocumentNode,
     GraphQLError,
+    GraphQLSchema,
     SchemaDefinitionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
+    Undefined,
+    Visitor,
     build_ast_schema,
     parse,
     validate_schema,
+    value_from_ast,
+    visit,
 )
 from graphql.validation import PossibleTypeExtensionsRule
 from graphql.validation.specified_rules import specified_sdl_rules
 from graphql.validation.validate import validate_sdl
 
-from schema.errors import CompositionFailed
+from schema.errors import CompositionError, CompositionFailed
 from schema.links import invalid
 from schema.model import Link
 from schema.specs import FEDERATION_DIRECTIVES, FEDERATION_TYPES, LINK_IDENTITY
@@ -58,10 +64,56 @@ def validate_graphql(
         definitions=(*document.definitions, *parse("\n".join(extra)).definitions)
     )
     errors: Sequence[GraphQLError] = validate_sdl(augmented, None, _SDL_RULES)
-    if not errors:
-        errors = validate_schema(build_ast_schema(augmented, assume_valid_sdl=True))
     if errors:
         raise CompositionFailed([invalid(subgraph, e.message) for e in errors])
+    schema = build_ast_schema(augmented, assume_valid_sdl=True)
+    problems = [
+        invalid(subgraph, e.message)
+        for e in validate_schema(schema)
+        if e.message != "Query root type must be provided."  # federation adds one
+    ]
+    problems += _directive_values(subgraph, document, schema, names)
+    if problems:
+        raise CompositionFailed(problems)
+
+
+class _Applications(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[DirectiveNode] = []
+
+    def enter_directive(self, node: DirectiveNode, *_args: object) -> None:
+        self.found.append(node)
+
+
+def _directive_values(
+    subgraph: str, document: DocumentNode, schema: GraphQLSchema, names: Mapping[str, str]
+) -> list[CompositionError]:
+    """Directive arguments whose value does not fit the argument's type."""
+    applications = _Applications()
+    visit(document, applications)
+    problems = []
+    for node in applications.found:
+        definition = schema.get_directive(node.name.value)
+        canonical = names.get(node.name.value, node.name.value)
+        for arg in (node.arguments or ()) if definition else ():
+            expected = definition.args.get(arg.name.value) if definition else None
+            if expected is None or value_from_ast(arg.value, expected.type) is not Undefined:
+                continue
+            where = f"@{node.name.value}({arg.name.value}:)"
+            if arg.name.value == "fields" and canonical in ("key", "requires", "provides"):
+                problems.append(
+                    invalid(
+                        subgraph,
+                        f'Invalid value for argument "{where}": must be a string.',
+                        f"{canonical.upper()}_INVALID_FIELDS_TYPE",
+                    )
+                )
+            else:
+                problems.append(
+                    invalid(subgraph, f'Invalid value for "{where}" of type "{expected.type}".')
+                )
+    return problems
 
 
 def _federation_definitions(

@@ -1,16 +1,12 @@
-"""Definitions the supergraph carries for the link, join, tag and inaccessible specs."""
+"""Definitions the supergraph carries for the link and join specs and the features it links."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
 
-_ALL = (
-    "FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | "
-    "ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
-)
-TAG = f"directive @tag(name: String!) repeatable on {_ALL} | SCHEMA"
-INACCESSIBLE = f"directive @inaccessible on {_ALL}"
+from schema.specs import FEATURE_SPECS
+
 LINK = (
     "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) "
     "repeatable on SCHEMA"
@@ -59,10 +55,8 @@ def directive_definitions(version: tuple[int, int], features: Mapping[str, str])
             "directive @join__directive(graphs: [join__Graph!], name: String!, args: "
             "join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION"
         )
-    if "tag" in features:
-        defs.append(TAG.replace("@tag", "@" + features["tag"]))
-    if "inaccessible" in features:
-        defs.append(INACCESSIBLE.replace("@inaccessible", "@" + features["inaccessible"]))
+    for feature, name in features.items():
+        defs.append(f"directive @{name}{FEATURE_SPECS[feature].signature}")
     return defs
 
 

@@ -13,6 +13,7 @@ from graphql import (
     SchemaDefinitionNode,
     SchemaExtensionNode,
     StringValueNode,
+    print_ast,
 )
 
 from schema.errors import CompositionError, CompositionFailed, error
@@ -71,7 +72,19 @@ def _imports(subgraph: str, value: object) -> Mapping[str, str]:
         )
         original, alias = fields.get("name"), fields.get("as")
         if not isinstance(original, StringValueNode):
-            raise CompositionFailed([invalid(subgraph, "invalid @link(import:)")])
+            raise CompositionFailed(
+                [
+                    invalid(
+                        subgraph,
+                        f"Invalid sub-value {print_ast(item)} for @link(import:) argument: "
+                        f"values should be "
+                        "either strings or input object values of the form "
+                        '{ name: "<importedElement>", '
+                        'as: "<alias>" }.',
+                        "INVALID_LINK_DIRECTIVE_USAGE",
+                    )
+                ]
+            )
         imports[original.value] = (
             alias.value if isinstance(alias, StringValueNode) else original.value
         )

@@ -134,6 +134,7 @@ class Subgraph:
     compose_directives: tuple[str, ...] = ()
     roots: Mapping[str, str] = field(default_factory=dict)
     feature_names: Mapping[str, str] = field(default_factory=dict)
+    fed1: bool = False
 
     def type(self, name: str) -> TypeDef | None:
         return self.types.get(name)

@@ -6,8 +6,76 @@ from dataclasses import dataclass
 
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 LINK_IDENTITY = "https://specs.apollo.dev/link"
-TAG_URL = "https://specs.apollo.dev/tag/v0.3"
-INACCESSIBLE_URL = "https://specs.apollo.dev/inaccessible/v0.2"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A spec whose directive is carried into the supergraph: its @link and definitions."""
+
+    url: str
+    purpose: str | None
+    signature: str
+    repeatable: bool = False
+    types: tuple[str, ...] = ()
+
+
+_ALL_LOCATIONS = (
+    "FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | "
+    "ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
+)
+_ACCESS_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+FEATURE_SPECS = {
+    "tag": FeatureSpec(
+        "https://specs.apollo.dev/tag/v0.3",
+        None,
+        f"(name: String!) repeatable on {_ALL_LOCATIONS} | SCHEMA",
+        repeatable=True,
+    ),
+    "inaccessible": FeatureSpec(
+        "https://specs.apollo.dev/inaccessible/v0.2", "SECURITY", f" on {_ALL_LOCATIONS}"
+    ),
+    "authenticated": FeatureSpec(
+        "https://specs.apollo.dev/authenticated/v0.1", "SECURITY", f" on {_ACCESS_LOCATIONS}"
+    ),
+    "requiresScopes": FeatureSpec(
+        "https://specs.apollo.dev/requiresScopes/v0.1",
+        "SECURITY",
+        f"(scopes: [[requiresScopes__Scope!]!]!) on {_ACCESS_LOCATIONS}",
+        types=("requiresScopes__Scope",),
+    ),
+    "policy": FeatureSpec(
+        "https://specs.apollo.dev/policy/v0.1",
+        "SECURITY",
+        f"(policies: [[policy__Policy!]!]!) on {_ACCESS_LOCATIONS}",
+        types=("policy__Policy",),
+    ),
+}
+FEATURE_SPECS["cost"] = FeatureSpec(
+    "https://specs.apollo.dev/cost/v0.1",
+    None,
+    "(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION "
+    "| OBJECT | SCALAR",
+)
+FEATURE_SPECS["listSize"] = FeatureSpec(
+    "https://specs.apollo.dev/cost/v0.1",
+    None,
+    "(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], "
+    "requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
+)
+FEATURE_SPECS["context"] = FeatureSpec(
+    "https://specs.apollo.dev/context/v0.1",
+    "SECURITY",
+    "(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+    repeatable=True,
+    types=("context__ContextFieldValue",),
+)
+FEATURE_SPECS["fromContext"] = FeatureSpec(
+    "https://specs.apollo.dev/context/v0.1",
+    "SECURITY",
+    "(field: context__ContextFieldValue) on ARGUMENT_DEFINITION",
+)
+NOT_MERGED = ("fromContext",)
+ACCESS_CONTROL = ("authenticated", "requiresScopes", "policy")
 
 
 @dataclass(frozen=True)
@@ -71,13 +139,6 @@ FEDERATION_TYPES = ("FieldSet", "Scope", "Policy", "ContextFieldValue")
 FEDERATION_ONLY_TYPES = frozenset({"_Any", "_Entity", "_Service", "_FieldSet"})
 FEDERATION_QUERY_FIELDS = frozenset({"_entities", "_service"})
 LATEST_FEDERATION = (2, 14)
-
-LINK_DEFINITIONS = """
-directive @{link}(url: String, as: String, for: {prefix}__Purpose, import: [{prefix}__Import]) \
-repeatable on SCHEMA
-scalar {prefix}__Import
-enum {prefix}__Purpose {{ SECURITY EXECUTION }}
-"""
 
 
 def join_version(federation_version: tuple[int, int]) -> tuple[int, int]:

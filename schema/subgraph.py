@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from graphql import (
     DirectiveDefinitionNode,
@@ -23,9 +24,20 @@ from schema.links import (
     local_name,
     schema_directives,
 )
-from schema.model import DirectiveDef, Link, Subgraph
-from schema.specs import FEDERATION_IDENTITY
+from schema.model import DirectiveDef, Link, Subgraph, TypeDef
+from schema.specs import FEATURE_SPECS, FEDERATION_IDENTITY
 from schema.subgraph_types import DEFAULT_ROOTS, build_types, input_values, root_renames
+
+FEDERATION1 = Link(
+    url=FEDERATION_IDENTITY + "/v2.0",
+    identity=FEDERATION_IDENTITY,
+    name="federation",
+    version=(2, 0),
+    imports={
+        f"@{n}": f"@{n}" for n in ("key", "requires", "provides", "external", "tag", "extends")
+    },
+)
+"""What a Federation 1 subgraph (no @link) may use: the legacy directives under plain names."""
 
 
 def parse_subgraph(name: str, url: str, sdl: str) -> Subgraph:
@@ -36,23 +48,16 @@ def parse_subgraph(name: str, url: str, sdl: str) -> Subgraph:
         raise CompositionFailed([invalid(name, exc.message)]) from None
     all_links = links(name, document)
     federation = next((ln for ln in all_links if ln.identity == FEDERATION_IDENTITY), None)
+    fed1 = federation is None
     if federation is None:
-        raise CompositionFailed(
-            [
-                invalid(
-                    name,
-                    "Federation 1 subgraphs (no @link to the federation spec) are not supported: "
-                    'add `extend schema @link(url: "https://specs.apollo.dev/federation/v2.0", '
-                    "import: [...])`",
-                    "UNSUPPORTED_FEDERATION_VERSION",
-                )
-            ]
-        )
-    check_federation_link(name, federation)
+        federation = FEDERATION1
+    else:
+        check_federation_link(name, federation)
     names = canonical_names(federation, all_links)
     validate_graphql(name, document, names, all_links, federation.version)
     _check_root_names(name, document)
     types, roots = build_types(document, names)
+    types = {n: _prefix_contexts(name, t) for n, t in types.items()}
     directive_defs = _directive_defs(document, names)
     composed = _compose_directives(document, names)
     _check_composed(name, composed, names, all_links, directive_defs)
@@ -65,8 +70,22 @@ def parse_subgraph(name: str, url: str, sdl: str) -> Subgraph:
         directive_defs=directive_defs,
         compose_directives=composed,
         roots=roots,
-        feature_names={c: local_name(federation, c) for c in ("tag", "inaccessible")},
+        feature_names={c: local_name(federation, c) for c in FEATURE_SPECS},
+        fed1=fed1,
     )
+
+
+def _prefix_contexts(subgraph: str, t: TypeDef) -> TypeDef:
+    """@context names are per subgraph; the supergraph spells them ``subgraph__name``."""
+    if not t.has("context"):
+        return t
+    directives = tuple(
+        replace(d, args=(("name", StringValueNode(value=f"{subgraph}__{d.string('name')}")),))
+        if d.name == "context"
+        else d
+        for d in t.directives
+    )
+    return replace(t, directives=directives)
 
 
 def _check_root_names(subgraph: str, document: DocumentNode) -> None:
@@ -113,18 +132,18 @@ def _check_composed(
         linked = any("@" + name in ln.imports.values() for ln in all_links)
         if name in names:
             problems.append(
-                f'Composing federation directive "@{name}" in subgraph "{subgraph}" is '
-                "not supported"
+                f'Composing federation directive "@{name}" in subgraph "{subgraph}" is not '
+                f"supported"
             )
         elif name not in defs:
             problems.append(
-                f"Could not find matching directive definition for argument to "
-                f'@composeDirective "@{name}" in subgraph "{subgraph}".'
+                f"Could not find matching directive definition for argument to @composeDirective "
+                f'"@{name}" in subgraph "{subgraph}".'
             )
         elif not linked:
             problems.append(
-                f'Directive "@{name}" in subgraph "{subgraph}" cannot be composed '
-                "because it is not a member of a core feature"
+                f'Directive "@{name}" in subgraph "{subgraph}" cannot be composed because it is '
+                f"not a member of a core feature"
             )
     if problems:
         raise CompositionFailed(

@@ -8,6 +8,9 @@ from schema.errors import CompositionError, error
 from schema.facts import Facts, field_directives, selections
 from schema.fieldset import FieldSetError, Selected, parse_fieldset, possible_types
 from schema.model import Directive, Field, Subgraph, TypeDef, base_name
+from schema.specs import ACCESS_CONTROL
+from schema.validate_context import validate_contexts
+from schema.validate_cost import validate_cost
 
 
 def validate_subgraph(subgraph: Subgraph, facts: Facts) -> list[CompositionError]:
@@ -20,6 +23,9 @@ def validate_subgraph(subgraph: Subgraph, facts: Facts) -> list[CompositionError
         *_interface_keys(subgraph),
         *_interface_objects(subgraph),
         *_shareable_usage(subgraph),
+        *_access_control_on_interfaces(subgraph, facts),
+        *validate_contexts(subgraph),
+        *validate_cost(subgraph),
     ]
 
 
@@ -255,3 +261,24 @@ def _shareable_usage(subgraph: Subgraph) -> Iterator[CompositionError]:
                     f"Invalid duplicate application of @shareable on {label}",
                     label,
                 )
+
+
+def _access_control_on_interfaces(subgraph: Subgraph, facts: Facts) -> Iterator[CompositionError]:
+    """@authenticated, @requiresScopes and @policy belong on implementations, not interfaces."""
+    for t in subgraph.types.values():
+        is_object = t.name in facts.interface_objects
+        if t.kind != "INTERFACE" and not is_object:
+            continue
+        kind = "interface object" if is_object else "interface"
+        fields = t.fields if t.kind == "INTERFACE" else ()
+        elements = [(t, kind, t.name), *((f, "field", f"{t.name}.{f.name}") for f in fields)]
+        for element, what, coordinate in elements:
+            for name in ACCESS_CONTROL:
+                if element.has(name):
+                    yield _err(
+                        subgraph,
+                        "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+                        f'Invalid use of @{name} on {what} "{coordinate}": @{name} cannot be '
+                        f"applied on interfaces, interface fields and interface objects",
+                        coordinate,
+                    )

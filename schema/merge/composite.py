@@ -6,14 +6,14 @@ from graphql import print_ast
 
 from schema.errors import error
 from schema.fieldset import possible_types
+from schema.merge.applied import merged_applications
 from schema.merge.context import (
     Context,
     Sources,
     gql_string,
     merge_description,
-    merged_applications,
 )
-from schema.merge.fields import merge_fields
+from schema.merge.fields import implementations, merge_fields
 from schema.model import TypeDef
 from schema.supergraph import Applied, SType
 
@@ -74,7 +74,13 @@ def merge_composite(ctx: Context, name: str, sources: Sources) -> SType | None:
     fields = merge_fields(ctx, name, sources, sharing=kind == "OBJECT")
     if not fields and kind == "OBJECT":
         return None
-    inaccessible, others = merged_applications(ctx, sources.values())
+    extra = [
+        t
+        for impl in (implementations(ctx, name) if kind == "INTERFACE" else ())
+        for s in ctx.subgraphs
+        if (t := s.type(impl)) is not None and t.kind == "OBJECT"
+    ]
+    inaccessible, others = merged_applications(ctx, sources.values(), extra)
     return SType(
         kind=kind,
         name=name,
@@ -89,13 +95,11 @@ def merge_composite(ctx: Context, name: str, sources: Sources) -> SType | None:
 
 
 def _validate_interface(ctx: Context, name: str, sources: Sources) -> None:
-    implementations = [
-        t for t, itfs in ctx.implements.items() if name in itfs and ctx.kinds[t] == "OBJECT"
-    ]
+    impls = implementations(ctx, name)
     for i, t in sources.items():
         subgraph = ctx.subgraphs[i]
         if t.name in ctx.facts[i].interface_objects:
-            defined = [impl for impl in implementations if subgraph.type(impl) is not None]
+            defined = [impl for impl in impls if subgraph.type(impl) is not None]
             if defined:
                 ctx.errors.append(
                     error(
@@ -111,7 +115,7 @@ def _validate_interface(ctx: Context, name: str, sources: Sources) -> None:
             continue
         resolvable = [k for k in t.applied("key") if k.boolean("resolvable", True)]
         mine = set(possible_types(subgraph, t))
-        missing = [impl for impl in implementations if impl not in mine]
+        missing = [impl for impl in impls if impl not in mine]
         if resolvable and missing:
             ctx.errors.append(
                 error(

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from schema.errors import CompositionError
 from schema.facts import Facts
 from schema.model import Element, Kind, Subgraph, TypeDef
-from schema.supergraph import Applied
 
 Sources = dict[int, TypeDef]
 
@@ -108,25 +107,6 @@ def merge_description(elements: Iterable[Element | None]) -> str | None:
     if len(non_empty) == 1:
         return non_empty[0]
     return max(counts, key=lambda d: counts[d] if d else -1)
-
-
-def merged_applications(
-    ctx: Context, elements: Iterable[Element | None]
-) -> tuple[tuple[Applied, ...], tuple[Applied, ...]]:
-    """(@inaccessible, other merged directives) applied to any of ``elements``."""
-    seen: list[Applied] = []
-    for e in elements:
-        for d in e.directives if e is not None else ():
-            if d.name not in ctx.merged_directives:
-                continue
-            applied = Applied(d.name, d.printed_args())
-            if applied in seen:
-                continue
-            if not ctx.merged_directives[d.name] and any(s.name == d.name for s in seen):
-                continue
-            seen.append(applied)
-    inaccessible = tuple(a for a in seen if a.name == "inaccessible")
-    return inaccessible, tuple(a for a in seen if a.name != "inaccessible")
 
 
 def present(sources: Mapping[int, object | None]) -> Iterator[int]:

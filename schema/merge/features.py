@@ -8,10 +8,10 @@ from dataclasses import replace
 from schema.errors import error
 from schema.merge.context import Context, gql_string
 from schema.model import Subgraph
-from schema.specs import INACCESSIBLE_URL, TAG_URL
+from schema.specs import FEATURE_SPECS, NOT_MERGED
 from schema.supergraph import Applied, SType, SValue
 
-FEATURES = {"tag": (TAG_URL, None), "inaccessible": (INACCESSIBLE_URL, "SECURITY")}
+BUILT_IN = ("deprecated", "specifiedBy")
 
 
 def applied_names(subgraph: Subgraph) -> set[str]:
@@ -33,7 +33,12 @@ def applied_names(subgraph: Subgraph) -> set[str]:
 def merged_directives(subgraphs: Sequence[Subgraph]) -> dict[str, bool]:
     """Directives carried into the supergraph → whether they are repeatable."""
     used = set().union(*(applied_names(s) for s in subgraphs))
-    merged = {name: name == "tag" for name in FEATURES if name in used}
+    merged = {
+        name: spec.repeatable
+        for name, spec in FEATURE_SPECS.items()
+        if name in used and name not in NOT_MERGED
+    }
+    merged |= {name: False for name in BUILT_IN if name in used}
     for s in subgraphs:
         for name in s.compose_directives:
             definition = s.directive_defs.get(name)
@@ -45,7 +50,7 @@ def merged_directives(subgraphs: Sequence[Subgraph]) -> dict[str, bool]:
 def feature_names(ctx: Context) -> dict[str, str]:
     """Canonical → supergraph name of @tag/@inaccessible; mismatched imports are errors."""
     names = {}
-    for feature in FEATURES:
+    for feature in FEATURE_SPECS:
         if feature not in ctx.merged_directives:
             continue
         local = {
@@ -58,6 +63,17 @@ def feature_names(ctx: Context) -> dict[str, str]:
     return names
 
 
+def with_companions(names: Mapping[str, str]) -> dict[str, str]:
+    """Names to define: a linked spec brings all its directives (``@cost__listSize`` too)."""
+    defined = dict(names)
+    urls = {FEATURE_SPECS[f].url for f in names}
+    for feature, spec in FEATURE_SPECS.items():
+        if spec.url in urls and feature not in defined:
+            spec_name = spec.url.rsplit("/", 2)[-2]
+            defined[feature] = feature if feature == spec_name else f"{spec_name}__{feature}"
+    return defined
+
+
 def _mismatch(ctx: Context, feature: str, local: Mapping[str, str]) -> None:
     by_name: dict[str, list[str]] = {}
     for subgraph, name in sorted(local.items()):
@@ -66,8 +82,8 @@ def _mismatch(ctx: Context, feature: str, local: Mapping[str, str]) -> None:
     ctx.errors.append(
         error(
             "LINK_IMPORT_NAME_MISMATCH",
-            f'The "@{feature}" directive is imported with mismatched name between subgraphs: it '
-            f"is imported as {detail}",
+            f'The "@{feature}" directive is imported with mismatched name between subgraphs: it is '
+            f"imported as {detail}",
             sorted(local),
             f"@{feature}",
         )
@@ -75,15 +91,22 @@ def _mismatch(ctx: Context, feature: str, local: Mapping[str, str]) -> None:
 
 
 def feature_links(names: Mapping[str, str]) -> list[Applied]:
-    """The @link of each feature used, importing it under its supergraph name if renamed."""
-    links = []
+    """One @link per spec used, importing directives not under the spec's own name."""
+    by_url: dict[str, list[str]] = {}
     for feature, name in names.items():
-        url, purpose = FEATURES[feature]
+        spec_name = FEATURE_SPECS[feature].url.rsplit("/", 2)[-2]
+        imports = by_url.setdefault(FEATURE_SPECS[feature].url, [])
+        if name == feature and name != spec_name:
+            imports.append(gql_string("@" + feature))
+        elif name != feature:
+            local = gql_string("@" + name)
+            imports.append(f"{{name: {gql_string('@' + feature)}, as: {local}}}")
+    links = []
+    for url, imports in by_url.items():
+        purpose = next(s.purpose for s in FEATURE_SPECS.values() if s.url == url)
         args = [("url", gql_string(url))]
-        if name != feature:
-            args.append(
-                ("import", f"[{{name: {gql_string('@' + feature)}, as: {gql_string('@' + name)}}}]")
-            )
+        if imports:
+            args.append(("import", f"[{', '.join(imports)}]"))
         if purpose:
             args.append(("for", purpose))
         links.append(Applied("link", tuple(args)))

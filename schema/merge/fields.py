@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from schema.context import ContextArgument, context_arguments, is_contextual
 from schema.errors import error
+from schema.merge.applied import merged_applications
 from schema.merge.context import (
     Context,
     Sources,
     gql_string,
     merge_description,
-    merged_applications,
 )
 from schema.merge.external import check_merged_on_external, report_all_external, validate_external
 from schema.merge.override import OverrideState, validate_override
@@ -89,7 +90,7 @@ def _merge_field(
         return SValue(name)
     own = {i: f for i, f in present.items() if i not in external}
     check_merged_on_external(ctx, coordinate, present, external)
-    inaccessible, others = merged_applications(ctx, own.values())
+    inaccessible, others = merged_applications(ctx, own.values(), _implementing(ctx, coordinate))
     args = merge_arguments(ctx, coordinate, {i: f.args for i, f in own.items()}) if own else ()
     merged, equal = _merge_field_type(ctx, coordinate, own or present)
     if external:
@@ -97,6 +98,28 @@ def _merge_field(
     join = _join_fields(ctx, coordinate, fields, external, state, equal)
     directives = inaccessible + join + others
     return SValue(name, merged, merge_description(own.values()), directives, None, args)
+
+
+def _implementing(ctx: Context, coordinate: str) -> list[Field]:
+    """For an interface field: the same field of every implementation, where not @external."""
+    itf, name = coordinate.split(".")
+    if ctx.kinds.get(itf) != "INTERFACE":
+        return []
+    found = []
+    for impl in implementations(ctx, itf):
+        for subgraph, facts in zip(ctx.subgraphs, ctx.facts, strict=True):
+            t = subgraph.type(impl)
+            f = t.field(name) if t is not None and t.kind == "OBJECT" else None
+            if f is not None and not facts.is_external(impl, name):
+                found.append(f)
+    return found
+
+
+def implementations(ctx: Context, interface: str) -> list[str]:
+    """Object types implementing ``interface`` in the supergraph."""
+    return [
+        t for t, itfs in ctx.implements.items() if interface in itfs and ctx.kinds[t] == "OBJECT"
+    ]
 
 
 def _merge_field_type(
@@ -135,6 +158,8 @@ def _needs_join_field(
 ) -> bool:
     if not equal or state.used or state.labels:
         return True
+    if any(f is not None and any(is_contextual(a) for a in f.args) for f in fields.values()):
+        return True
     for i, f in fields.items():
         if f is not None and i not in state.unused:
             if i in external or f.has("provides") or f.has("requires"):
@@ -155,28 +180,46 @@ def _join_fields(
     type_name = coordinate.split(".")[0]
     if not _needs_join_field(ctx, type_name, dict(fields), external, state, equal):
         return ()
-    applied = []
-    for i, f in fields.items():
-        if f is None or (i in state.unused and i not in state.labels):
-            continue
-        args = [ctx.graph(i)]
-        for name in ("requires", "provides"):
-            d = f.first(name)
-            if d is not None:
-                args.append((name, gql_string(d.string("fields") or "")))
-        if not equal:
-            args.append(("type", gql_string(f.type)))
-        if i in external:
-            args.append(("external", "true"))
-        override = f.first("override")
-        if override is not None:
-            args.append(("override", gql_string(override.string("from") or "")))
-        if i in state.used:
-            args.append(("usedOverridden", "true"))
-        if i in state.labels:
-            args.append(("overrideLabel", gql_string(state.labels[i])))
-        applied.append(Applied("join__field", tuple(args)))
-    return tuple(applied)
+    return tuple(
+        Applied("join__field", _join_field_args(ctx, i, f, external, state, equal))
+        for i, f in fields.items()
+        if f is not None and (i not in state.unused or i in state.labels)
+    )
+
+
+def _join_field_args(
+    ctx: Context, i: int, f: Field, external: set[int], state: OverrideState, equal: bool
+) -> tuple[tuple[str, str], ...]:
+    """The arguments of one subgraph's @join__field, in the spec's order."""
+    args = [ctx.graph(i)]
+    for name in ("requires", "provides"):
+        d = f.first(name)
+        if d is not None:
+            args.append((name, gql_string(d.string("fields") or "")))
+    if not equal:
+        args.append(("type", gql_string(f.type)))
+    if i in external:
+        args.append(("external", "true"))
+    override = f.first("override")
+    if override is not None:
+        args.append(("override", gql_string(override.string("from") or "")))
+    if i in state.used:
+        args.append(("usedOverridden", "true"))
+    if i in state.labels:
+        args.append(("overrideLabel", gql_string(state.labels[i])))
+    contextual = list(context_arguments(ctx.subgraphs[i], f))
+    if contextual:
+        args.append(
+            ("contextArguments", "[" + ", ".join(_context_arg(a) for a in contextual) + "]")
+        )
+    return tuple(args)
+
+
+def _context_arg(a: ContextArgument) -> str:
+    return (
+        f"{{context: {gql_string(a.context or '')}, name: {gql_string(a.name)}, "
+        f"type: {gql_string(a.type)}, selection: {gql_string(a.selection)}}}"
+    )
 
 
 def _validate_sharing(

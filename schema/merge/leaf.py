@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from schema.errors import error
+from schema.merge.applied import merged_applications
 from schema.merge.composite import check_extension_base, join_types
 from schema.merge.context import (
     Context,
     Sources,
     gql_string,
     merge_description,
-    merged_applications,
 )
 from schema.merge.values import merge_input_value
 from schema.model import InputValue

@@ -10,12 +10,18 @@ from schema.merge.composed import composed_links
 from schema.merge.composite import implemented, merge_composite, merge_union, union_members
 from schema.merge.context import Context, gql_string
 from schema.merge.executable import executable_directives
-from schema.merge.features import feature_links, feature_names, merged_directives, rename_applied
+from schema.merge.features import (
+    feature_links,
+    feature_names,
+    merged_directives,
+    rename_applied,
+    with_companions,
+)
 from schema.merge.interface_objects import add_interface_object_fields
 from schema.merge.leaf import merge_enum, merge_input, merge_scalar
 from schema.merge.postmerge import validate_merged
 from schema.model import Kind, Subgraph
-from schema.specs import join_version
+from schema.specs import FEATURE_SPECS, join_version
 from schema.supergraph import Applied, SType, Supergraph
 
 _ORDER: tuple[Kind, ...] = ("SCALAR", "INPUT_OBJECT", "INTERFACE", "OBJECT", "UNION", "ENUM")
@@ -133,5 +139,6 @@ def _supergraph(ctx: Context, merged: dict[str, SType], names: dict[str, str]) -
         types=rename_applied(list(merged.values()), {k: v for k, v in names.items() if k != v}),
         graphs=tuple((g, s.name, s.url) for g, s in zip(ctx.graphs, ctx.subgraphs, strict=True)),
         extra_directives=extra_directives + executable_directives(ctx),
-        features=tuple(names.items()),
+        features=tuple(with_companions(names).items()),
+        extra_types=tuple(f"scalar {t}" for f in names for t in FEATURE_SPECS[f].types),
     )

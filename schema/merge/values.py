@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 from graphql import print_ast
 
+from schema.context import is_contextual
 from schema.errors import error
-from schema.merge.context import Context, merge_description, merged_applications, present
+from schema.merge.applied import merged_applications
+from schema.merge.context import Context, merge_description, present
 from schema.merge.typerefs import merge_type
 from schema.model import InputValue
 from schema.supergraph import SValue
@@ -28,6 +30,9 @@ def merge_arguments(
             i: next((a for a in args if a.name == name), None) for i, args in args_by_source.items()
         }
         arg_coordinate = f"{coordinate}({name}:)"
+        if any(is_contextual(a) for a in sources.values()):
+            _check_contextual(ctx, arg_coordinate, sources)
+            continue
         if any(a is None for a in sources.values()):
             required = [i for i, a in sources.items() if a is not None and a.required]
             if required:
@@ -45,6 +50,22 @@ def merge_arguments(
             continue
         merged.append(merge_input_value(ctx, arg_coordinate, sources, "Argument"))
     return tuple(merged)
+
+
+def _check_contextual(ctx: Context, coordinate: str, sources: ValueSources) -> None:
+    """A contextual argument leaves the supergraph; elsewhere it must be optional."""
+    for i, a in sources.items():
+        if a is not None and not is_contextual(a) and a.required:
+            ctx.errors.append(
+                error(
+                    "CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS",
+                    f'Argument "{coordinate}" is contextual in at least one subgraph but in '
+                    f'subgraph "{ctx.names[i]}" it does not have @fromContext, is not nullable and '
+                    "has no default value.",
+                    [ctx.names[i]],
+                    coordinate,
+                )
+            )
 
 
 def merge_input_value(ctx: Context, coordinate: str, sources: ValueSources, kind: str) -> SValue:

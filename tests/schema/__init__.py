@@ -1,0 +1,1 @@
+"""Tests for schema/: composition against Apollo, the CLI, config and schema checks."""

@@ -127,3 +127,15 @@ def test_check_with_missing_against_file(project: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "cannot read" in err
+
+
+def test_check_against_a_file_that_is_not_a_supergraph(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "supergraph.graphql").write_text("type Query { a: Missing }\n")
+    capsys.readouterr()
+    assert check(project) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "is not a valid supergraph:" in err
+    assert "Unknown type: 'Missing'" in err
