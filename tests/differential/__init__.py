@@ -1,0 +1,1 @@
+"""Differential tests: our router against Apollo's gateway on the same supergraph and subgraphs."""

@@ -1,0 +1,1 @@
+"""Synthetic-subgraph test kit: tiny subgraphs serving an SDL and static JSON data."""

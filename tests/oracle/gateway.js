@@ -1,0 +1,49 @@
+// Serve a supergraph with Apollo's own gateway: the reference the differential tests compare against.
+// usage:  node gateway.js SUPERGRAPH_FILE PORT
+// stdout: one line {"ready": "http://127.0.0.1:PORT/"} once it accepts requests; stops on SIGTERM.
+// The supergraph is static (no polling, no uplink); subgraph URLs are the @join__graph(url:) ones.
+const fs = require("fs");
+const { ApolloGateway } = require("@apollo/gateway");
+const { ApolloServer } = require("@apollo/server");
+const { startStandaloneServer } = require("@apollo/server/standalone");
+
+async function main() {
+  const [supergraphPath, portText] = process.argv.slice(2);
+  if (!supergraphPath || !portText) {
+    process.stderr.write("usage: node gateway.js SUPERGRAPH_FILE PORT\n");
+    process.exit(2);
+  }
+  const gateway = new ApolloGateway({
+    supergraphSdl: fs.readFileSync(supergraphPath, "utf8"),
+    logger: quietLogger(),
+  });
+  const server = new ApolloServer({
+    gateway,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: false,
+  });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: "127.0.0.1", port: Number(portText) },
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.stdout.write(JSON.stringify({ ready: url }) + "\n");
+}
+
+function quietLogger() {
+  const write = (level) => (message) => process.stderr.write(`[${level}] ${message}\n`);
+  return { debug: () => {}, info: () => {}, warn: write("warn"), error: write("error") };
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack || error}\n`);
+  process.exit(1);
+});
