@@ -1,6 +1,8 @@
 # One command per gate. Everything installs from this repository's own files:
 # uv (pinned) bootstraps into .tools/, the locked Python deps into .venv/,
-# Apollo's reference implementations (test oracles) into tests/oracle/node_modules.
+# Apollo's reference implementations (test oracles) into tests/oracle/node_modules,
+# GraphiQL's browser bundles (served by the router) into router/server/graphiql/node_modules.
+# The browser tests drive Debian's chromium, which `make test` installs with apt-get.
 
 UV_VERSION := 0.13.8
 PYTHON ?= python3
@@ -9,10 +11,13 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 ORACLE := tests/oracle
+GRAPHIQL := router/server/graphiql
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test lint format bench sdl clean
 
-install: $(VENV)/.synced
+install: $(VENV)/.synced $(GRAPHIQL)/node_modules/.installed
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,10 +31,20 @@ $(ORACLE)/node_modules/.installed: $(ORACLE)/package.json $(ORACLE)/package-lock
 	npm ci --prefix $(ORACLE) --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(GRAPHIQL)/node_modules/.installed: $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	@command -v npm >/dev/null || { echo "GraphiQL's assets come from npm: install Node.js and npm first (apt-get install -y nodejs npm)." >&2; exit 1; }
+	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "The browser tests need Chromium at $(CHROMIUM) (Debian's chromium package)." >&2; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+
 run: install
 	$(BIN)/switchboard dev
 
-test: install $(ORACLE)/node_modules/.installed
+test: install $(ORACLE)/node_modules/.installed $(CHROMIUM)
 	$(BIN)/pytest
 
 lint: install
@@ -44,5 +59,17 @@ format: install
 sdl: install
 	$(BIN)/switchboard export-sdl
 
+BENCH_NODE := bench/gateways
+
+$(BENCH_NODE)/node_modules/.installed: $(BENCH_NODE)/package.json $(BENCH_NODE)/package-lock.json
+	npm ci --prefix $(BENCH_NODE) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Loopback only, bounded: ~5 minutes with the defaults; BENCH_ARGS="--window 30" etc.
+bench: install $(BENCH_NODE)/node_modules/.installed
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS)"; exit 1; }
+	$(UV) sync --frozen --quiet --group bench
+	timeout 900 $(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) $(ORACLE)/node_modules data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(ORACLE)/node_modules $(GRAPHIQL)/node_modules data .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,10 @@ class RouterConfig(BaseSettings):
         default_factory=dict, description="Subgraph name → URL, overriding the supergraph's."
     )
     dev: bool = Field(default=True, description="Dev mode: query plans may be exposed.")
+    graphiql: bool | None = Field(
+        default=None,
+        description="Serve GraphiQL to browsers at /graphql; unset means on in dev mode only.",
+    )
     subgraph_timeout_seconds: float = Field(default=30.0, gt=0)
     max_request_bytes: int = Field(default=2_000_000, ge=1024)
     operation_cache_size: int = Field(default=2048, ge=1)

@@ -1,4 +1,4 @@
-"""The router's ASGI app (Starlette): ``/graphql`` over GET and POST, ``/health``."""
+"""The router's ASGI app (Starlette): ``/graphql`` over GET and POST, GraphiQL, ``/health``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from router.request import (
     from_post,
     response_media_type,
 )
+from router.server.graphiql import build_graphiql
 from router.supergraph import Supergraph, load_supergraph
 
 logger = logging.getLogger("switchboard.router")
@@ -36,6 +37,7 @@ def load_supergraph_file(config: RouterConfig) -> Supergraph:
 def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> Starlette:
     """The router app; the lifespan owns the pooled HTTP client to the subgraphs."""
     graph = supergraph or load_supergraph_file(config)
+    graphiql = build_graphiql(config, graph)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +50,8 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
             await fetcher.aclose()
 
     async def graphql(request: Request) -> Response:
+        if graphiql is not None and graphiql.wanted(request):
+            return graphiql.response()
         media_type = response_media_type(request.headers.get("accept"))
         if media_type is None:
             return _error_response(
@@ -74,6 +78,7 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        *(graphiql.routes if graphiql is not None else []),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

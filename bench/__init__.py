@@ -1,0 +1,1 @@
+"""Benchmarks: the router against the Node.js federation gateways (`make bench`)."""

@@ -1,0 +1,73 @@
+"""The gateways under test: how to start each one on a supergraph and how to tell it is ready."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_GATEWAYS = ROOT / "bench" / "gateways"
+TYPENAME_QUERY = b'{"query":"{ __typename }"}'
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """A gateway: its command line, its environment, and its readiness probe."""
+
+    name: str
+    label: str
+    command: Callable[[Path, Path, int], list[str]]  # (supergraph, router.yaml, port) → argv
+    health_path: str | None = None  # GET it for readiness; None: POST `{ __typename }`
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: Path = ROOT
+
+    def health_probe(self, port: int) -> tuple[str, bytes | None]:
+        if self.health_path is not None:
+            return f"http://127.0.0.1:{port}{self.health_path}", None
+        return f"http://127.0.0.1:{port}/graphql", TYPENAME_QUERY
+
+
+def _switchboard(supergraph: Path, config: Path, port: int) -> list[str]:
+    return [
+        str(ROOT / ".venv" / "bin" / "switchboard"),
+        "router",
+        "--supergraph",
+        str(supergraph),
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+    ]
+
+
+def _node(script: str, *flags: str) -> Callable[[Path, Path, int], list[str]]:
+    def command(supergraph: Path, _config: Path, port: int) -> list[str]:
+        return ["node", str(NODE_GATEWAYS / script), str(supergraph), str(port), *flags]
+
+    return command
+
+
+NODE_ENV = (("NODE_ENV", "production"),)
+
+GATEWAYS: dict[str, Gateway] = {
+    g.name: g
+    for g in (
+        Gateway("switchboard", "Switchboard router (Python)", _switchboard, "/health"),
+        Gateway("apollo", "Apollo Gateway (@apollo/gateway)", _node("apollo.js"), env=NODE_ENV),
+        Gateway("hive", "Hive Gateway", _node("hive.js"), env=NODE_ENV),
+        Gateway(
+            "hive-rust",
+            "Hive Gateway + Rust planner",
+            _node("hive.js", "--rust-planner"),
+            env=NODE_ENV,
+        ),
+        Gateway(
+            "hive-rust-dedupe",
+            "Hive Gateway + Rust planner, inbound de-duplication",
+            _node("hive.js", "--rust-planner", "--dedupe"),
+            env=NODE_ENV,
+        ),
+    )
+}
+DEFAULT_GATEWAYS = ("switchboard", "apollo", "hive", "hive-rust")

@@ -1,0 +1,1 @@
+"""The benchmark's four federation subgraphs: accounts, products, reviews, inventory."""

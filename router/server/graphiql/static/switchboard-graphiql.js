@@ -1,0 +1,98 @@
+/*
+ * Starts GraphiQL on the router's page: the examples as tabs, a fetcher that asks for the
+ * query plan, and the plan view beside the result. Settings come from the page's JSON.
+ */
+(function () {
+  "use strict";
+
+  const h = React.createElement;
+  const { PlanPanel, createStore } = window.SwitchboardPlanView;
+  const settings = JSON.parse(document.getElementById("switchboard-graphiql-settings").textContent);
+  const endpoint = new URL(settings.endpoint, window.location.href).toString();
+  const PLAN_HEADER = "Switchboard-Expose-Query-Plan";
+  const INTROSPECTION = "IntrospectionQuery";
+
+  /**
+   * GraphiQL updates its operation name a moment after a tab switch, so a quick run can
+   * send the previous tab's name with this tab's document; the document decides.
+   */
+  function operationNameIn(params) {
+    const graphql = GraphiQL.GraphQL;
+    if (!params.operationName || !graphql) return params.operationName;
+    try {
+      const names = graphql
+        .parse(params.query)
+        .definitions.filter((definition) => definition.kind === "OperationDefinition")
+        .map((definition) => (definition.name ? definition.name.value : undefined));
+      if (names.includes(params.operationName) || names.length !== 1) return params.operationName;
+      return names[0];
+    } catch (_error) {
+      return params.operationName; // the router reports the syntax error
+    }
+  }
+
+  async function fetcher(graphiqlParams, options) {
+    const params = { ...graphiqlParams, operationName: operationNameIn(graphiqlParams) };
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json, application/json",
+      ...((options && options.headers) || {}),
+    };
+    if (settings.exposePlan && params.operationName !== INTROSPECTION) {
+      headers[PLAN_HEADER] = "true";
+    }
+    const response = await fetch(endpoint, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(params),
+      credentials: "same-origin",
+    });
+    const text = await response.text();
+    try {
+      return JSON.parse(text);
+    } catch (_error) {
+      const message = `The router answered HTTP ${response.status} with a body that is not JSON.`;
+      return { errors: [{ message, extensions: { body: text.slice(0, 500) } }] };
+    }
+  }
+
+  // The active tab's result text; the plan view reads its extensions.queryPlan, so the plan
+  // always belongs to the result on screen, whichever tab that is.
+  const activeResponse = createStore("");
+
+  function onTabChange(tabState) {
+    const tab = tabState.tabs[tabState.activeTabIndex];
+    // GraphiQL calls this while updating its own state; publish after that update.
+    queueMicrotask(() => activeResponse.set((tab && tab.response) || ""));
+  }
+
+  function App() {
+    return h(
+      "div",
+      { className: "sb-layout" },
+      h(
+        "div",
+        { className: "sb-graphiql" },
+        h(
+          GraphiQL,
+          {
+            fetcher,
+            defaultTabs: settings.tabs,
+            defaultEditorToolsVisibility: true,
+            isHeadersEditorEnabled: true,
+            shouldPersistHeaders: false,
+            onTabChange,
+          },
+          h(GraphiQL.Logo, null, "Switchboard"),
+        ),
+      ),
+      h(PlanPanel, {
+        source: activeResponse,
+        exposePlan: settings.exposePlan,
+        subgraphs: settings.subgraphs,
+      }),
+    );
+  }
+
+  ReactDOM.createRoot(document.getElementById("switchboard-graphiql")).render(h(App));
+})();
