@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 
 from router.planner.plan import (
     ConditionNode,
@@ -169,10 +170,10 @@ def _absorb(
     state: ExecutionState,
 ) -> None:
     if failure is not None:
-        failure = dict(failure)
         if target_path:
-            failure["path"] = target_path
-        state.errors.append(failure)
+            state.errors.append({**failure, "path": target_path})
+        else:  # a failed root fetch: one error per root field it would have answered
+            state.errors.extend({**failure, "path": [key]} for key in _root_keys(node))
     for error in errors:
         raw_path = error.get("path") if isinstance(error, dict) else None
         path = [*target_path, *raw_path] if isinstance(raw_path, list) else (target_path or None)
@@ -200,3 +201,18 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
                     current[index] = item
         else:
             target[key] = value
+
+
+def _root_keys(node: FetchNode) -> list[str]:
+    """Response keys of a root fetch's top-level fields (parsed only when it failed)."""
+    try:
+        document = parse(node.operation, no_location=True)
+    except GraphQLError:
+        return []
+    keys: list[str] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode) and selection.name.value != "__typename":
+                    keys.append((selection.alias or selection.name).value)
+    return keys

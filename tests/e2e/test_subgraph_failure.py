@@ -76,3 +76,4 @@ def test_root_fetch_of_dead_subgraph_nulls_only_its_fields(doomed_stack: Stack) 
     ).json()
     assert body["data"] == {"plan": None, "product": None}
     assert [e["extensions"]["serviceName"] for e in body["errors"]] == ["subscriptions"]
+    assert body["errors"][0]["path"] == ["plan"]

@@ -111,10 +111,10 @@ async def test_failed_fetch_is_a_value_and_siblings_still_run() -> None:
     fetcher = FakeFetcher(
         {"a": FetchResult(data=None, failure=failure), "b": FetchResult(data={"b": 1})}
     )
-    plan = QueryPlan(ParallelNode((FetchNode("a", "q"), FetchNode("b", "q"))))
+    plan = QueryPlan(ParallelNode((FetchNode("a", "{ x: one two }"), FetchNode("b", "q"))))
     state = await execute_plan(plan, fetcher, {})
     assert state.data == {"b": 1}
-    assert state.errors == [failure]
+    assert state.errors == [{**failure, "path": ["x"]}, {**failure, "path": ["two"]}]
 
 
 async def test_objects_without_required_fields_are_not_sent() -> None:
