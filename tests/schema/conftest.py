@@ -15,7 +15,9 @@ from tests.schema.real import real_services
 def apollo() -> dict[str, dict[str, Any]]:
     """Apollo's composition result per case name (plus "_real" for our own subgraphs)."""
     if not oracle_available():
-        pytest.skip("node or tests/oracle/node_modules missing (run `make test` to install)")
+        pytest.fail(
+            "node or tests/oracle/node_modules missing: run `make test`, which installs them"
+        )
     batch = {case.name: case.services() for case in all_cases()}
     services = real_services()
     if services:

@@ -27,7 +27,7 @@ OWNERS = {
 
 def compose(sdls: dict[str, str]) -> dict[str, Any]:
     if shutil.which("node") is None or not (COMPOSE.parent / "node_modules").exists():
-        pytest.skip("Apollo's composition (tests/oracle) is not installed")
+        pytest.fail("Apollo's composition (tests/oracle) is not installed: run `make test`")
     services = [{"name": n, "url": f"http://{n}", "sdl": sdl} for n, sdl in sdls.items()]
     done = subprocess.run(
         ["node", str(COMPOSE)],
