@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,8 @@ from graphql.utilities import value_from_ast_untyped
 from router.cache import LruCache
 from router.executor.errors import GraphQLErrorDict
 from router.executor.fetcher import Fetcher
-from router.executor.shape import shape_response
-from router.executor.walker import execute_plan
+from router.executor.shape import ResponseShaper
+from router.executor.walker import HeadersFor, execute_plan
 from router.introspection import introspection_fields, run_introspection
 from router.planner import QueryPlan, plan_to_json, print_plan
 from router.planner.planner import plan_operation
@@ -45,6 +46,7 @@ class PreparedOperation:
     fragments: dict[str, FragmentDefinitionNode]
     plan: QueryPlan
     introspection: list[FieldNode]
+    shaper: ResponseShaper
 
 
 @dataclass(slots=True)
@@ -64,15 +66,34 @@ class OperationRejected(Exception):
         self.status = status
 
 
+# Called with each new valid operation before planning; raises OperationRejected to refuse it.
+OperationGuard = Callable[[DocumentNode], None]
+
+
 class Gateway:
     """Serves one supergraph: caches prepared operations and executes requests."""
 
-    def __init__(self, supergraph: Supergraph, fetcher: Fetcher, *, cache_size: int = 2048) -> None:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        fetcher: Fetcher,
+        *,
+        cache_size: int = 2048,
+        guard: OperationGuard | None = None,
+    ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
+        self.guard = guard
         self.operations: LruCache[tuple[str, str | None], PreparedOperation] = LruCache(cache_size)
 
-    async def execute(self, request: GraphQLRequest, *, expose_plan: bool = False) -> Outcome:
+    async def execute(
+        self,
+        request: GraphQLRequest,
+        *,
+        expose_plan: bool = False,
+        headers_for: HeadersFor | None = None,
+    ) -> Outcome:
+        """Answer ``request``; ``headers_for(subgraph)`` adds headers to subgraph requests."""
         try:
             prepared = self.prepare(request.query or "", request.operation_name)
             if request.via_get and prepared.operation.operation != OperationType.QUERY:
@@ -84,7 +105,7 @@ class Gateway:
             outcome = Outcome({"errors": [rejected.error]}, request_error=True)
             outcome.http_status = rejected.status
             return outcome
-        body = await self._run(prepared, variables)
+        body = await self._run(prepared, variables, headers_for)
         if expose_plan:
             body["extensions"] = {
                 "queryPlan": {
@@ -110,6 +131,8 @@ class Gateway:
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             raise OperationRejected(errors[0].message, "GRAPHQL_VALIDATION_FAILED")
+        if self.guard is not None:  # a server policy, e.g. production mode's introspection switch
+            self.guard(document)
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             message = (
@@ -130,8 +153,9 @@ class Gateway:
             raise OperationRejected(
                 f"The router cannot plan this operation: {exc}", "QUERY_PLANNING_FAILED"
             ) from None
+        shaper = ResponseShaper(self.supergraph.api_schema, operation, fragments)
         return PreparedOperation(
-            document, operation, fragments, plan, introspection_fields(operation)
+            document, operation, fragments, plan, introspection_fields(operation), shaper
         )
 
     def _variables(self, prepared: PreparedOperation, raw: dict[str, Any]) -> dict[str, Any]:
@@ -151,8 +175,13 @@ class Gateway:
                 values[name] = value_from_ast_untyped(definition.default_value, values)
         return values
 
-    async def _run(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
-        state = await execute_plan(prepared.plan, self.fetcher, variables)
+    async def _run(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        headers_for: HeadersFor | None,
+    ) -> dict[str, Any]:
+        state = await execute_plan(prepared.plan, self.fetcher, variables, headers_for)
         errors = state.errors
         if prepared.introspection:
             result = run_introspection(
@@ -164,14 +193,7 @@ class Gateway:
             )
             state.data.update(result.data or {})
             errors.extend(dict(e.formatted) for e in result.errors or ())
-        data = shape_response(
-            self.supergraph.api_schema,
-            prepared.operation,
-            prepared.fragments,
-            variables,
-            state.data,
-            errors,
-        )
+        data = prepared.shaper.shape(state.data, variables, errors)
         body: dict[str, Any] = {}
         if errors:
             body["errors"] = errors

@@ -17,6 +17,18 @@ from typing import Any, TypeAlias
 
 GraphQLErrorDict: TypeAlias = dict[str, Any]
 Path: TypeAlias = list[str | int]
+LinkedPath: TypeAlias = "tuple[LinkedPath, str | int] | None"  # (parent, key): cheap to extend
+
+
+def flatten_path(path: LinkedPath) -> Path:
+    """The list form of a linked path."""
+    keys: Path = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
 
 SUBREQUEST_HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
 SUBREQUEST_MALFORMED_RESPONSE = "SUBREQUEST_MALFORMED_RESPONSE"

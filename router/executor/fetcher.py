@@ -1,11 +1,12 @@
-"""Send one GraphQL request to one subgraph over a shared, pooled HTTP client."""
+"""Send one GraphQL request to one subgraph; identical in-flight queries share one request."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
 import orjson
 
 from .errors import (
@@ -13,6 +14,14 @@ from .errors import (
     SUBREQUEST_MALFORMED_RESPONSE,
     GraphQLErrorDict,
     router_error,
+)
+from .http1 import (
+    ConnectFailed,
+    Http1Client,
+    HttpClientError,
+    Origin,
+    RequestTimedOut,
+    Response,
 )
 
 
@@ -32,30 +41,67 @@ class Fetcher(Protocol):
         query: str,
         variables: dict[str, Any],
         operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
     ) -> FetchResult: ...
 
 
+_BASE_HEADERS = (
+    b"Content-Type: application/json\r\n"
+    b"Accept: application/graphql-response+json, application/json\r\n"
+)
+_NEVER_FORWARDED = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "accept",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+        "accept-encoding",
+    }
+)
+
+
 class HttpFetcher:
-    """Posts GraphQL requests with one pooled ``httpx.AsyncClient`` for all subgraphs."""
+    """Posts GraphQL requests to subgraphs over one keep-alive pool per origin.
+
+    With ``dedupe`` on, a query whose exact request (subgraph, body, headers) is already in
+    flight waits for that request's answer instead of sending its own; each waiter decodes
+    the shared bytes itself, so no two requests ever share mutable response data.
+    Mutations are never de-duplicated and never retried.
+    """
 
     def __init__(
         self,
-        urls: dict[str, str],
+        urls: Mapping[str, str],
         *,
-        client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
-        headers: dict[str, str] | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        headers: Mapping[str, str] | None = None,
+        dedupe: bool = True,
+        max_connections_per_origin: int = 100,
     ) -> None:
+        self.urls: dict[str, str] = {}
+        self._origins: dict[str, Origin] = {}
+        self.timeout = timeout
+        self.timeouts = dict(timeouts or {})
+        self._static = _BASE_HEADERS + encode_headers(headers or {})
+        self._dedupe = dedupe
+        self._client = Http1Client(max_connections_per_origin=max_connections_per_origin)
+        self._in_flight: dict[tuple[str, bytes, bytes], asyncio.Future[Response]] = {}
+        self.set_urls(urls)
+
+    def set_urls(self, urls: Mapping[str, str]) -> None:
+        """Point subgraphs at (new) URLs; requests already sent are not affected."""
+        self._origins = {name: Origin.parse(url) for name, url in urls.items()}
         self.urls = dict(urls)
-        self._headers = {
-            "content-type": "application/json",
-            "accept": "application/graphql-response+json, application/json",
-            **(headers or {}),
-        }
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -66,35 +112,82 @@ class HttpFetcher:
         query: str,
         variables: dict[str, Any],
         operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
     ) -> FetchResult:
         body: dict[str, Any] = {"query": query, "variables": variables}
         if operation_name:
             body["operationName"] = operation_name
+        payload = orjson.dumps(body)
+        extra = encode_headers(headers) if headers else b""
         try:
-            response = await self._client.post(
-                self.urls[service], content=orjson.dumps(body), headers=self._headers
-            )
-        except httpx.TimeoutException:
+            if mutation or not self._dedupe:
+                response = await self._send(service, extra, payload, idempotent=not mutation)
+            else:
+                response = await self._shared(service, extra, payload)
+        except RequestTimedOut:
             return _failure(service, f"Request to subgraph {service!r} timed out.")
-        except httpx.HTTPError as exc:
-            return _failure(service, f"Could not reach subgraph {service!r}: {_reason(exc)}.")
+        except ConnectFailed as exc:
+            return _failure(service, f"Could not reach subgraph {service!r}: {exc}.")
+        except HttpClientError as exc:
+            return _failure(service, f"Subgraph {service!r} failed: {exc}.")
         return _interpret(service, response)
 
+    async def _shared(self, service: str, extra: bytes, payload: bytes) -> Response:
+        key = (service, extra, payload)
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        task = asyncio.ensure_future(self._send(service, extra, payload, idempotent=True))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(task)
 
-def _interpret(service: str, response: httpx.Response) -> FetchResult:
+    def _settle(self, key: tuple[str, bytes, bytes], task: asyncio.Future[Response]) -> None:
+        self._in_flight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here too, in case every waiter was cancelled
+
+    async def _send(
+        self, service: str, extra: bytes, payload: bytes, *, idempotent: bool
+    ) -> Response:
+        origin = self._origins[service]
+        timeout = self.timeouts.get(service, self.timeout)
+        return await self._client.post(
+            origin, self._static + extra, payload, timeout=timeout, retry_stale=idempotent
+        )
+
+
+def encode_headers(headers: Mapping[str, str]) -> bytes:
+    """``Name: value`` lines for forwarding; unsafe names and values are left out."""
+    lines = []
+    for name, value in headers.items():
+        if name.lower() in _NEVER_FORWARDED or not _safe(name) or not _safe(value):
+            continue
+        lines.append(f"{name}: {value}\r\n")
+    return "".join(lines).encode("latin-1", errors="replace")
+
+
+def _safe(text: str) -> bool:
+    return "\r" not in text and "\n" not in text and "\0" not in text
+
+
+def _interpret(service: str, response: Response) -> FetchResult:
     try:
-        payload = orjson.loads(response.content)
+        payload = orjson.loads(response.body)
     except orjson.JSONDecodeError:
         payload = None
+    success = 200 <= response.status < 300
     graphql_shaped = isinstance(payload, dict) and ("data" in payload or "errors" in payload)
     if not graphql_shaped:
-        if response.is_success:
+        if success:
             return _failure(
                 service,
                 f"Subgraph {service!r} returned an invalid GraphQL response.",
                 SUBREQUEST_MALFORMED_RESPONSE,
             )
-        return _failure(service, f"Subgraph {service!r} answered HTTP {response.status_code}.")
+        return _failure(service, f"Subgraph {service!r} answered HTTP {response.status}.")
     assert isinstance(payload, dict)
     data = payload.get("data")
     errors = payload.get("errors") or []
@@ -104,15 +197,10 @@ def _interpret(service: str, response: httpx.Response) -> FetchResult:
             f"Subgraph {service!r} returned an invalid GraphQL response.",
             SUBREQUEST_MALFORMED_RESPONSE,
         )
-    if not response.is_success and data is None and not errors:
-        return _failure(service, f"Subgraph {service!r} answered HTTP {response.status_code}.")
+    if not success and data is None and not errors:
+        return _failure(service, f"Subgraph {service!r} answered HTTP {response.status}.")
     return FetchResult(data=data, errors=errors)
 
 
 def _failure(service: str, message: str, code: str = SUBREQUEST_HTTP_ERROR) -> FetchResult:
     return FetchResult(data=None, failure=router_error(message, code, service=service))
-
-
-def _reason(exc: httpx.HTTPError) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

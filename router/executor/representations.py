@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from router.planner.plan import Field, InlineFragment, Rewrite, Selection, ValueSetter
+
+Builder = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def representation_builder(
+    requires: tuple[Selection, ...], rewrites: tuple[Rewrite, ...] = ()
+) -> Builder:
+    """``representation`` specialised for one fetch's ``requires``.
+
+    The common shape, type-conditioned fragments of plain fields (keys and scalar
+    ``@requires`` fields), becomes a table lookup by ``__typename``.
+    """
+    table = _flat_table(requires) if not rewrites else None
+    if table is None:
+        return lambda obj: representation(obj, requires, rewrites)
+
+    def build(obj: dict[str, Any]) -> dict[str, Any] | None:
+        pairs = table.get(obj.get("__typename"))
+        if not pairs:
+            return None
+        out: dict[str, Any] = {}
+        for name, key in pairs:
+            if key not in obj:
+                return None
+            out[name] = obj[key]
+        return out
+
+    return build
+
+
+def _flat_table(requires: tuple[Selection, ...]) -> dict[Any, list[tuple[str, str]]] | None:
+    table: dict[Any, list[tuple[str, str]]] = {}
+    for selection in requires:
+        if not isinstance(selection, InlineFragment) or selection.type_condition is None:
+            return None
+        pairs = table.setdefault(selection.type_condition, [])
+        for inner in selection.selections:
+            if not isinstance(inner, Field) or inner.selections:
+                return None
+            if (inner.name, inner.response_name) not in pairs:
+                pairs.append((inner.name, inner.response_name))
+    return table
 
 
 def representation(

@@ -3,216 +3,170 @@
 Follows the client's selection set in order, with its aliases; drops fields the router
 added for joins; evaluates ``@skip``/``@include``; applies GraphQL null propagation for
 non-null fields of the API schema, adding an error only where no error explains the null.
+
+The selection work is compiled once per operation (``shape_plan``); per response only the
+data is walked. Paths are linked tuples ``(parent, key)`` built only for objects and list
+items, and turned into lists only when an error needs one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    FieldNode,
+    ArgumentNode,
+    DirectiveNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLAbstractType,
-    GraphQLEnumType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
-    is_abstract_type,
-    is_leaf_type,
-    value_from_ast,
+    VariableNode,
+    visit,
 )
-from graphql import GraphQLBoolean as _Boolean
+from graphql.language import Visitor
 
-from .errors import GraphQLErrorDict, Path
+from .errors import GraphQLErrorDict, LinkedPath, Path, flatten_path
+from .shape_codegen import ObjectShaper, generate
+from .shape_plan import (
+    Composite,
+    Leaf,
+    ListOf,
+    NonNull,
+    SelectionShape,
+    ShapeCompiler,
+    Step,
+    TypeChain,
+)
 
-_INVALID = object()  # a null that must propagate to the nearest nullable parent
+_INVALID: Any = object()  # a null that must propagate to the nearest nullable parent
 
 
-@dataclass
-class Shaper:
-    schema: GraphQLSchema
-    fragments: dict[str, FragmentDefinitionNode]
-    variables: dict[str, Any]
-    errors: list[GraphQLErrorDict]
+def _generate(steps: tuple[Step, ...]) -> ObjectShaper:
+    return generate(steps, _INVALID)
 
-    def shape_root(
-        self, root: GraphQLObjectType, selection_set: SelectionSetNode, data: dict[str, Any]
+
+class ResponseShaper:
+    """The compiled shaping of one operation; reusable for every response to it."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> None:
+        root = schema.get_root_type(operation.operation)
+        assert root is not None, "operation was validated against the schema"
+        self.schema = schema
+        self.root = root
+        conditions = _condition_variables(operation, fragments)
+        self.compiler = ShapeCompiler(schema, fragments, conditions)
+        self.selections = self.compiler.shape_of((operation.selection_set,))
+
+    def shape(
+        self, data: dict[str, Any], variables: dict[str, Any], errors: list[GraphQLErrorDict]
     ) -> dict[str, Any] | None:
-        shaped = self._object(root, selection_set, data, [])
+        """The client's ``data``; appends null-propagation errors to ``errors``."""
+        run = _Run(self.schema, variables, errors)
+        shaped = run.object(self.root, self.selections, data, None)
         return None if shaped is _INVALID else shaped
 
-    # selection collection ---------------------------------------------------------
 
-    def collect(
-        self, runtime: GraphQLObjectType, selection_set: SelectionSetNode
-    ) -> dict[str, list[FieldNode]]:
-        fields: dict[str, list[FieldNode]] = {}
-        self._collect_into(runtime, selection_set, fields, set())
-        return fields
+class _Run:
+    __slots__ = ("errors", "schema", "variables")
 
-    def _collect_into(
-        self,
-        runtime: GraphQLObjectType,
-        selection_set: SelectionSetNode,
-        fields: dict[str, list[FieldNode]],
-        visited: set[str],
+    def __init__(
+        self, schema: GraphQLSchema, variables: dict[str, Any], errors: list[GraphQLErrorDict]
     ) -> None:
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
-                fields.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self._applies(condition.name.value, runtime):
-                    self._collect_into(runtime, selection.selection_set, fields, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if name in visited or fragment is None:
-                    continue
-                visited.add(name)
-                if self._applies(fragment.type_condition.name.value, runtime):
-                    self._collect_into(runtime, fragment.selection_set, fields, visited)
+        self.schema = schema
+        self.variables = variables
+        self.errors = errors
 
-    def _applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
-        if condition == runtime.name:
-            return True
-        named = self.schema.get_type(condition)
-        return is_abstract_type(named) and self.schema.is_sub_type(named, runtime)
-
-    def _included(self, node: Any) -> bool:
-        for directive in node.directives or ():
-            name = directive.name.value
-            if name not in ("skip", "include"):
-                continue
-            argument = next((a for a in directive.arguments if a.name.value == "if"), None)
-            value = value_from_ast(argument.value, _Boolean, self.variables) if argument else None
-            if (name == "skip" and value is True) or (name == "include" and value is not True):
-                return False
-        return True
-
-    # completion ------------------------------------------------------------------------
-
-    def _object(
+    def object(
         self,
         runtime: GraphQLObjectType,
-        selection_set: SelectionSetNode,
+        selections: SelectionShape,
         source: dict[str, Any],
-        path: Path,
+        path: LinkedPath,
     ) -> Any:
-        out: dict[str, Any] = {}
-        for key, nodes in self.collect(runtime, selection_set).items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                out[key] = runtime.name
-                continue
-            definition = runtime.fields.get(name)
-            if definition is None:  # introspection meta-fields are answered elsewhere
-                out[key] = source.get(key)
-                continue
-            value = self._value(
-                definition.type, nodes, source.get(key), [*path, key], runtime, name
-            )
-            if value is _INVALID:
-                return _INVALID
-            out[key] = value
-        return out
+        return selections.function(runtime, self.variables, _generate)(self, source, path)
 
-    def _value(
-        self,
-        type_: GraphQLOutputType,
-        nodes: list[FieldNode],
-        value: Any,
-        path: Path,
-        parent: GraphQLObjectType,
-        field_name: str,
-    ) -> Any:
-        if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, nodes, value, path, parent, field_name)
+    def value(self, chain: TypeChain | None, step: Step, value: Any, path: LinkedPath) -> Any:
+        if isinstance(chain, NonNull):
+            completed = self.value(chain.of, step, value, path)
             if completed is None or completed is _INVALID:
-                self._null_error(path, f"{parent.name}.{field_name}")
+                self.null_error(path, step.coordinate)
                 return _INVALID
             return completed
         if value is None:
             return None
-        if isinstance(type_, GraphQLList):
-            return self._list(type_, nodes, value, path, parent, field_name)
-        if is_leaf_type(type_):
-            return self._leaf(type_, value, path)
-        completed = self._composite(type_, nodes, value, path)
-        return None if completed is _INVALID else completed  # a nullable field absorbs it
+        if isinstance(chain, Composite):
+            completed = self.composite(chain, value, path)
+            return None if completed is _INVALID else completed  # a nullable field absorbs it
+        if isinstance(chain, ListOf):
+            return self.list(chain, step, value, path)
+        assert isinstance(chain, Leaf)
+        if chain.allowed is not None and value not in chain.allowed:
+            self.error(path, f"Invalid value {value!r} for enum {chain.name}.")
+            return None
+        return value
 
-    def _list(
-        self,
-        type_: GraphQLList[Any],
-        nodes: list[FieldNode],
-        value: Any,
-        path: Path,
-        parent: GraphQLObjectType,
-        field_name: str,
-    ) -> Any:
+    def list(self, chain: ListOf, step: Step, value: Any, path: LinkedPath) -> Any:
         if not isinstance(value, list):
-            self._error(path, f"Expected a list for {parent.name}.{field_name}.")
+            self.error(path, f"Expected a list for {step.coordinate}.")
             return None
         items = []
+        item_chain = chain.of
         for index, item in enumerate(value):
-            completed = self._value(type_.of_type, nodes, item, [*path, index], parent, field_name)
+            completed = self.value(item_chain, step, item, (path, index))
             if completed is _INVALID:
                 return None
             items.append(completed)
         return items
 
-    def _leaf(self, type_: Any, value: Any, path: Path) -> Any:
-        if isinstance(type_, GraphQLEnumType) and value not in type_.values:
-            self._error(path, f"Invalid value {value!r} for enum {type_.name}.")
-            return None
-        return value
-
-    def _composite(self, type_: Any, nodes: list[FieldNode], value: Any, path: Path) -> Any:
+    def composite(self, chain: Composite, value: Any, path: LinkedPath) -> Any:
         if not isinstance(value, dict):
-            self._error(path, f"Expected an object of type {type_.name}.")
+            self.error(path, f"Expected an object of type {chain.name}.")
             return None
-        runtime = self._runtime_type(type_, value, path)
+        runtime = self.runtime_type(chain.name, value, path)
         if runtime is None:
             return None
-        merged = _merge_selection_sets(nodes)
-        return self._object(runtime, merged, value, path)
+        return self.object(runtime, chain.selections, value, path)
 
-    def _runtime_type(
-        self, type_: Any, value: dict[str, Any], path: Path
+    def runtime_type(
+        self, type_name: str, value: dict[str, Any], path: LinkedPath
     ) -> GraphQLObjectType | None:
-        if isinstance(type_, GraphQLObjectType):
-            return type_
-        abstract: GraphQLAbstractType = type_
+        declared = self.schema.type_map[type_name]
+        if isinstance(declared, GraphQLObjectType):
+            return declared
         typename = value.get("__typename")
-        runtime = self.schema.get_type(typename) if isinstance(typename, str) else None
-        if isinstance(runtime, GraphQLObjectType) and self.schema.is_sub_type(abstract, runtime):
+        runtime = self.schema.type_map.get(typename) if isinstance(typename, str) else None
+        if isinstance(runtime, GraphQLObjectType) and self.schema.is_sub_type(
+            declared,  # type: ignore[arg-type]
+            runtime,
+        ):
             return runtime
-        possible = self.schema.get_possible_types(abstract)
+        possible = self.schema.get_possible_types(declared)  # type: ignore[arg-type]
         if typename is None and len(possible) == 1:
             return possible[0]
         if typename is not None:
-            self._error(path, f"Abstract type {abstract.name} resolved to unknown {typename!r}.")
+            self.error(path, f"Abstract type {type_name} resolved to unknown {typename!r}.")
         else:
-            self._error(path, f"Could not determine the runtime type of {abstract.name}.")
+            self.error(path, f"Could not determine the runtime type of {type_name}.")
         return None
 
     # errors ----------------------------------------------------------------------------
 
-    def _null_error(self, path: Path, coordinate: str) -> None:
-        if not self._explained(path):
-            self._error(path, f"Cannot return null for non-nullable field {coordinate}.")
+    def null_error(self, path: LinkedPath, coordinate: str) -> None:
+        flat = flatten_path(path)
+        if not self.explained(flat):
+            self.errors.append(
+                {
+                    "message": f"Cannot return null for non-nullable field {coordinate}.",
+                    "path": flat,
+                }
+            )
 
-    def _explained(self, path: Path) -> bool:
+    def explained(self, path: Path) -> bool:
         for error in self.errors:
             other = error.get("path")
             if other is None:
@@ -222,15 +176,30 @@ class Shaper:
                 return True
         return False
 
-    def _error(self, path: Path, message: str) -> None:
-        self.errors.append({"message": message, "path": list(path)})
+    def error(self, path: LinkedPath, message: str) -> None:
+        self.errors.append({"message": message, "path": flatten_path(path)})
 
 
-def _merge_selection_sets(nodes: list[FieldNode]) -> SelectionSetNode:
-    if len(nodes) == 1 and nodes[0].selection_set is not None:
-        return nodes[0].selection_set
-    selections = tuple(s for n in nodes if n.selection_set for s in n.selection_set.selections)
-    return SelectionSetNode(selections=selections)
+def _condition_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...]:
+    """Variables that ``@skip``/``@include`` read anywhere in the operation."""
+    names: dict[str, None] = {}
+
+    class Conditions(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for argument in node.arguments or ():
+                    _variables_in(argument, names)
+
+    for definition in (operation, *fragments.values()):
+        visit(definition, Conditions())
+    return tuple(names)
+
+
+def _variables_in(argument: ArgumentNode, names: dict[str, None]) -> None:
+    if isinstance(argument.value, VariableNode):
+        names[argument.value.name.value] = None
 
 
 def shape_response(
@@ -241,9 +210,5 @@ def shape_response(
     data: dict[str, Any],
     errors: list[GraphQLErrorDict],
 ) -> dict[str, Any] | None:
-    """The client's ``data``; appends null-propagation errors to ``errors``."""
-    root = schema.get_root_type(operation.operation)
-    assert root is not None, "operation was validated against the schema"
-    return Shaper(schema, fragments, variables, errors).shape_root(
-        root, operation.selection_set, data
-    )
+    """Compile and shape in one go (tests; the gateway keeps a shaper per operation)."""
+    return ResponseShaper(schema, operation, fragments).shape(data, variables, errors)

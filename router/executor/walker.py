@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,10 @@ from router.planner.plan import (
 )
 
 from .errors import GraphQLErrorDict, Path, downstream_error
-from .fetcher import Fetcher
-from .representations import representation
+from .fetcher import Fetcher, FetchResult
+from .representations import representation_builder
+from .rewrites import rename_keys
+from .targets import Targets
 
 
 @dataclass
@@ -32,13 +35,37 @@ class ExecutionState:
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[GraphQLErrorDict] = field(default_factory=list)
     fetch_count: int = 0
+    headers_for: HeadersFor | None = None
+
+    async def fetch(
+        self, fetcher: Fetcher, node: FetchNode, variables: dict[str, Any]
+    ) -> FetchResult:
+        self.fetch_count += 1
+        headers = self.headers_for(node.service_name) if self.headers_for else None
+        return await fetcher.fetch(
+            node.service_name,
+            node.operation,
+            variables,
+            node.operation_name,
+            headers=headers,
+            mutation=node.operation_kind == "mutation",
+        )
+
+
+HeadersFor = Callable[[str], Mapping[str, str]]
 
 
 async def execute_plan(
-    plan: QueryPlan, fetcher: Fetcher, variables: dict[str, Any]
+    plan: QueryPlan,
+    fetcher: Fetcher,
+    variables: dict[str, Any],
+    headers_for: HeadersFor | None = None,
 ) -> ExecutionState:
-    """Run ``plan``; subgraph failures become errors in the state, never exceptions."""
-    state = ExecutionState(variables=variables)
+    """Run ``plan``; subgraph failures become errors in the state, never exceptions.
+
+    ``headers_for(subgraph)`` gives the extra headers to send with each subgraph request.
+    """
+    state = ExecutionState(variables=variables, headers_for=headers_for)
     if plan.node is not None:
         await _run(plan.node, fetcher, state)
     return state
@@ -51,10 +78,10 @@ async def _run(node: PlanNode, fetcher: Fetcher, state: ExecutionState) -> None:
     elif isinstance(node, ParallelNode):
         await asyncio.gather(*(_run(child, fetcher, state) for child in node.nodes))
     elif isinstance(node, FetchNode):
-        await _fetch_into(node, [([], state.data)], fetcher, state)
+        await _fetch_into(node, Targets(state.data, ()), fetcher, state)
     elif isinstance(node, FlattenNode):
-        targets = list(_objects_at(state.data, node.path, []))
-        if targets:
+        targets = Targets(state.data, node.path)
+        if targets.objects:
             await _fetch_into(node.node, targets, fetcher, state)
     elif isinstance(node, ConditionNode):
         branch = node.if_clause if state.variables.get(node.condition) else node.else_clause
@@ -62,43 +89,16 @@ async def _run(node: PlanNode, fetcher: Fetcher, state: ExecutionState) -> None:
             await _run(branch, fetcher, state)
 
 
-def _objects_at(value: Any, path: tuple[str, ...], prefix: Path) -> Any:
-    """Yield (path, object) for every object reached by ``path`` ("@" = each list item)."""
-    if not path:
-        if isinstance(value, dict):
-            yield prefix, value
-        elif isinstance(value, list):  # a path ending on a list: every item is a target
-            for index, item in enumerate(value):
-                yield from _objects_at(item, path, [*prefix, index])
-        return
-    head, rest = path[0], path[1:]
-    if head == "@":
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from _objects_at(item, rest, [*prefix, index])
-        return
-    if isinstance(value, dict) and isinstance(value.get(head), (dict, list)):
-        yield from _objects_at(value[head], rest, [*prefix, head])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _objects_at(item, path, [*prefix, index])
-
-
 async def _fetch_into(
-    node: FetchNode,
-    targets: list[tuple[Path, dict[str, Any]]],
-    fetcher: Fetcher,
-    state: ExecutionState,
+    node: FetchNode, targets: Targets, fetcher: Fetcher, state: ExecutionState
 ) -> None:
     variables = {k: state.variables[k] for k in node.variable_usages if k in state.variables}
     if node.requires is None:
-        for target_path, target in targets:
-            result = await fetcher.fetch(
-                node.service_name, node.operation, variables, node.operation_name
-            )
-            state.fetch_count += 1
-            _absorb(node, result.data, result.errors, result.failure, target_path, state)
+        for index, target in enumerate(targets.objects):
+            result = await state.fetch(fetcher, node, variables)
+            _absorb(node, result.data, result.errors, result.failure, targets.path_of(index), state)
             if result.data:
+                rename_keys(result.data, node.output_rewrites)
                 deep_merge(target, result.data)
         return
     await _fetch_entities(node, targets, fetcher, state, variables)
@@ -106,49 +106,59 @@ async def _fetch_into(
 
 async def _fetch_entities(
     node: FetchNode,
-    targets: list[tuple[Path, dict[str, Any]]],
+    targets: Targets,
     fetcher: Fetcher,
     state: ExecutionState,
     variables: dict[str, Any],
 ) -> None:
     assert node.requires is not None
     representations: list[dict[str, Any]] = []
-    owners: list[list[tuple[Path, dict[str, Any]]]] = []
-    index_of: dict[bytes, int] = {}
-    for target_path, target in targets:
-        rep = representation(target, node.requires, node.input_rewrites)
+    owners: list[list[int]] = []  # per representation: indexes into targets.objects
+    index_of: dict[Any, int] = {}
+    build = representation_builder(node.requires, node.input_rewrites)
+    for position, target in enumerate(targets.objects):
+        rep = build(target)
         if rep is None:
             continue
-        key = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-        if key not in index_of:  # one representation per distinct entity
-            index_of[key] = len(representations)
+        key = _identity(rep)
+        found = index_of.get(key)
+        if found is None:  # one representation per distinct entity
+            found = index_of[key] = len(representations)
             representations.append(rep)
             owners.append([])
-        owners[index_of[key]].append((target_path, target))
+        owners[found].append(position)
     if not representations:
         return
-    result = await fetcher.fetch(
-        node.service_name,
-        node.operation,
-        {**variables, "representations": representations},
-        node.operation_name,
-    )
-    state.fetch_count += 1
+    result = await state.fetch(fetcher, node, {**variables, "representations": representations})
     entities = (result.data or {}).get("_entities")
     if result.failure is not None or not isinstance(entities, list):
-        _absorb(node, None, result.errors, result.failure, owners[0][0][0], state)
+        first = targets.path_of(owners[0][0])
+        _absorb(node, None, result.errors, result.failure, first, state)
         return
     for error in result.errors:
-        state.errors.append(downstream_error(error, node.service_name, _entity_path(error, owners)))
+        path = _entity_path(error, owners, targets)
+        state.errors.append(downstream_error(error, node.service_name, path))
+    objects = targets.objects
+    strip_typename = bool(node.input_rewrites)  # an interface object answers its interface
     for index, entity in enumerate(entities[: len(owners)]):
-        if isinstance(entity, dict):
-            if node.input_rewrites:  # an interface object answers its interface's name
+        if type(entity) is dict:
+            rename_keys(entity, node.output_rewrites)
+            if strip_typename:
                 entity = {k: v for k, v in entity.items() if k != "__typename"}
-            for _path, target in owners[index]:
-                deep_merge(target, entity)
+            for position in owners[index]:
+                deep_merge(objects[position], entity)
 
 
-def _entity_path(error: Any, owners: list[list[tuple[Path, dict[str, Any]]]]) -> Path | None:
+def _identity(rep: dict[str, Any]) -> Any:
+    """A hashable identity of a representation: its values when they are all scalars."""
+    values = tuple(rep.items())
+    for _, value in values:
+        if type(value) is dict or type(value) is list:
+            return orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+    return values
+
+
+def _entity_path(error: Any, owners: list[list[int]], targets: Targets) -> Path | None:
     path = error.get("path") if isinstance(error, dict) else None
     if (
         isinstance(path, list)
@@ -157,8 +167,8 @@ def _entity_path(error: Any, owners: list[list[tuple[Path, dict[str, Any]]]]) ->
         and isinstance(path[1], int)
         and 0 <= path[1] < len(owners)
     ):
-        return [*owners[path[1]][0][0], *path[2:]]
-    return owners[0][0][0] or None
+        return [*targets.path_of(owners[path[1]][0]), *path[2:]]
+    return targets.path_of(owners[0][0]) or None
 
 
 def _absorb(
@@ -189,6 +199,9 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """
     for key, value in source.items():
         current = target.get(key)
+        if current is None:  # the common case: a field this fetch adds
+            target[key] = value
+            continue
         if value is None and isinstance(current, (dict, list)):
             continue
         if isinstance(current, dict) and isinstance(value, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphq
 
 class StaticFetcher:
     async def fetch(
-        self, service: str, query: str, variables: dict[str, Any], operation_name: str | None = None
+        self,
+        service: str,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
     ) -> FetchResult:
         return FetchResult(data={"plans": [{"code": "starter"}]})
 

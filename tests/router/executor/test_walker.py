@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from router.executor.fetcher import FetchResult
@@ -26,7 +27,14 @@ class FakeFetcher:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def fetch(
-        self, service: str, query: str, variables: dict[str, Any], operation_name: str | None = None
+        self,
+        service: str,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
     ) -> FetchResult:
         self.calls.append((service, variables))
         answer = self.answers[service]

@@ -1,0 +1,215 @@
+"""Compile an operation's selection sets into shaping steps, once per operation.
+
+Field collection (fragments, type conditions, ``@skip``/``@include``, merging same-key
+fields) and type lookups do not depend on the data, so they are done once per
+(selection set, runtime type, condition values) and memoised; shaping a response then only
+walks the data with precomputed steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    is_abstract_type,
+    is_leaf_type,
+    value_from_ast,
+)
+from graphql import GraphQLBoolean as _Boolean
+
+# What a step does with the value at its key.
+TYPENAME = 0  # the runtime type's name
+COPY = 1  # a nullable scalar: copied as is
+SCALAR = 2  # a non-null scalar: copied; null is a violation
+META = 3  # introspection meta-field answered elsewhere: copied as is
+COMPLETE = 4  # anything else: completed by the type chain
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A scalar or enum; ``allowed`` is the enum's values (None for scalars)."""
+
+    name: str
+    allowed: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class NonNull:
+    of: TypeChain
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf:
+    of: TypeChain
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """An object, interface or union, with the merged selection sets under it."""
+
+    name: str
+    selections: SelectionShape
+
+
+TypeChain = Leaf | NonNull | ListOf | Composite
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str
+    kind: int
+    coordinate: str  # Parent.field, for error messages
+    chain: TypeChain | None = None
+    typename: str = ""
+
+
+@dataclass(eq=False)
+class SelectionShape:
+    """Merged selection sets of one response position; steps memoised per runtime type."""
+
+    compiler: ShapeCompiler
+    selection_sets: tuple[SelectionSetNode, ...]
+    conditional: bool
+    _steps: dict[Any, tuple[Step, ...]] = field(default_factory=dict)
+    _functions: dict[Any, Any] = field(default_factory=dict)
+
+    def steps(self, runtime: GraphQLObjectType, variables: dict[str, Any]) -> tuple[Step, ...]:
+        key: Any = runtime.name
+        if self.conditional:
+            key = (runtime.name, *self.compiler.condition_values(variables))
+        steps = self._steps.get(key)
+        if steps is None:
+            steps = self._steps[key] = self.compiler.compile_steps(self, runtime, variables)
+        return steps
+
+    def function(
+        self,
+        runtime: GraphQLObjectType,
+        variables: dict[str, Any],
+        build: Callable[[tuple[Step, ...]], Any],
+    ) -> Any:
+        """``build(steps)`` for objects of ``runtime`` here, memoised (the generated shaper)."""
+        key: Any = runtime.name
+        if self.conditional:
+            key = (runtime.name, *self.compiler.condition_values(variables))
+        function = self._functions.get(key)
+        if function is None:
+            steps = self.steps(runtime, variables)
+            function = self._functions[key] = build(steps)
+        return function
+
+
+class ShapeCompiler:
+    """Builds and memoises shaping steps for one operation against one schema."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        condition_variables: tuple[str, ...],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.condition_variables = condition_variables
+
+    def shape_of(self, selection_sets: tuple[SelectionSetNode, ...]) -> SelectionShape:
+        return SelectionShape(self, selection_sets, bool(self.condition_variables))
+
+    def condition_values(self, variables: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(variables.get(name) for name in self.condition_variables)
+
+    def compile_steps(
+        self, shape: SelectionShape, runtime: GraphQLObjectType, variables: dict[str, Any]
+    ) -> tuple[Step, ...]:
+        fields: dict[str, list[FieldNode]] = {}
+        for selection_set in shape.selection_sets:
+            self._collect(runtime, selection_set, variables, fields, set())
+        return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
+
+    def _step(self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Step:
+        name = nodes[0].name.value
+        coordinate = f"{runtime.name}.{name}"
+        if name == "__typename":
+            return Step(key, TYPENAME, coordinate, typename=runtime.name)
+        definition = runtime.fields.get(name)
+        if definition is None:
+            return Step(key, META, coordinate)
+        type_ = definition.type
+        if is_leaf_type(type_) and not isinstance(type_, GraphQLEnumType):
+            return Step(key, COPY, coordinate)
+        if (
+            isinstance(type_, GraphQLNonNull)
+            and is_leaf_type(type_.of_type)
+            and not isinstance(type_.of_type, GraphQLEnumType)
+        ):
+            return Step(key, SCALAR, coordinate)
+        sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
+        return Step(key, COMPLETE, coordinate, self._chain(type_, sets))
+
+    def _chain(self, type_: GraphQLOutputType, sets: tuple[SelectionSetNode, ...]) -> TypeChain:
+        if isinstance(type_, GraphQLNonNull):
+            return NonNull(self._chain(type_.of_type, sets))
+        if isinstance(type_, GraphQLList):
+            return ListOf(self._chain(type_.of_type, sets))
+        if isinstance(type_, GraphQLEnumType):
+            return Leaf(type_.name, frozenset(type_.values))
+        if is_leaf_type(type_):
+            return Leaf(type_.name, None)
+        return Composite(type_.name, self.shape_of(sets))
+
+    def _collect(
+        self,
+        runtime: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        variables: dict[str, Any],
+        fields: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection, variables):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self.applies(condition.name.value, runtime):
+                    self._collect(runtime, selection.selection_set, variables, fields, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self.applies(fragment.type_condition.name.value, runtime):
+                    self._collect(runtime, fragment.selection_set, variables, fields, visited)
+
+    def applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
+        if condition == runtime.name:
+            return True
+        named = self.schema.get_type(condition)
+        return is_abstract_type(named) and self.schema.is_sub_type(named, runtime)
+
+    def _included(self, node: Any, variables: dict[str, Any]) -> bool:
+        for directive in node.directives or ():
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                continue
+            argument = next((a for a in directive.arguments if a.name.value == "if"), None)
+            value = value_from_ast(argument.value, _Boolean, variables) if argument else None
+            if (name == "skip" and value is True) or (name == "include" and value is not True):
+                return False
+        return True
