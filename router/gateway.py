@@ -22,6 +22,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.utilities import value_from_ast_untyped
 
+from router.apq import PersistedQueries, PersistedQueryError
 from router.cache import LruCache
 from router.executor.errors import GraphQLErrorDict
 from router.executor.fetcher import Fetcher
@@ -80,10 +81,15 @@ class Gateway:
         *,
         cache_size: int = 2048,
         guard: OperationGuard | None = None,
+        persisted_queries: PersistedQueries | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
         self.guard = guard
+        # shared across supergraph reloads by whoever builds the gateways
+        self.persisted_queries = (
+            PersistedQueries() if persisted_queries is None else persisted_queries
+        )
         self.operations: LruCache[tuple[str, str | None], PreparedOperation] = LruCache(cache_size)
 
     async def execute(
@@ -95,6 +101,7 @@ class Gateway:
     ) -> Outcome:
         """Answer ``request``; ``headers_for(subgraph)`` adds headers to subgraph requests."""
         try:
+            request = self._with_document(request)
             prepared = self.prepare(request.query or "", request.operation_name)
             if request.via_get and prepared.operation.operation != OperationType.QUERY:
                 raise OperationRejected(
@@ -114,6 +121,12 @@ class Gateway:
                 }
             }
         return Outcome(body)
+
+    def _with_document(self, request: GraphQLRequest) -> GraphQLRequest:
+        try:
+            return self.persisted_queries.resolve(request)
+        except PersistedQueryError as exc:
+            raise OperationRejected(exc.message, exc.code, exc.status) from None
 
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
         key = (query, operation_name)

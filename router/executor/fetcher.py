@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+
+from router.inflight import Inflight
 
 from .errors import (
     SUBREQUEST_HTTP_ERROR,
@@ -95,7 +96,7 @@ class HttpFetcher:
         self._static = _BASE_HEADERS + encode_headers(headers or {})
         self._dedupe = dedupe
         self._client = Http1Client(max_connections_per_origin=max_connections_per_origin)
-        self._in_flight: dict[tuple[str, bytes, bytes], asyncio.Future[Response]] = {}
+        self._in_flight: Inflight[Response] = Inflight()
         self.set_urls(urls)
 
     def set_urls(self, urls: Mapping[str, str]) -> None:
@@ -135,19 +136,10 @@ class HttpFetcher:
         return _interpret(service, response)
 
     async def _shared(self, service: str, extra: bytes, payload: bytes) -> Response:
-        key = (service, extra, payload)
-        pending = self._in_flight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        task = asyncio.ensure_future(self._send(service, extra, payload, idempotent=True))
-        self._in_flight[key] = task
-        task.add_done_callback(lambda done: self._settle(key, done))
-        return await asyncio.shield(task)
-
-    def _settle(self, key: tuple[str, bytes, bytes], task: asyncio.Future[Response]) -> None:
-        self._in_flight.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # retrieved here too, in case every waiter was cancelled
+        return await self._in_flight.run(
+            (service, extra, payload),
+            lambda: self._send(service, extra, payload, idempotent=True),
+        )
 
     async def _send(
         self, service: str, extra: bytes, payload: bytes, *, idempotent: bool
