@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +29,15 @@ from router.executor.fetcher import Fetcher
 from router.executor.shape import ResponseShaper
 from router.executor.walker import HeadersFor, execute_plan
 from router.introspection import introspection_fields, run_introspection
+from router.override_policy import NO_LABELS, OverridePolicy
 from router.planner import QueryPlan, plan_to_json, print_plan
 from router.planner.planner import plan_operation
 from router.planner.routes import PlanningError
 from router.request import GraphQLRequest
-from router.supergraph import Supergraph
+from router.supergraph import Supergraph, override_labels
 
 logger = logging.getLogger("switchboard.router")
+OperationKey = tuple[str, str | None, frozenset[str]]  # document, operation name, labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Gateway:
         cache_size: int = 2048,
         guard: OperationGuard | None = None,
         persisted_queries: PersistedQueries | None = None,
+        overrides: OverridePolicy | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
@@ -90,7 +93,8 @@ class Gateway:
         self.persisted_queries = (
             PersistedQueries() if persisted_queries is None else persisted_queries
         )
-        self.operations: LruCache[tuple[str, str | None], PreparedOperation] = LruCache(cache_size)
+        self.overrides = overrides or OverridePolicy(override_labels(supergraph))
+        self.operations: LruCache[OperationKey, PreparedOperation] = LruCache(cache_size)
 
     async def execute(
         self,
@@ -98,11 +102,16 @@ class Gateway:
         *,
         expose_plan: bool = False,
         headers_for: HeadersFor | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> Outcome:
-        """Answer ``request``; ``headers_for(subgraph)`` adds headers to subgraph requests."""
+        """Answer ``request``; ``headers_for(subgraph)`` adds headers to subgraph requests.
+
+        ``client_headers`` (lower-case names) may decide progressive-override labels.
+        """
         try:
             request = self._with_document(request)
-            prepared = self.prepare(request.query or "", request.operation_name)
+            labels = self.overrides.labels_for(client_headers)
+            prepared = self.prepare(request.query or "", request.operation_name, labels)
             if request.via_get and prepared.operation.operation != OperationType.QUERY:
                 raise OperationRejected(
                     "Only queries may be sent with GET; use POST.", "BAD_REQUEST", 405
@@ -128,15 +137,19 @@ class Gateway:
         except PersistedQueryError as exc:
             raise OperationRejected(exc.message, exc.code, exc.status) from None
 
-    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
-        key = (query, operation_name)
+    def prepare(
+        self, query: str, operation_name: str | None, labels: frozenset[str] = NO_LABELS
+    ) -> PreparedOperation:
+        key = (query, operation_name, labels)
         prepared = self.operations.get(key)
         if prepared is None:
-            prepared = self._prepare(query, operation_name)
+            prepared = self._prepare(query, operation_name, labels)
             self.operations.put(key, prepared)
         return prepared
 
-    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+    def _prepare(
+        self, query: str, operation_name: str | None, labels: frozenset[str]
+    ) -> PreparedOperation:
         try:
             document = parse(query)
         except GraphQLSyntaxError as exc:
@@ -160,7 +173,7 @@ class Gateway:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         try:
-            plan = plan_operation(self.supergraph, document, operation_name)
+            plan = plan_operation(self.supergraph, document, operation_name, labels)
         except PlanningError as exc:
             logger.warning("cannot plan operation: %s", exc)
             raise OperationRejected(
