@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from subgraphs.common.settings import SubgraphSettings
-from subgraphs.registry import SERVICES, Service, service
+if TYPE_CHECKING:  # imported where used: `switchboard router` must not load the subgraphs' stack
+    from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.registry import Service
 
 
 class CommandError(Exception):
@@ -15,6 +17,8 @@ class CommandError(Exception):
 
 
 def _service(name: str) -> Service:
+    from subgraphs.registry import service
+
     try:
         return service(name)
     except ValueError as exc:
@@ -22,6 +26,8 @@ def _service(name: str) -> Service:
 
 
 def _settings(args: argparse.Namespace) -> SubgraphSettings:
+    from subgraphs.common.settings import SubgraphSettings
+
     return SubgraphSettings.for_service(
         args.name,
         host=getattr(args, "host", None),
@@ -86,7 +92,7 @@ def seed(args: argparse.Namespace) -> int:
 
 def sdl_of(name: str) -> str:
     """The SDL a subgraph answers to ``{ _service { sdl } }``."""
-    result = service(name).schema.execute_sync("{ _service { sdl } }")
+    result = _service(name).schema.execute_sync("{ _service { sdl } }")
     if result.errors or not result.data:
         raise CommandError(f"{name}: _service query failed: {result.errors}")
     sdl: str = result.data["_service"]["sdl"]
@@ -94,6 +100,8 @@ def sdl_of(name: str) -> str:
 
 
 def export_sdl(args: argparse.Namespace) -> int:
+    from subgraphs.registry import SERVICES
+
     out = Path(args.output_dir)
     stale = []
     for name in SERVICES:
@@ -118,6 +126,8 @@ def export_sdl(args: argparse.Namespace) -> int:
 
 
 def run_router(args: argparse.Namespace) -> int:
+    from graphql import GraphQLError
+
     from router.config import ConfigError, load_config
     from router.server.run import serve_router
     from router.supergraph import SupergraphError
@@ -125,9 +135,15 @@ def run_router(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, supergraph=args.supergraph, host=args.host,
                              port=args.port)  # fmt: skip
-        serve_router(config)
-    except (ConfigError, SupergraphError, OSError) as exc:
+    except ConfigError as exc:
         raise CommandError(str(exc)) from None
+    try:
+        serve_router(config)
+    except OSError as exc:
+        raise CommandError(str(exc)) from None
+    except (SupergraphError, GraphQLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(f"supergraph {config.supergraph}: {first}") from None
     return 0
 
 
@@ -154,6 +170,27 @@ def print_query_plan(args: argparse.Namespace) -> int:
     except PlanningError as exc:
         raise CommandError(f"cannot plan the operation: {exc}") from None
     print(json.dumps(plan_to_json(plan), indent=2) if args.json else print_plan(plan))
+    return 0
+
+
+def mailsink(args: argparse.Namespace) -> int:
+    from sandbox.mail.sink import serve
+    from subgraphs.common.settings import DATA_DIR
+
+    try:
+        asyncio.run(serve(args.dir or DATA_DIR / "mail", args.host, args.port))
+    except OSError as exc:
+        raise CommandError(f"mail sink on {args.host}:{args.port}: {exc}") from None
+    return 0
+
+
+def run_bank(args: argparse.Namespace) -> int:
+    """Serve the sandbox bank; flags override the ``BANK_*`` environment."""
+    from sandbox.bank.serve import serve
+    from sandbox.bank.settings import BankSettings
+
+    overrides = {"host": args.host, "port": args.port, "database_url": args.database_url}
+    serve(BankSettings(**{k: v for k, v in overrides.items() if v is not None}))
     return 0
 
 
