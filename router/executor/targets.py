@@ -40,12 +40,29 @@ def objects_at(root: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
                 if type(value) is list:
                     following += value
         else:
-            for value in _flat(level):
+            for value in level:
+                if type(value) is not dict:
+                    if type(value) is not list:
+                        continue
+                    following += _children(_flat(value), head)
+                    continue
                 child = value.get(head)
                 if type(child) is dict or type(child) is list:
                     following.append(child)
         level = following
-    return _flat(level)
+    for value in level:
+        if type(value) is not dict:
+            return _flat(level)
+    return level
+
+
+def _children(objects: list[dict[str, Any]], head: str) -> list[Any]:
+    found = []
+    for value in objects:
+        child = value.get(head)
+        if type(child) is dict or type(child) is list:
+            found.append(child)
+    return found
 
 
 def _flat(values: list[Any]) -> list[dict[str, Any]]:

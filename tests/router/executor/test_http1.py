@@ -151,7 +151,7 @@ async def test_failures_are_typed(client: Http1Client) -> None:
         return True
 
     async def silent(_body: bytes, _writer: asyncio.StreamWriter) -> bool:
-        await asyncio.sleep(10)
+        await asyncio.sleep(0.5)  # past the client's 0.2 s timeout
         return False
 
     async with Server(garbage) as server:
