@@ -54,6 +54,13 @@ GATEWAYS: dict[str, Gateway] = {
     g.name: g
     for g in (
         Gateway("switchboard", "Switchboard router (Python)", _switchboard, "/health"),
+        Gateway(
+            "switchboard-dedupe",
+            "Switchboard router, inbound de-duplication",
+            _switchboard,
+            "/health",
+            env=(("SWITCHBOARD_ROUTER_TRAFFIC__DEDUPE_REQUESTS", "true"),),
+        ),
         Gateway("apollo", "Apollo Gateway (@apollo/gateway)", _node("apollo.js"), env=NODE_ENV),
         Gateway("hive", "Hive Gateway", _node("hive.js"), env=NODE_ENV),
         Gateway(
@@ -70,4 +77,11 @@ GATEWAYS: dict[str, Gateway] = {
         ),
     )
 }
-DEFAULT_GATEWAYS = ("switchboard", "apollo", "hive", "hive-rust")
+DEFAULT_GATEWAYS = (
+    "switchboard",
+    "apollo",
+    "hive",
+    "hive-rust",
+    "switchboard-dedupe",
+    "hive-rust-dedupe",
+)

@@ -131,6 +131,17 @@ class Gateway:
             }
         return Outcome(body)
 
+    def is_query(self, request: GraphQLRequest) -> bool:
+        """Whether ``request`` is a valid query (not a mutation); never raises."""
+        try:
+            request = self._with_document(request)
+            prepared = self.prepare(
+                request.query or "", request.operation_name, self.overrides.always
+            )
+        except OperationRejected:
+            return False
+        return prepared.operation.operation == OperationType.QUERY
+
     def _with_document(self, request: GraphQLRequest) -> GraphQLRequest:
         try:
             return self.persisted_queries.resolve(request)

@@ -86,3 +86,40 @@ def test_plan_command_reports_invalid_operations(tmp_path: Path) -> None:
     result = run("plan", str(operation))
     assert result.returncode == 2
     assert "Cannot query field 'nope'" in result.stderr
+
+
+def test_router_config_errors_name_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "router.yaml"
+    config.write_text("dev: false\ncors:\n  allow_origins: https://app.example\n")
+    result = run("router", "--config", str(config), "--port", str(free_port()))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"switchboard router: error: {config}:3: cors.allow_origins: Input should be a valid list"
+    )
+
+
+def test_router_rejects_a_supergraph_that_does_not_parse(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.graphql"
+    broken.write_text("type Query {\n")
+    result = run("router", "--supergraph", str(broken), "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"switchboard router: error: supergraph {broken}: Syntax Error: Expected Name, found <EOF>."
+    ]
+
+
+def test_config_reference_command_checks_and_writes(tmp_path: Path) -> None:
+    def docs(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "router.config_docs", *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    assert docs("--check").returncode == 0
+    target = tmp_path / "configuration.md"
+    stale = docs("--check", "--output", str(target))
+    assert stale.returncode == 1
+    assert "is stale" in stale.stderr
+    assert docs("--output", str(target)).returncode == 0
+    assert docs("--check", "--output", str(target)).returncode == 0

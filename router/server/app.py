@@ -2,119 +2,196 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
-import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from router.apq import PersistedQueries
 from router.config import RouterConfig
 from router.executor.fetcher import HttpFetcher
-from router.gateway import Gateway, Outcome
-from router.request import (
-    GRAPHQL_RESPONSE_JSON,
-    RequestError,
-    from_get,
-    from_post,
-    response_media_type,
-)
-from router.server.graphiql import build_graphiql
-from router.supergraph import Supergraph, load_supergraph
+from router.gateway import Gateway
+from router.headers import HeaderRules
+from router.override_policy import OverridePolicy
+from router.server.endpoint import EXPOSE_PLAN_HEADER, GraphQLEndpoint
+from router.server.graphiql import GraphiQLPage, build_graphiql
+from router.server.introspection_policy import reject_introspection
+from router.server.reload import SupergraphWatcher, one_line
+from router.supergraph import Supergraph, load_supergraph, override_labels
 
 logger = logging.getLogger("switchboard.router")
-EXPOSE_PLAN_HEADER = "switchboard-expose-query-plan"
+__all__ = ["EXPOSE_PLAN_HEADER", "create_app"]
 
 
 def load_supergraph_file(config: RouterConfig) -> Supergraph:
-    return load_supergraph(config.supergraph.read_text(), url_overrides=config.subgraph_urls)
+    return load_supergraph(config.supergraph.read_text(), url_overrides=config.url_overrides())
 
 
 def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> Starlette:
-    """The router app; the lifespan owns the pooled HTTP client to the subgraphs."""
-    graph = supergraph or load_supergraph_file(config)
-    graphiql = build_graphiql(config, graph)
+    """The router app; the lifespan owns the subgraph HTTP pool and the supergraph watcher.
+
+    ``app.state.gateway`` and ``app.state.graphiql`` serve the current supergraph; a reload
+    replaces both between two requests, and a request keeps the gateway it started with.
+    """
+    loaded_text = None if supergraph is not None else config.supergraph.read_text()
+    graph = supergraph or load_supergraph(loaded_text or "", url_overrides=config.url_overrides())
+    warn_unknown_subgraphs(config, graph)
+    rules = HeaderRules(config.headers)
+    page = build_graphiql(config, graph)
+    if page is not None and not config.introspection_enabled:
+        logger.warning("GraphiQL is on but introspection is off: its docs and completion are empty")
+
+    shared = SharedState.of(config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        urls = {g.name: g.url for g in graph.graphs.values()}
-        fetcher = HttpFetcher(urls, timeout=config.subgraph_timeout_seconds)
-        app.state.gateway = Gateway(graph, fetcher, cache_size=config.operation_cache_size)
+        fetcher = HttpFetcher(
+            subgraph_urls(graph),
+            timeout=config.subgraph_timeout_seconds,
+            timeouts=config.subgraph_timeouts(),
+            dedupe=config.traffic.dedupe_subgraph_requests,
+        )
+        app.state.gateway = build_gateway(config, graph, fetcher, shared)
+        app.state.graphiql = page
+        watcher = None
+        if loaded_text is not None and config.hot_reload_enabled:
+            watcher = asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared))
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await fetcher.aclose()
-
-    async def graphql(request: Request) -> Response:
-        if graphiql is not None and graphiql.wanted(request):
-            return graphiql.response()
-        media_type = response_media_type(request.headers.get("accept"))
-        if media_type is None:
-            return _error_response(
-                406, "Accept application/graphql-response+json or application/json.", "BAD_REQUEST"
-            )
-        try:
-            graphql_request = await _read(request, config)
-        except RequestError as exc:
-            return _error_response(exc.status, exc.message, exc.code, dict(exc.headers), media_type)
-        expose = config.dev and request.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
-        gateway: Gateway = request.app.state.gateway
-        try:
-            outcome = await gateway.execute(graphql_request, expose_plan=expose)
-        except Exception:  # a router bug: logged, answered as a GraphQL error
-            logger.exception("unexpected error while executing a request")
-            return _error_response(
-                500, "Internal router error.", "INTERNAL_SERVER_ERROR", media_type=media_type
-            )
-        return _outcome_response(outcome, media_type)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    app = Starlette(routes=[], middleware=_middleware(config), lifespan=lifespan)
+    endpoint = GraphQLEndpoint(config, rules, app.state)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
-        *(graphiql.routes if graphiql is not None else []),
+        *(page.routes if page is not None else []),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app.router.routes.extend(routes)
+    return app
 
 
-async def _read(request: Request, config: RouterConfig) -> Any:
-    if request.method == "GET":
-        return from_get(request.query_params)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > config.max_request_bytes:
-        raise RequestError(413, f"The request body exceeds {config.max_request_bytes} bytes.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > config.max_request_bytes:
-            raise RequestError(413, f"The request body exceeds {config.max_request_bytes} bytes.")
-    return from_post(request.headers.get("content-type"), bytes(body))
+def subgraph_urls(graph: Supergraph) -> dict[str, str]:
+    return {g.name: g.url for g in graph.graphs.values()}
 
 
-def _outcome_response(outcome: Outcome, media_type: str) -> Response:
-    status = outcome.http_status or 200
-    if outcome.request_error and media_type == GRAPHQL_RESPONSE_JSON and status == 200:
-        status = 400  # the spec's status for request errors with the new media type
-    headers = dict(outcome.headers)
-    if status == 405:
-        headers["allow"] = "POST"
-    return Response(
-        orjson.dumps(outcome.body), status_code=status, media_type=media_type, headers=headers
+@dataclass(frozen=True)
+class SharedState:
+    """What outlives a supergraph reload: the APQ store."""
+
+    persisted_queries: PersistedQueries
+
+    @classmethod
+    def of(cls, config: RouterConfig) -> SharedState:
+        apq = config.persisted_queries
+        return cls(PersistedQueries(apq.cache_size, enabled=apq.enabled))
+
+
+def build_gateway(
+    config: RouterConfig, graph: Supergraph, fetcher: HttpFetcher, shared: SharedState
+) -> Gateway:
+    override = config.progressive_override
+    overrides = OverridePolicy(
+        override_labels(graph),
+        forced=override.labels,
+        seed=override.seed,
+        key_header=override.key_header,
+    )
+    return Gateway(
+        graph,
+        fetcher,
+        cache_size=config.operation_cache_size,
+        guard=None if config.introspection_enabled else reject_introspection,
+        persisted_queries=shared.persisted_queries,
+        overrides=overrides,
     )
 
 
-def _error_response(
-    status: int,
-    message: str,
-    code: str,
-    headers: dict[str, str] | None = None,
-    media_type: str = "application/json",
-) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+def warn_unknown_subgraphs(config: RouterConfig, graph: Supergraph) -> None:
+    """Log settings that name no subgraph of this supergraph (a typo, or a removed subgraph)."""
+    names = {g.name for g in graph.graphs.values()}
+    for key, configured in (
+        ("subgraph_urls", config.subgraph_urls),
+        ("subgraphs", config.subgraphs),
+        ("headers.subgraphs", config.headers.subgraphs),
+    ):
+        for name in sorted(set(configured) - names):
+            logger.warning(
+                "%s.%s names no subgraph of the supergraph (it has: %s)",
+                key,
+                name,
+                ", ".join(sorted(names)),
+            )
+
+
+async def _watch(
+    app: Starlette, config: RouterConfig, fetcher: HttpFetcher, text: str, shared: SharedState
+) -> None:
+    path = config.supergraph
+
+    async def apply(new_text: str) -> bool:
+        try:
+            graph, gateway, page = await asyncio.to_thread(
+                _build, config, new_text, fetcher, shared
+            )
+        except Exception as exc:  # any broken supergraph: one line, and the old one serves on
+            logger.error(
+                "supergraph %s not reloaded, the previous one keeps serving: %s",
+                path,
+                one_line(exc),
+            )
+            return False
+        fetcher.set_urls({**fetcher.urls, **subgraph_urls(graph)})  # in-flight keep theirs
+        app.state.gateway, app.state.graphiql = gateway, page
+        logger.info("supergraph %s reloaded (%d subgraphs)", path, len(graph.graphs))
+        return True
+
+    watcher = SupergraphWatcher(
+        Path(path), interval=config.hot_reload.interval_seconds, loaded_text=text, apply=apply
+    )
+    logger.info("watching %s for changes every %gs", path, watcher.interval)
+    await watcher.run()
+
+
+def _build(
+    config: RouterConfig, text: str, fetcher: HttpFetcher, shared: SharedState
+) -> tuple[Supergraph, Gateway, GraphiQLPage | None]:
+    graph = load_supergraph(text, url_overrides=config.url_overrides())
+    warn_unknown_subgraphs(config, graph)
+    return graph, build_gateway(config, graph, fetcher, shared), build_graphiql(config, graph)
+
+
+def _middleware(config: RouterConfig) -> list[Middleware]:
+    cors = config.cors
+    if not cors.enabled:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=cors.allow_origins,
+            allow_origin_regex=cors.allow_origin_regex,
+            allow_credentials=cors.allow_credentials,
+            allow_headers=cors.allow_headers,
+            allow_methods=cors.allow_methods,
+            expose_headers=cors.expose_headers,
+            max_age=cors.max_age_seconds,
+        )
+    ]

@@ -58,3 +58,73 @@ async def test_plan_exposed_only_in_dev_mode() -> None:
     assert "queryPlan" in (await _post_typename(dev=True))["extensions"]  # type: ignore[operator]
     production = await _post_typename(dev=False)
     assert production == {"data": {"__typename": "Query"}}
+
+
+async def _post(settings: dict[str, object], query: str) -> httpx.Response:
+    app = create_app(load_config(None, supergraph=SUPERGRAPH, **settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
+            return await client.post(
+                "/graphql",
+                json={"query": query},
+                headers={"Accept": "application/graphql-response+json"},
+            )
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+@pytest.mark.parametrize(
+    ("settings", "allowed"),
+    [({"dev": True}, True), ({"dev": False}, False),
+     ({"dev": False, "introspection": True}, True), ({"dev": True, "introspection": False}, False)],
+)  # fmt: skip
+async def test_introspection_follows_the_mode(settings: dict[str, object], allowed: bool) -> None:
+    response = await _post(settings, INTROSPECTION)
+    if allowed:
+        assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+        return
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Introspection is disabled on this router.",
+                "extensions": {"code": "INTROSPECTION_DISABLED"},
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query Q { ...F } fragment F on Query { __schema { types { name } } }",
+        '{ ... on Query { __type(name: "Query") { name } } }',
+        '{ __typename t: __type(name: "Query") { name } }',
+    ],
+)
+async def test_disabled_introspection_cannot_hide_in_fragments(query: str) -> None:
+    body = (await _post({"dev": False}, query)).json()
+    assert body["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+
+
+async def test_typename_is_not_introspection() -> None:
+    response = await _post({"dev": False}, "{ __typename }")
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_cors_is_off_by_default_and_answers_preflights_when_on() -> None:
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    for settings, status in (
+        ({}, 405),
+        ({"cors": {"allow_origins": ["https://app.example"]}}, 200),
+    ):
+        app = create_app(load_config(None, supergraph=SUPERGRAPH, **settings))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
+            response = await client.options("/graphql", headers=preflight)
+        assert response.status_code == status
+        if status == 200:
+            assert response.headers["access-control-allow-origin"] == "https://app.example"
+            assert response.headers["access-control-max-age"] == "600"
