@@ -9,12 +9,12 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     get_operation_ast,
     parse,
     validate,
@@ -48,7 +48,7 @@ class PreparedOperation:
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     plan: QueryPlan
-    introspection: list[FieldNode]
+    introspection: list[SelectionNode]
     shaper: ResponseShaper
 
 
@@ -192,7 +192,7 @@ class Gateway:
             ) from None
         shaper = ResponseShaper(self.supergraph.api_schema, operation, fragments)
         return PreparedOperation(
-            document, operation, fragments, plan, introspection_fields(operation), shaper
+            document, operation, fragments, plan, introspection_fields(operation, fragments), shaper
         )
 
     def _variables(self, prepared: PreparedOperation, raw: dict[str, Any]) -> dict[str, Any]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     execute,
 )
@@ -17,20 +22,58 @@ from graphql import (
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
-def introspection_fields(operation: OperationDefinitionNode) -> list[FieldNode]:
-    """The operation's root ``__schema``/``__type`` fields (top level only, as clients send)."""
-    return [
-        s
-        for s in operation.selection_set.selections
-        if isinstance(s, FieldNode) and s.name.value in INTROSPECTION_ROOTS
-    ]
+def introspection_fields(
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode] | None = None,
+) -> list[SelectionNode]:
+    """The root selections that reach ``__schema``/``__type``, pruned to just those fields.
+
+    Introspection may sit in fragments spread (or inlined) on the root type; spreads become
+    inline fragments, keeping their type condition and ``@skip``/``@include``.
+    """
+    return _pruned(operation.selection_set, fragments or {}, frozenset())
+
+
+def _pruned(
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visiting: frozenset[str],
+) -> list[SelectionNode]:
+    kept: list[SelectionNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value in INTROSPECTION_ROOTS:
+                kept.append(selection)
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            inner = _pruned(selection.selection_set, fragments, visiting)
+            condition = selection.type_condition
+            directives = selection.directives
+        else:
+            assert isinstance(selection, FragmentSpreadNode)
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in visiting:
+                continue
+            inner = _pruned(fragment.selection_set, fragments, visiting | {name})
+            condition = fragment.type_condition
+            directives = selection.directives
+        if inner:
+            kept.append(
+                InlineFragmentNode(
+                    type_condition=condition,
+                    directives=directives,
+                    selection_set=SelectionSetNode(selections=tuple(inner)),
+                )
+            )
+    return kept
 
 
 def run_introspection(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
-    fields: list[FieldNode],
+    fields: list[SelectionNode],
     variables: dict[str, Any],
 ) -> ExecutionResult:
     """Execute only the introspection fields of ``operation`` against ``schema``."""
