@@ -5,13 +5,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import AsyncSession
+if TYPE_CHECKING:  # the list of names must be cheap to import; a service loads its stack
+    from fastapi import FastAPI
+    from sqlalchemy import MetaData
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.schema import SubgraphSchema
-from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.common.schema import SubgraphSchema
+    from subgraphs.common.settings import SubgraphSettings
 
 SERVICES = ("customers", "orders", "invoices", "subscriptions")
 

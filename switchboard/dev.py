@@ -1,182 +1,194 @@
-"""``switchboard dev``: every service in one terminal, each log line prefixed by its name."""
+"""``switchboard dev``: every service in one terminal, hot reload, one line per failure."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
-import socket
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import yaml
 
-from router.config import load_config
-from schema.cli import write_atomically
-from schema.compose import SubgraphSource, compose
-from schema.config import introspect
-from schema.errors import CompositionFailed, SchemaError
+import subgraphs
+from router.config import RouterConfig, load_config
 from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
 from .commands import CommandError
+from .hotreload import CompositionProblem, LiveSubgraph, Recomposer, SourceWatcher
+from .preflight import check_database
+from .supervise import (
+    COLOURS,
+    Child,
+    ProcessSpec,
+    check_port_free,
+    emit,
+    switchboard_argv,
+    wait_ready,
+)
 
-COLOURS = ("36", "33", "35", "32", "34", "31")
-READY_TIMEOUT = 60.0
+SUBGRAPHS_DIR = Path(subgraphs.__file__).resolve().parent
+POLL_SECONDS = 1.0
 
-
-@dataclass
-class Child:
-    name: str
-    url: str
-    process: asyncio.subprocess.Process
-
-
-def _check_port_free(host: str, port: int, who: str, env: str | None = None) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise CommandError(
-                f"port {host}:{port} for {who} is already in use: stop what is listening "
-                f"there (`ss -ltnp 'sport = :{port}'`) or set {env or who.upper() + '_PORT'}"
-            ) from None
+# Processes the subgraphs need, started (and ready) before them: one factory per process.
+# E.g. ``lambda: ProcessSpec("bank", switchboard_argv("bank"), "127.0.0.1", 4010, "BANK_PORT")``;
+# ``health_path=None`` waits for the port only (an SMTP sink), ``address`` is what the
+# banner shows. Their ports are checked first; if one exits, the dev loop stops.
+AUXILIARY: list[Callable[[], ProcessSpec]] = []
 
 
-async def _pipe(name: str, colour: str, stream: asyncio.StreamReader) -> None:
-    width = max(len(s) for s in (*SERVICES, "router"))
-    prefix = (
-        f"\x1b[{colour}m{name:<{width}} |\x1b[0m " if sys.stdout.isatty() else f"{name:<{width}} | "
-    )
-    while line := await stream.readline():
-        sys.stdout.write(prefix + line.decode(errors="replace"))
-        sys.stdout.flush()
-
-
-async def _start(
-    name: str, url: str, args: list[str], colour: str
-) -> tuple[Child, asyncio.Task[None]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "switchboard",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
-    )
-    assert process.stdout is not None
-    return Child(name, url, process), asyncio.create_task(_pipe(name, colour, process.stdout))
-
-
-def _subgraph_url(name: str) -> str:
+def subgraph_spec(name: str) -> ProcessSpec:
+    """A subgraph with demo data, restarted when its package or ``subgraphs/common`` changes."""
     settings = SubgraphSettings.for_service(name)
-    return f"http://{settings.host}:{settings.port}"
+    return ProcessSpec(
+        name=name,
+        argv=switchboard_argv("subgraph", name, "--seed"),
+        host=settings.host,
+        port=settings.port,
+        port_env=f"{name.upper()}_PORT",
+        watch=(SUBGRAPHS_DIR / name, SUBGRAPHS_DIR / "common"),
+    )
 
 
-def _compose_live() -> Path:
-    """Compose the supergraph from what the running subgraphs serve (`_service { sdl }`)."""
-    try:
-        sources = [
-            SubgraphSource(name, url, introspect(name, url))
-            for name, url in ((n, f"{_subgraph_url(n)}/graphql") for n in SERVICES)
-        ]
-        supergraph = compose(sources)
-    except CompositionFailed as failed:
-        lines = "\n  ".join(str(error) for error in failed.errors)
-        raise CommandError(f"composition failed:\n  {lines}") from None
-    except SchemaError as exc:
-        raise CommandError(str(exc)) from None
-    path = DATA_DIR / "supergraph.graphql"
-    write_atomically(path, supergraph)
-    return path
+def router_spec(config: RouterConfig, config_file: Path) -> ProcessSpec:
+    return ProcessSpec(
+        name="router",
+        argv=switchboard_argv("router", "--config", str(config_file)),
+        host=config.host,
+        port=config.port,
+        port_env="SWITCHBOARD_ROUTER_PORT",
+    )
 
 
-def _router_config_file(supergraph: Path) -> Path:
-    """A router config for the composed supergraph of this environment's subgraphs."""
+def write_router_config(supergraph: Path) -> Path:
+    """A dev-mode router config that watches the composed supergraph file."""
     path = DATA_DIR / "router.dev.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"supergraph": str(supergraph), "dev": True}))
+    config = {"supergraph": str(supergraph), "dev": True, "hot_reload": {"enabled": True}}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-async def _wait_ready(children: list[Child]) -> None:
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + READY_TIMEOUT
-        pending = list(children)
-        while pending:
-            for child in list(pending):
-                if child.process.returncode is not None:
-                    raise CommandError(f"{child.name} exited with code {child.process.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{child.url}/health")).status_code == 200:
-                        pending.remove(child)
-            if loop.time() > deadline:
-                raise CommandError(
-                    f"not ready after {READY_TIMEOUT:.0f}s: " + ", ".join(c.name for c in pending)
-                )
-            await asyncio.sleep(0.2)
+def warn_if_graphiql_missing() -> None:
+    """GraphiQL's npm assets are optional for the API; say once how to get them."""
+    from router.server.graphiql.assets import ASSETS, NODE_MODULES
+
+    if not all(asset.installed for asset in ASSETS.values()):
+        print(
+            f"switchboard dev: warning: GraphiQL's browser assets are missing ({NODE_MODULES}): "
+            "run `make install` (needs Node.js and npm); the API works without them",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
-async def _stop(children: list[Child]) -> None:
-    for child in children:
-        if child.process.returncode is None:
-            child.process.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            await asyncio.wait_for(child.process.wait(), timeout=10)
-        except TimeoutError:
-            child.process.kill()
-            await child.process.wait()
+def say(line: str) -> None:
+    emit("dev", line)
 
 
 async def run_dev() -> int:
-    """Start the four subgraphs; return when Ctrl-C is pressed or a child dies."""
-    for name in SERVICES:
-        settings = SubgraphSettings.for_service(name)
-        _check_port_free(settings.host, settings.port, name)
-    router = load_config(None)
-    _check_port_free(router.host, router.port, "router", env="SWITCHBOARD_ROUTER_PORT")
+    """Run everything until Ctrl-C (0) or a process that cannot be restarted exits."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the logs
+    router_config = load_config(None)
+    supergraph = DATA_DIR / "supergraph.graphql"
+    router = router_spec(router_config, DATA_DIR / "router.dev.yaml")
+    specs = [*(make() for make in AUXILIARY), *(subgraph_spec(n) for n in SERVICES), router]
+    try:
+        for spec in specs:
+            check_port_free(spec)
+        await _check_databases()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    warn_if_graphiql_missing()
+    children = [Child(spec, COLOURS[i % len(COLOURS)]) for i, spec in enumerate(specs)]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    children: list[Child] = []
-    pipes: list[asyncio.Task[None]] = []
+    session = asyncio.ensure_future(_session(children, supergraph))
+    stopper = asyncio.ensure_future(stop.wait())
     try:
-        for name, colour in zip(SERVICES, COLOURS, strict=False):
-            child, pipe = await _start(
-                name, _subgraph_url(name), ["subgraph", name, "--seed"], colour
-            )
-            children.append(child)
-            pipes.append(pipe)
-        await _wait_ready(children)
-        supergraph = await asyncio.to_thread(_compose_live)
-        print(f"composed {supergraph} from the running subgraphs", flush=True)
-        router_args = ["router", "--config", str(_router_config_file(supergraph))]
-        router_url = f"http://{router.host}:{router.port}"
-        child, pipe = await _start("router", router_url, router_args, COLOURS[len(SERVICES)])
-        children.append(child)
-        pipes.append(pipe)
-        await _wait_ready([child])
-        print("\nSwitchboard is up:")
-        print(f"  {'router':<14} {router_url}/graphql   <- the federated API")
-        for child in children[:-1]:
-            print(f"  {child.name:<14} {child.url}/graphql")
-        print("Press Ctrl-C to stop.\n", flush=True)
-        exits = [asyncio.ensure_future(c.process.wait()) for c in children]
-        stopper = asyncio.ensure_future(stop.wait())
-        await asyncio.wait([stopper, *exits], return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        for child in children:
-            if child.process.returncode is not None and not stop.is_set():
-                print(f"{child.name} exited with code {child.process.returncode}; stopping all")
-                return 1
-        return 0
+        await asyncio.wait([session, stopper], return_when=asyncio.FIRST_COMPLETED)
+        if not session.done():
+            session.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await session
+            return 0
+        return session.result()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     finally:
-        await _stop(children)
-        await asyncio.gather(*pipes, return_exceptions=True)
+        stopper.cancel()
+        await asyncio.gather(*(child.stop() for child in children))
+
+
+async def _check_databases() -> None:
+    settings = [SubgraphSettings.for_service(name) for name in SERVICES]
+    results = await asyncio.gather(*map(check_database, settings), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def _session(children: list[Child], supergraph: Path) -> int:
+    *services, router = children
+    subgraph_children = [c for c in services if c.name in SERVICES]
+    for child in services:
+        await child.start()
+    await wait_ready(services)
+    live = tuple(LiveSubgraph(c.name, f"{c.spec.url}/graphql") for c in subgraph_children)
+    recomposer = Recomposer(live, supergraph, say)
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        try:
+            await recomposer.compose_first(client)
+        except CompositionProblem as problem:
+            raise ValueError(f"the running subgraphs do not compose: {problem}") from None
+        say(f"composed {supergraph} from the running subgraphs")
+        write_router_config(supergraph)
+        await router.start()
+        await wait_ready([router])
+        _banner(services, router, supergraph)
+        return await _watch(children, recomposer, client)
+
+
+def _banner(services: list[Child], router: Child, supergraph: Path) -> None:
+    print("\nSwitchboard is up:")
+    print(f"  {'router':<14} {router.spec.shown_address}   <- the federated API, and GraphiQL")
+    for child in services:
+        print(f"  {child.name:<14} {child.spec.shown_address}")
+    print(f"  {'supergraph':<14} {supergraph}")
+    print("Save a change to a subgraph: it restarts, the supergraph is recomposed and the")
+    print("router swaps it in. Press Ctrl-C to stop.\n", flush=True)
+
+
+async def _watch(children: list[Child], recomposer: Recomposer, client: httpx.AsyncClient) -> int:
+    """Every second: restart changed subgraphs, notice exits, recompose changed SDLs."""
+    watchers = {c.name: SourceWatcher(c.spec.watch) for c in children if c.spec.watch}
+    while True:
+        for child in children:
+            watcher = watchers.get(child.name)
+            if watcher is None:
+                if child.returncode is not None:
+                    await child.drain()
+                    raise ValueError(f"{child.failure()}; stopped everything")
+                continue
+            changed = watcher.changed()
+            if changed:
+                say(f"{child.name}: {_relative(changed[0])} changed, restarting {child.name}")
+                await child.restart()
+            elif child.returncode is not None and not child.exit_reported:
+                child.exit_reported = True
+                await child.drain()
+                say(f"{child.failure()}; fix it and save: dev restarts {child.name}")
+        await recomposer.poll(client)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _relative(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(SUBGRAPHS_DIR.parent))
+    return str(path)

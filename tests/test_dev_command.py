@@ -1,76 +1,26 @@
-"""`switchboard dev` starts every subgraph with demo data and stops them all on Ctrl-C."""
+"""`switchboard dev`: what stops it is one line saying what and how to fix it.
+
+Its happy path (every service up, prefixed logs, Ctrl-C leaves nothing listening) is
+tested by tests/test_readme.py, which runs the README against it; hot reload by
+tests/test_fifth_subgraph.py, which follows the fifth-subgraph guide and then edits it.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
+import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from subgraphs.registry import SERVICES
+from switchboard.hotreload import CompositionProblem, LiveSubgraph, SourceWatcher, compose_to_file
+from switchboard.supervise import Child, ProcessSpec
 from tests.support.processes import ROOT, free_port
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.mark.slow
-def test_dev_starts_seeded_services_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in SERVICES}
-    env = dict(os.environ)
-    for name, port in ports.items():
-        env[f"{name.upper()}_PORT"] = str(port)
-        env[f"{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
-    router_port = free_port()
-    env["SWITCHBOARD_ROUTER_PORT"] = str(router_port)
-    env["SWITCHBOARD_DATA_DIR"] = str(tmp_path / "data")
-    log = (tmp_path / "dev.log").open("w+b")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "switchboard", "dev"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while b"Switchboard is up" not in (tmp_path / "dev.log").read_bytes():
-            assert process.poll() is None, (tmp_path / "dev.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "dev.log").read_text()
-            time.sleep(0.2)
-        output = (tmp_path / "dev.log").read_text()
-        for name, port in ports.items():
-            assert f"http://127.0.0.1:{port}/graphql" in output
-            assert f"{name:<13} | " in output or f"{name} | " in output  # prefixed log lines
-        body = httpx.post(
-            f"http://127.0.0.1:{ports['customers']}/graphql",
-            json={"query": "{ customers(first: 3) { nodes { id } } }"},
-        ).json()
-        assert len(body["data"]["customers"]["nodes"]) == 3  # demo data was seeded
-        assert f"http://127.0.0.1:{router_port}/graphql" in output
-        assert "composed" in output
-        composed = (tmp_path / "data" / "supergraph.graphql").read_text()
-        assert f"http://127.0.0.1:{ports['orders']}/graphql" in composed  # live URLs
-        federated = httpx.post(
-            f"http://127.0.0.1:{router_port}/graphql",
-            json={
-                "query": "{ customers(first: 2) { nodes { name orders(first: 1) "
-                "{ nodes { invoice { number } } } subscriptions(first: 1) { nodes { id } } } } }"
-            },
-        ).json()
-        assert "errors" not in federated
-        assert len(federated["data"]["customers"]["nodes"]) == 2
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        log.close()
-    assert not any(_listening(port) for port in [*ports.values(), router_port]), "orphan left"
+from tests.test_fifth_subgraph import scratch_copy
 
 
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
@@ -118,3 +68,153 @@ def test_unopenable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "cannot prepare database" in result.stderr
     assert "CUSTOMERS_DATABASE_URL" in result.stderr
+
+
+def _dev_fails(env: dict[str, str], cwd: Path = ROOT) -> str:
+    """Run `switchboard dev`, expect it to give up; return its one stderr line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard", "dev"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def _free_ports_env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data")}
+    for name in SERVICES:
+        env[f"{name.upper()}_PORT"] = str(free_port())
+        env.pop(f"{name.upper()}_DATABASE_URL", None)
+    env["SWITCHBOARD_ROUTER_PORT"] = str(free_port())
+    return env
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite+aiosqlite:///{tmp}/a-file/customers.db", "File exists"),
+        ("postgresql+asyncpg://postgres@127.0.0.1:1/customers", "Connect call failed"),
+    ],
+    ids=["sqlite-unwritable-path", "postgres-refuses"],
+)
+def test_dev_names_a_database_it_cannot_open_in_one_line(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    (tmp_path / "a-file").write_text("a file, so nothing can be created under it")
+    env = _free_ports_env(tmp_path)
+    env["CUSTOMERS_DATABASE_URL"] = url.format(tmp=tmp_path)
+    line = _dev_fails(env)
+    assert line.startswith(
+        f"switchboard dev: error: customers: cannot open database {url.format(tmp=tmp_path)!r}: "
+    )
+    assert reason in line
+    assert line.endswith(
+        "(set CUSTOMERS_DATABASE_URL to a database that exists and accepts connections)"
+    )
+
+
+@pytest.mark.slow
+def test_dev_names_a_missing_python_dependency_in_one_line(tmp_path: Path) -> None:
+    """A subgraph importing a package that is not installed: what is missing, and the fix."""
+    repo = scratch_copy(tmp_path)
+    graphiql = "router/server/graphiql/node_modules"
+    (repo / graphiql).symlink_to(ROOT / graphiql)  # only the missing module is wrong here
+    app = repo / "subgraphs/orders/app.py"
+    app.write_text(app.read_text().replace("\nfrom fastapi", "\nimport lylty_sdk\nfrom fastapi", 1))
+    env = {**_free_ports_env(tmp_path), "PYTHONPATH": str(repo)}
+    line = _dev_fails(env, cwd=repo)
+    assert line == (
+        "switchboard dev: error: orders cannot start: Python module 'lylty_sdk' is missing: "
+        "run `make install` to install the locked dependencies into .venv/ (a new dependency "
+        "goes into pyproject.toml first)"
+    )
+
+
+def test_make_run_without_npm_is_one_clear_line(tmp_path: Path) -> None:
+    """`make run` installs GraphiQL's assets with npm; without npm it says what to install."""
+    make, tool = shutil.which("make"), shutil.which("id")  # the Makefile asks `id -u`
+    assert make is not None
+    assert tool is not None
+    (tmp_path / "id").symlink_to(tool)
+    result = subprocess.run(
+        [make, "-B", "router/server/graphiql/node_modules/.installed"],
+        cwd=ROOT,
+        env={"PATH": str(tmp_path)},  # no npm on it
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "GraphiQL's assets come from npm: install Node.js and npm first "
+        "(apt-get install -y nodejs npm)."
+    )
+
+
+def _child(*lines: str) -> Child:
+    spec = ProcessSpec("orders", ("true",), "127.0.0.1", 1, "ORDERS_PORT")
+    child = Child(spec, "0")
+    child.tail.extend(lines)
+    return child
+
+
+def test_a_child_failure_quotes_its_error_line_and_names_a_missing_package() -> None:
+    traceback = ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>']
+    missing = _child(*traceback, "ModuleNotFoundError: No module named 'reportlab.pdf'")
+    assert missing.failure().startswith(
+        "orders cannot start: Python module 'reportlab.pdf' is missing: run `make install`"
+    )
+    ours = _child(*traceback, "ModuleNotFoundError: No module named 'subgraphs.orders.nope'")
+    assert ours.failure() == (
+        "orders exited with code None: ModuleNotFoundError: No module named 'subgraphs.orders.nope'"
+    )
+    command = _child(
+        "INFO starting",
+        "switchboard subgraph: error: orders: cannot prepare database 'x': OSError: refused",
+        "some trailing noise",
+    )
+    assert command.failure() == (
+        "orders exited with code None: cannot prepare database 'x': OSError: refused"
+    )
+    assert _child().failure() == "orders exited with code None: (no output)"
+
+
+def test_the_source_watcher_sees_added_changed_and_removed_files(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    first = tmp_path / "pkg" / "a.py"
+    first.write_text("x = 1\n")
+    watcher = SourceWatcher((tmp_path / "pkg",))
+    assert watcher.changed() == []
+    (tmp_path / "pkg" / "notes.txt").write_text("not Python")
+    assert watcher.changed() == []
+    second = tmp_path / "pkg" / "b.py"
+    second.write_text("y = 2\n")
+    assert watcher.changed() == [second]
+    os.utime(first, ns=(0, first.stat().st_mtime_ns + 1_000_000))
+    assert watcher.changed() == [first]
+    second.unlink()
+    assert watcher.changed() == [second]
+
+
+def test_a_failed_composition_leaves_the_supergraph_file_alone(tmp_path: Path) -> None:
+    exports = ROOT / "schema" / "subgraphs"
+    sdls = {name: (exports / f"{name}.graphql").read_text() for name in SERVICES}
+    live = [LiveSubgraph(name, f"http://127.0.0.1:{4001 + i}/graphql") for i, name in
+            enumerate(SERVICES)]  # fmt: skip
+    target = tmp_path / "supergraph.graphql"
+    assert compose_to_file(sdls, live, target) is True
+    composed = target.read_bytes()
+    assert compose_to_file(sdls, live, target) is False  # same text: not rewritten
+    broken = {**sdls, "orders": sdls["orders"].replace("type Order ", "type Order @key(fields: ")}
+    with pytest.raises(CompositionProblem) as problem:
+        compose_to_file(broken, live, target)
+    assert "\n" not in str(problem.value)  # one line, however many errors
+    assert target.read_bytes() == composed
+    assert [p.name for p in tmp_path.iterdir()] == ["supergraph.graphql"]  # no temp file left

@@ -1,0 +1,334 @@
+"""README.md does what it says: every command runs, every example answers as shown.
+
+Fenced blocks are marked with an HTML comment on the line before them:
+``<!-- readme: commands -->`` (shell; every shell block must be marked),
+``<!-- readme: commands postgres -->`` (shell, needs PostgreSQL), ``<!-- readme: query -->``
+(GraphQL sent to the router), ``<!-- readme: response -->`` (the JSON the previous command
+or query answers) and ``<!-- readme: output -->`` (the exact stdout of the previous command).
+
+Commands run in order against one ``make run``. ``make run`` itself is checked to be
+``switchboard dev`` (``make -n run``) and the test starts ``switchboard dev`` on free ports
+and a temporary data directory, so it does not touch the shared ``.venv`` or ``./data``; the
+README's ports (4000-4004) are rewritten to those. ``make test`` and other targets cannot
+run inside a test: ``make -n TARGET`` must succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from subgraphs.common.settings import DEFAULT_PORTS
+from subgraphs.registry import SERVICES
+from switchboard.cli import build_parser
+from tests.support.databases import POSTGRES_ENV
+from tests.support.processes import ROOT, free_port
+
+README = ROOT / "README.md"
+BLOCK = re.compile(
+    r"(?:<!-- readme: (?P<marker>[\w ]+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S
+)
+SHELL = {"sh", "bash", "shell", "console"}
+README_ROUTER_PORT = 4000
+
+
+@dataclass(frozen=True)
+class Block:
+    marker: str | None
+    lang: str
+    body: str
+
+
+def readme_blocks() -> list[Block]:
+    return [Block(m["marker"], m["lang"], m["body"]) for m in BLOCK.finditer(README.read_text())]
+
+
+def shell_commands(body: str) -> list[str]:
+    """The block's commands: continuation lines joined, blank lines dropped."""
+    return [c.strip() for c in body.replace("\\\n", " ").splitlines() if c.strip()]
+
+
+def split_command(command: str) -> tuple[dict[str, str], list[str]]:
+    """Leading ``NAME=value`` assignments, and the words after them (comments removed)."""
+    words = shlex.split(command, comments=True)
+    env: dict[str, str] = {}
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    return env, words
+
+
+def make_target(words: list[str]) -> str | None:
+    return words[1] if len(words) == 2 and words[0] == "make" else None
+
+
+class Stack:
+    """``switchboard dev`` as ``make run`` runs it, on free ports the README's are mapped to."""
+
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.ports = {README_ROUTER_PORT: free_port()}
+        self.env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp / "data")}
+        for name in SERVICES:
+            port = free_port()
+            self.ports[DEFAULT_PORTS[name]] = port
+            self.env[f"{name.upper()}_PORT"] = str(port)
+            self.env.pop(f"{name.upper()}_DATABASE_URL", None)
+        self.env["SWITCHBOARD_ROUTER_PORT"] = str(self.ports[README_ROUTER_PORT])
+        self.env.update(extra_env or {})
+        self.log = tmp / "dev.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "switchboard", "dev"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while "Switchboard is up" not in self.log.read_text(errors="replace"):
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.2)
+
+    def localize(self, text: str) -> str:
+        """``text`` with the README's 127.0.0.1:400N replaced by this stack's ports."""
+        for readme_port, port in self.ports.items():
+            text = text.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
+        return text
+
+    def run(self, command: str) -> str:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", self.localize(command)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def query(self, query: str) -> str:
+        url = f"http://127.0.0.1:{self.ports[README_ROUTER_PORT]}/graphql"
+        response = httpx.post(url, json={"query": query}, timeout=30)
+        assert response.status_code < 500, response.text
+        return response.text
+
+    def stop(self) -> None:
+        """Ctrl-C: everything stops, and nothing is left listening."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        assert self.process.returncode == 0, self.log.read_text()
+        for port in self.ports.values():
+            with socket.socket() as probe:
+                assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still listening"
+
+
+def _walk(blocks: list[Block], stack: Stack) -> int:
+    """Run ``blocks`` in order against ``stack``; return how many checks were made.
+
+    An answer with ``errors`` must be shown in a response block right after it.
+    """
+    checks, last, unshown = 0, "", ""
+    for block in blocks:
+        if block.marker == "query":
+            _check_no_errors(unshown)
+            last = unshown = stack.query(block.body)
+        elif block.marker == "commands":
+            for command in shell_commands(block.body):
+                target = make_target(split_command(command)[1])
+                if target is None:
+                    _check_no_errors(unshown)
+                    last = unshown = stack.run(command)
+                elif target != "run":  # `make run` is the stack itself
+                    _check_make_target(target)
+                checks += 1
+        elif block.marker == "response":
+            assert json.loads(last) == json.loads(block.body), last
+            unshown = ""
+            checks += 1
+        elif block.marker == "output":
+            assert last == block.body, last
+            unshown = ""
+            checks += 1
+    _check_no_errors(unshown)
+    return checks
+
+
+def _check_no_errors(output: str) -> None:
+    try:
+        body = json.loads(output)
+    except ValueError:
+        return
+    assert not (isinstance(body, dict) and "errors" in body), output
+
+
+def _check_make_target(target: str) -> None:
+    result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"make -n {target}: {result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("readme"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_every_shell_block_is_marked_and_understood() -> None:
+    blocks = readme_blocks()
+    shell = [b for b in blocks if b.lang in SHELL]
+    assert shell, "the README shows no commands?"
+    for block in shell:
+        assert block.marker in {"commands", "commands postgres"}, block.body
+        for command in shell_commands(block.body):
+            split_command(command)  # parses as shell words
+    markers = {b.marker for b in blocks if b.marker}
+    assert markers <= {"commands", "commands postgres", "query", "response", "output"}, markers
+    quick_start = [c for b in shell[:1] for c in shell_commands(b.body)]
+    assert [split_command(c)[1] for c in quick_start] == [["make", "run"], ["make", "test"]]
+
+
+def test_make_run_runs_switchboard_dev_and_make_test_runs_pytest() -> None:
+    run = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == ".venv/bin/switchboard dev"
+    test = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    assert test.stdout.strip().splitlines()[-1] == ".venv/bin/pytest"
+
+
+def test_make_targets_mentioned_exist() -> None:
+    targets = set(re.findall(r"`make (\w+)`", README.read_text()))
+    assert {"run", "test", "lint"} <= targets
+    for target in sorted(targets):
+        _check_make_target(target)
+
+
+def test_commands_table_matches_the_cli() -> None:
+    """Each `switchboard …` synopsis names a real command and only options it has."""
+    rows = re.findall(r"^\| `(switchboard [^`]+)` \|", README.read_text(), re.M)
+    assert len(rows) >= 8
+    parser = build_parser()
+    for row in rows:
+        words = row.split()[1:]
+        command = [w for w in words if re.fullmatch(r"[a-z][a-z-]*", w)]
+        options = [w.strip("[]") for w in words if w.lstrip("[").startswith("-")]
+        sub = _subparser(parser, command)
+        known = {o for action in sub._actions for o in action.option_strings}
+        assert set(options) <= known, f"{row}: unknown {set(options) - known}"
+
+
+def _subparser(parser: Any, path: list[str]) -> Any:
+    for name in path:
+        choices = next(a.choices for a in parser._actions if getattr(a, "choices", None))
+        assert name in choices, f"no `{name}` command"
+        parser = choices[name]
+    return parser
+
+
+def test_linked_files_exist() -> None:
+    links = re.findall(r"\]\(((?!https?:)[^)#]+)\)", README.read_text())
+    assert "docs/configuration.md" in links
+    assert "docs/fifth-subgraph.md" in links
+    for link in links:
+        assert (ROOT / link).exists(), link
+
+
+@pytest.mark.slow
+def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack) -> None:
+    output = stack.log.read_text(errors="replace")
+    for readme_port, port in stack.ports.items():
+        assert f"http://127.0.0.1:{readme_port}/graphql" in README.read_text()
+        assert f"http://127.0.0.1:{port}/graphql" in output
+    for name in (*SERVICES, "router"):
+        assert re.search(rf"^{name} +\| ", output, re.M), f"no line prefixed with {name}"
+    supergraph = Path(stack.env["SWITCHBOARD_DATA_DIR"]) / "supergraph.graphql"
+    orders_port = stack.ports[DEFAULT_PORTS["orders"]]
+    assert f'url: "http://127.0.0.1:{orders_port}/graphql"' in supergraph.read_text()
+    seeded = httpx.post(
+        f"http://127.0.0.1:{stack.ports[DEFAULT_PORTS['customers']]}/graphql",
+        json={"query": "{ customers(first: 3) { nodes { id } } }"},
+        timeout=30,
+    ).json()
+    assert len(seeded["data"]["customers"]["nodes"]) == 3  # demo data, straight from a subgraph
+    router = f"http://127.0.0.1:{stack.ports[README_ROUTER_PORT]}/graphql"
+    page = httpx.get(router, headers={"accept": "text/html"}, timeout=30)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert "graphiql" in page.text.lower()  # "Open http://127.0.0.1:4000/graphql in a browser"
+
+
+@pytest.mark.slow
+def test_every_command_and_example_against_make_run(stack: Stack) -> None:
+    blocks = [b for b in readme_blocks() if b.marker != "commands postgres"]
+    assert _walk(blocks, stack) >= 10
+
+
+def _postgres_block() -> Block:
+    return next(b for b in readme_blocks() if b.marker == "commands postgres")
+
+
+def _first_example() -> list[Block]:
+    """The first query in the README (a command) and the response it shows."""
+    blocks = readme_blocks()
+    first = next(i for i, b in enumerate(blocks) if b.marker == "response")
+    return blocks[first - 1 : first + 1]
+
+
+if os.environ.get(POSTGRES_ENV):  # CI sets it; like the `backend` fixture, SQLite otherwise
+
+    @pytest.mark.slow
+    @pytest.mark.postgres
+    def test_the_postgres_commands_serve_the_same_answers(tmp_path: Path) -> None:
+        server = make_url(os.environ[POSTGRES_ENV])
+        prefix = f"sb_readme_{uuid.uuid4().hex[:8]}_"
+        text = (
+            _postgres_block()
+            .body.replace("switchboard_", prefix)
+            .replace("-h 127.0.0.1 -U postgres", f"-h {server.host} -U {server.username}")
+            .replace("postgres@127.0.0.1:5432", f"{server.username}@{server.host}:{server.port}")
+        )
+        *setup, serve = shell_commands(text)
+        env, words = split_command(serve)
+        assert words == ["make", "run"]
+        assert set(env) == {f"{name.upper()}_DATABASE_URL" for name in SERVICES}
+        for command in setup:
+            subprocess.run(["bash", "-c", command], check=True, timeout=60)
+        try:
+            stack = Stack(tmp_path, extra_env=env)
+            try:
+                assert _walk(_first_example(), stack) == 2
+            finally:
+                stack.stop()
+        finally:
+            for name in SERVICES:
+                subprocess.run(
+                    ["dropdb", "--force", "-h", str(server.host), "-U", str(server.username),
+                     f"{prefix}{name}"],
+                    check=True,
+                    timeout=60,
+                )  # fmt: skip
