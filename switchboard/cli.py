@@ -60,6 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(handler=commands.print_query_plan)
 
+    p = sub.add_parser("mailsink", help="run the dev SMTP sink: each message becomes an .eml file")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=4025, help="SMTP port (default 4025)")
+    p.add_argument("--dir", type=Path, help="where .eml files go (default data/mail)")
+    p.add_argument("--http-port", type=int, default=4026, help="message list page (0: none)")
+    p.set_defaults(handler=commands.mailsink)
+
+    p = sub.add_parser("bank", help="run the sandbox bank (card acquirer) for payments")
+    p.add_argument("--host", help="listen address (default 127.0.0.1, env BANK_HOST)")
+    p.add_argument("--port", type=int, help="listen port (default 4010, env BANK_PORT)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (env BANK_DATABASE_URL)")
+    p.set_defaults(handler=commands.run_bank)
+
     p = sub.add_parser("dev", help="run every service with demo data, logs in one terminal")
     p.set_defaults(handler=commands.dev)
     __import__("schema.cli", fromlist=["register"]).register(sub)

@@ -178,7 +178,7 @@ def mailsink(args: argparse.Namespace) -> int:
     from subgraphs.common.settings import DATA_DIR
 
     try:
-        asyncio.run(serve(args.dir or DATA_DIR / "mail", args.host, args.port))
+        asyncio.run(serve(args.dir or DATA_DIR / "mail", args.host, args.port, args.http_port))
     except OSError as exc:
         raise CommandError(f"mail sink on {args.host}:{args.port}: {exc}") from None
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -34,11 +35,68 @@ from .supervise import (
 SUBGRAPHS_DIR = Path(subgraphs.__file__).resolve().parent
 POLL_SECONDS = 1.0
 
+
 # Processes the subgraphs need, started (and ready) before them: one factory per process.
 # E.g. ``lambda: ProcessSpec("bank", switchboard_argv("bank"), "127.0.0.1", 4010, "BANK_PORT")``;
 # ``health_path=None`` waits for the port only (an SMTP sink), ``address`` is what the
 # banner shows. Their ports are checked first; if one exits, the dev loop stops.
-AUXILIARY: list[Callable[[], ProcessSpec]] = []
+def bank_spec() -> ProcessSpec:
+    """The sandbox card acquirer invoices charges through (``BANK_*`` settings)."""
+    from sandbox.bank.settings import BankSettings
+
+    bank = BankSettings()
+    return ProcessSpec(
+        name="bank",
+        argv=switchboard_argv("bank"),
+        host=bank.host,
+        port=bank.port,
+        port_env="BANK_PORT",
+        address=f"http://{bank.host}:{bank.port} (sandbox bank; test tokens in sandbox/bank)",
+    )
+
+
+def mailsink_spec() -> ProcessSpec:
+    """The dev SMTP sink: every e-mail the services send lands in data/mail/ as .eml."""
+    port = int(os.environ.get("MAILSINK_PORT", "4025"))
+    page = int(os.environ.get("MAILSINK_HTTP_PORT", "4026"))
+    argv = switchboard_argv("mailsink", "--port", str(port), "--http-port", str(page))
+    return ProcessSpec(
+        name="mail",
+        argv=argv,
+        host="127.0.0.1",
+        port=port,
+        port_env="MAILSINK_PORT",
+        health_path=None,
+        address=f"smtp://127.0.0.1:{port}, messages at http://127.0.0.1:{page}/ and data/mail/",
+    )
+
+
+AUXILIARY: list[Callable[[], ProcessSpec]] = [bank_spec, mailsink_spec]
+
+
+DEV_ADMIN_TOKEN = "dev-admin-token"  # X-Admin-Token for runBillingCycle in the dev loop
+
+
+def point_services_at(processes: list[ProcessSpec]) -> None:
+    """Tell the subgraphs (through their environment) where their peers, the bank and the
+    mail sink listen, and turn on the dev billing scheduler. Explicit settings win."""
+    by_name = {spec.name: spec for spec in processes}
+    defaults: dict[str, str] = {
+        "SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS": "60",
+        "SUBSCRIPTIONS_ADMIN_TOKEN": DEV_ADMIN_TOKEN,
+    }
+    if "bank" in by_name:
+        defaults["INVOICES_BANK_URL"] = by_name["bank"].url
+    for name in SERVICES:
+        prefix = name.upper()
+        for peer in ("invoices", "customers"):
+            if peer in by_name:
+                defaults[f"{prefix}_{peer.upper()}_URL"] = f"{by_name[peer].url}/graphql"
+        if "mail" in by_name:
+            defaults[f"{prefix}_SMTP_HOST"] = by_name["mail"].host
+            defaults[f"{prefix}_SMTP_PORT"] = str(by_name["mail"].port)
+    for variable, value in defaults.items():
+        os.environ.setdefault(variable, value)
 
 
 def subgraph_spec(name: str) -> ProcessSpec:
@@ -68,7 +126,15 @@ def write_router_config(supergraph: Path) -> Path:
     """A dev-mode router config that watches the composed supergraph file."""
     path = DATA_DIR / "router.dev.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"supergraph": str(supergraph), "dev": True, "hot_reload": {"enabled": True}}
+    config: dict[str, object] = {
+        "supergraph": str(supergraph),
+        "dev": True,
+        "hot_reload": {"enabled": True},
+        # runBillingCycle is guarded by this header in the subscriptions service
+        "headers": {
+            "subgraphs": {"subscriptions": {"request": [{"propagate": {"named": "x-admin-token"}}]}}
+        },
+    }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -96,7 +162,10 @@ async def run_dev() -> int:
     router_config = load_config(None)
     supergraph = DATA_DIR / "supergraph.graphql"
     router = router_spec(router_config, DATA_DIR / "router.dev.yaml")
-    specs = [*(make() for make in AUXILIARY), *(subgraph_spec(n) for n in SERVICES), router]
+    auxiliary = [make() for make in AUXILIARY]
+    subgraph_specs = [subgraph_spec(n) for n in SERVICES]
+    point_services_at([*auxiliary, *subgraph_specs])
+    specs = [*auxiliary, *subgraph_specs, router]
     try:
         for spec in specs:
             check_port_free(spec)

@@ -19,7 +19,7 @@ import pytest
 from subgraphs.registry import SERVICES
 from switchboard.hotreload import CompositionProblem, LiveSubgraph, SourceWatcher, compose_to_file
 from switchboard.supervise import Child, ProcessSpec
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, auxiliary_ports, free_port
 from tests.test_fifth_subgraph import scratch_copy
 
 
@@ -93,7 +93,7 @@ def _free_ports_env(tmp_path: Path) -> dict[str, str]:
         env[f"{name.upper()}_PORT"] = str(free_port())
         env.pop(f"{name.upper()}_DATABASE_URL", None)
     env["SWITCHBOARD_ROUTER_PORT"] = str(free_port())
-    return env
+    return auxiliary_ports(env)
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import AUXILIARY_PORT_VARIABLES, ROOT, auxiliary_ports, free_port
 
 GUIDE = ROOT / "docs" / "fifth-subgraph.md"
 PACKAGES = ("switchboard", "subgraphs", "schema", "router", "sandbox")
@@ -70,7 +70,7 @@ def copy_env(repo: Path, tmp: Path) -> dict[str, str]:
         env[f"{name.upper()}_PORT"] = str(free_port())
         env.pop(f"{name.upper()}_DATABASE_URL", None)
     env["SWITCHBOARD_ROUTER_PORT"] = str(free_port())
-    return env
+    return auxiliary_ports(env)
 
 
 def replace_definitions(path: Path, block: str) -> None:
@@ -218,7 +218,7 @@ def guided(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guided]:
         code = session.stop()
     assert code == 0, session.output()
     ports = [int(env[f"{n.upper()}_PORT"]) for n in SERVICES] + [
-        int(env["SWITCHBOARD_ROUTER_PORT"])
+        int(env[variable]) for variable in ("SWITCHBOARD_ROUTER_PORT", *AUXILIARY_PORT_VARIABLES)
     ]
     assert not any(listening(p) for p in ports), "a process was left listening"
 

@@ -38,7 +38,7 @@ from subgraphs.common.settings import DEFAULT_PORTS
 from subgraphs.registry import SERVICES
 from switchboard.cli import build_parser
 from tests.support.databases import POSTGRES_ENV
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, auxiliary_ports, free_port
 
 README = ROOT / "README.md"
 BLOCK = re.compile(
@@ -90,6 +90,7 @@ class Stack:
             self.env[f"{name.upper()}_PORT"] = str(port)
             self.env.pop(f"{name.upper()}_DATABASE_URL", None)
         self.env["SWITCHBOARD_ROUTER_PORT"] = str(self.ports[README_ROUTER_PORT])
+        self.env = auxiliary_ports(self.env)
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
         with self.log.open("wb") as out:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -20,6 +20,10 @@ from .schema import SubgraphSchema
 from .settings import SubgraphSettings
 
 L = TypeVar("L")
+
+# Something a service runs for the app's lifetime (an HTTP client, a background loop): entered
+# after the engine is ready (``app.state.sessions`` is set), left before it is disposed.
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 class SubgraphGraphQLRouter(GraphQLRouter[Any, None]):
@@ -40,10 +44,12 @@ def create_subgraph_app(
     settings: SubgraphSettings,
     schema: SubgraphSchema,
     make_loaders: Callable[[RequestDb, SubgraphSettings], L],
+    hooks: Sequence[LifespanHook] = (),
 ) -> FastAPI:
     """A FastAPI app serving ``schema`` at ``/graphql`` and readiness at ``/health``.
 
-    The lifespan owns the database engine; each request gets one ``RequestDb``.
+    The lifespan owns the database engine, then enters ``hooks`` in order (and leaves them in
+    reverse); each request gets one ``RequestDb``.
     """
 
     @asynccontextmanager
@@ -52,7 +58,10 @@ def create_subgraph_app(
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for hook in hooks:
+                    await stack.enter_async_context(hook(app))
+                yield
         finally:
             await engine.dispose()
 

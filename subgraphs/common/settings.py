@@ -29,6 +29,22 @@ class SubgraphSettings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     echo_sql: bool = False
     log_level: str = "info"
+    # E-mail: the outbox sender delivers over SMTP (dev: `switchboard mailsink`, port 4025).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=4025, ge=1, le=65535)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "Switchboard <billing@switchboard.test>"
+    outbox_enabled: bool = Field(default=True, description="Run the outbox sender in the app.")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Services this one calls; empty means the service's default port on 127.0.0.1.
+    invoices_url: str = ""
+    customers_url: str = ""
+    service_timeout_seconds: float = Field(default=30.0, gt=0)  # > the bank retries of payInvoice
+    # Recurring billing (subscriptions): admin header token, scheduler interval, clock.
+    admin_token: str = Field(default="", description="X-Admin-Token for admin mutations.")
+    billing_interval_seconds: float = Field(default=0.0, ge=0, description="0: no scheduler.")
+    clock: str = Field(default="system", description="system, fixed:<ISO>, offset:<seconds>.")
 
     @classmethod
     def for_service(cls, name: str, **overrides: object) -> SubgraphSettings:
@@ -46,4 +62,7 @@ class SubgraphSettings(BaseSettings):
             data["port"] = DEFAULT_PORTS.get(name, 0)
         if not data["database_url"]:
             data["database_url"] = f"sqlite+aiosqlite:///{DATA_DIR / name}.db"
+        for peer in ("invoices", "customers"):
+            if not data[f"{peer}_url"]:
+                data[f"{peer}_url"] = f"http://127.0.0.1:{DEFAULT_PORTS[peer]}/graphql"
         return cls(**data)

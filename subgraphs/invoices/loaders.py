@@ -10,8 +10,8 @@ from subgraphs.common.db import RequestDb
 from subgraphs.common.loaders import PageKey, by_id_loader, child_page_loader, keyed_loader
 from subgraphs.common.settings import SubgraphSettings
 
-from . import repository
-from .models import InvoiceLineRow, InvoiceRow
+from . import payments_repository, repository
+from .models import InvoiceLineRow, InvoiceRow, PaymentAttemptRow, PaymentRow, RefundRow
 from .repository import Balance
 
 
@@ -23,6 +23,11 @@ class Loaders:
     customer_invoices: DataLoader[PageKey, list[InvoiceRow]]
     subscription_invoices: DataLoader[PageKey, list[InvoiceRow]]
     outstanding: DataLoader[str, list[Balance]]
+    payment: DataLoader[str, PaymentRow | None]
+    refund: DataLoader[str, RefundRow | None]
+    invoice_payments: DataLoader[str, list[PaymentRow]]
+    payment_refunds: DataLoader[str, list[RefundRow]]
+    payment_attempts: DataLoader[str, list[PaymentAttemptRow]]
 
 
 def make_loaders(db: RequestDb, _settings: SubgraphSettings) -> Loaders:
@@ -48,5 +53,16 @@ def make_loaders(db: RequestDb, _settings: SubgraphSettings) -> Loaders:
         ),
         outstanding=keyed_loader(
             db, lambda s, ids: repository.outstanding_by_customer(s, customer_ids=ids), []
+        ),
+        payment=by_id_loader(db, lambda s, ids: payments_repository.payments_by_ids(s, ids=ids)),
+        refund=by_id_loader(db, lambda s, ids: payments_repository.refunds_by_ids(s, ids=ids)),
+        invoice_payments=keyed_loader(
+            db, lambda s, ids: payments_repository.payments_by_invoice_ids(s, invoice_ids=ids), []
+        ),
+        payment_refunds=keyed_loader(
+            db, lambda s, ids: payments_repository.refunds_by_payment_ids(s, payment_ids=ids), []
+        ),
+        payment_attempts=keyed_loader(
+            db, lambda s, ids: payments_repository.attempts_by_payment_ids(s, payment_ids=ids), []
         ),
     )

@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.timestamps import UtcDateTime
 
 
@@ -31,7 +32,7 @@ class InvoiceRow(Base):
     tax: Mapped[int] = mapped_column(Integer)
     tax_rate_basis_points: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_date: Mapped[date | None] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -56,5 +57,73 @@ class InvoiceLineRow(Base):
     invoice: Mapped[InvoiceRow] = relationship(back_populates="lines", lazy="raise")
 
 
+class PaymentRow(Base):
+    """A charge of an invoice at the bank; written PENDING before the bank is called.
+
+    ``bank_key`` is the Idempotency-Key every call about this charge sends, so a retry or a
+    reconciliation after a crash can never charge twice. ``refund_reserved`` counts
+    succeeded and pending refunds: a refund is reserved before the bank is asked.
+    """
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    payment_method_id: Mapped[str | None] = mapped_column(String(40))
+    bank_token: Mapped[str] = mapped_column(String(100))  # never exposed in the graph
+    receipt_email: Mapped[str] = mapped_column(String(254))
+    bank_key: Mapped[str] = mapped_column(String(80), unique=True)
+    bank_charge_id: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(String(300))
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
+    refund_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RefundRow(Base):
+    """A refund of (part of) a payment; written PENDING before the bank is called."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[str] = mapped_column(String(40))
+    bank_key: Mapped[str] = mapped_column(String(80), unique=True)
+    bank_refund_id: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PaymentAttemptRow(Base):
+    """One HTTP exchange with the bank about a payment or one of its refunds."""
+
+    __tablename__ = "payment_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    refund_id: Mapped[str | None] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     pass
+
+
+class OutboxRow(OutboxMixin, Base):
+    """E-mails (receipts, declines, refunds) written with the payment change that causes them."""

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.ids import check_customer_id, new_id
 from subgraphs.common.money import check_amount, check_currency
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
-from .models import InvoiceLineRow, InvoiceRow
+from .models import InvoiceLineRow, InvoiceRow, PaymentRow
 from .tax import line_amount, totals
 
-STATUSES = ("DRAFT", "OPEN", "PAID", "VOID")
+STATUSES = ("DRAFT", "OPEN", "PAID", "VOID", "PARTIALLY_REFUNDED", "REFUNDED")
 VOIDABLE = ("DRAFT", "OPEN")
+PAYMENT_TERMS = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,16 @@ class LineData:
     quantity: int
     unit_amount: int
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Billed:
+    """What an issued invoice bills besides its lines: an order or a subscription period."""
+
+    order_id: str | None = None
+    subscription_id: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +91,61 @@ def build_invoice(
         created_at=created_at,
         lines=line_rows,
     )
+
+
+async def issue_invoice(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    currency: str,
+    lines: Sequence[LineData],
+    basis_points: int,
+    billed: Billed,
+    now: datetime,
+) -> InvoiceRow:
+    """An OPEN invoice, numbered next in its year and due in ``PAYMENT_TERMS``."""
+    check_customer_id(customer_id)
+    _check_period(billed)
+    row = build_invoice(
+        invoice_id=new_id("inv", at=now),
+        number=await _next_number(session, now.year),
+        customer_id=customer_id,
+        currency=currency,
+        lines=lines,
+        basis_points=basis_points,
+        created_at=now,
+    )
+    row.status = "OPEN"
+    row.issued_at = now
+    row.due_date = (now + PAYMENT_TERMS).date()
+    row.order_id = billed.order_id
+    row.subscription_id = billed.subscription_id
+    row.period_start = billed.period_start
+    row.period_end = billed.period_end
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _check_period(billed: Billed) -> None:
+    if (billed.period_start is None) != (billed.period_end is None):
+        raise BadUserInput("Give both periodStart and periodEnd, or neither.", field="periodEnd")
+    if billed.period_start and billed.period_end and billed.period_end <= billed.period_start:
+        raise BadUserInput("periodEnd must come after periodStart.", field="periodEnd")
+    for field, value in (("orderId", billed.order_id), ("subscriptionId", billed.subscription_id)):
+        if value is not None and not 1 <= len(value) <= 40:
+            raise BadUserInput(f"{field} must be 1 to 40 characters.", field=field)
+
+
+async def _next_number(session: AsyncSession, year: int) -> str:
+    """The next free number of ``year``; numbering is serialised per database."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(0x1A7_0CE5)))
+    prefix = invoice_number(year, 0)[:-6]
+    last = await session.scalar(
+        select(func.max(InvoiceRow.number)).where(InvoiceRow.number.like(f"{prefix}%"))
+    )
+    return invoice_number(year, int(last[len(prefix) :]) + 1 if last else 1)
 
 
 def _line_row(position: int, line: LineData, currency: str) -> InvoiceLineRow:
@@ -185,11 +252,13 @@ async def void_invoice(session: AsyncSession, *, invoice_id: str) -> str:
     """DRAFT or OPEN becomes VOID; a PAID or VOID invoice is a CONFLICT.
 
     The status is checked in the UPDATE itself, so a concurrent change (a payment landing
-    at the same moment) cannot be overwritten.
+    at the same moment) cannot be overwritten; an invoice with a payment still pending at
+    the bank cannot be voided either.
     """
+    in_flight = exists().where(PaymentRow.invoice_id == invoice_id, PaymentRow.status == "PENDING")
     stmt = (
         update(InvoiceRow)
-        .where(InvoiceRow.id == invoice_id, InvoiceRow.status.in_(VOIDABLE))
+        .where(InvoiceRow.id == invoice_id, InvoiceRow.status.in_(VOIDABLE), ~in_flight)
         .values(status="VOID")
         .returning(InvoiceRow.id)
         .execution_options(synchronize_session=False)
@@ -197,6 +266,13 @@ async def void_invoice(session: AsyncSession, *, invoice_id: str) -> str:
     if await session.scalar(stmt) is not None:
         return invoice_id
     row = await get_invoice(session, invoice_id=invoice_id)
+    if row.status in VOIDABLE:
+        raise Conflict(
+            f"Invoice {row.number} has a payment pending at the bank; it cannot be voided now.",
+            id=invoice_id,
+            status=row.status,
+            reason="PAYMENT_PENDING",
+        )
     raise Conflict(
         f"Invoice {row.number} is {row.status}; only DRAFT or OPEN invoices can be voided.",
         id=invoice_id,

@@ -8,8 +8,34 @@ from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
-from . import repository
-from .types import BillingSubscription, Customer, Info, Invoice, InvoiceFilter, Order
+from . import issuing, payments, repository
+from .payment_types import (
+    Payment,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentMethod,
+    PaymentPending,
+    PaymentResult,
+    PaymentSucceeded,
+    Refund,
+    RefundFailed,
+    RefundPending,
+    RefundResult,
+    RefundSucceeded,
+    payment_result,
+    refund_result,
+)
+from .runtime import runtime_of
+from .types import (
+    BillingSubscription,
+    Customer,
+    Info,
+    Invoice,
+    InvoiceFilter,
+    IssueInvoiceInput,
+    MoneyInput,
+    Order,
+)
 
 
 @strawberry.type
@@ -37,6 +63,11 @@ class Query:
             rows = await repository.list_invoices(session, page=args, where=criteria)
         return build_connection(rows, args, Invoice.from_row)
 
+    @strawberry.field(description="A payment by id, or null if there is none.")
+    async def payment(self, info: Info, id: strawberry.ID) -> Payment | None:
+        row = await info.context.loaders.payment.load(id)
+        return Payment.from_row(row) if row else None
+
 
 @strawberry.type
 class Mutation:
@@ -47,7 +78,95 @@ class Mutation:
         loaders = info.context.loaders
         return Invoice.from_row(await reload_after_write(loaders, loaders.invoice, id))
 
+    @strawberry.mutation(
+        description="Issue an OPEN invoice (for an order or a subscription period); "
+        "repeating the same key returns the same invoice."
+    )
+    async def issue_invoice(
+        self, info: Info, input: IssueInvoiceInput, idempotency_key: str
+    ) -> Invoice:
+        lines = [
+            repository.LineData(line.description, line.quantity, line.unit_amount, input.currency)
+            for line in input.lines
+        ]
+        billed = repository.Billed(
+            order_id=input.order_id,
+            subscription_id=input.subscription_id,
+            period_start=input.period_start,
+            period_end=input.period_end,
+        )
+        invoice_id = await issuing.issue_invoice(
+            runtime_of(info.context),
+            info.context.db,
+            customer_id=input.customer_id,
+            currency=input.currency,
+            lines=lines,
+            billed=billed,
+            key=idempotency_key,
+            payload=strawberry.asdict(input),
+        )
+        loaders = info.context.loaders
+        return Invoice.from_row(await reload_after_write(loaders, loaders.invoice, invoice_id))
+
+    @strawberry.mutation(
+        description="Charge an OPEN invoice's total to a card (the customer's default if "
+        "none is named). Repeating the same key never charges twice."
+    )
+    async def pay_invoice(
+        self,
+        info: Info,
+        invoice_id: strawberry.ID,
+        idempotency_key: str,
+        payment_method_id: strawberry.ID | None = None,
+    ) -> PaymentResult:
+        payment_id = await payments.pay_invoice(
+            runtime_of(info.context),
+            info.context.db,
+            invoice_id=invoice_id,
+            payment_method_id=payment_method_id,
+            key=idempotency_key,
+        )
+        return await payment_result(info, payment_id)
+
+    @strawberry.mutation(
+        description="Refund part (amount) or all (no amount) of a captured payment; never "
+        "more than was captured. Repeating the same key never refunds twice."
+    )
+    async def refund_payment(
+        self,
+        info: Info,
+        payment_id: strawberry.ID,
+        idempotency_key: str,
+        amount: MoneyInput | None = None,
+    ) -> RefundResult:
+        refund_id = await payments.refund_payment(
+            runtime_of(info.context),
+            info.context.db,
+            payment_id=payment_id,
+            amount=amount.amount if amount else None,
+            currency=amount.currency if amount else None,
+            key=idempotency_key,
+        )
+        return await refund_result(info, refund_id)
+
 
 schema = SubgraphSchema(
-    query=Query, mutation=Mutation, types=[Invoice, Customer, Order, BillingSubscription]
+    query=Query,
+    mutation=Mutation,
+    types=[
+        Invoice,
+        Customer,
+        Order,
+        BillingSubscription,
+        Payment,
+        Refund,
+        PaymentMethod,
+        PaymentSucceeded,
+        PaymentDeclined,
+        PaymentPending,
+        PaymentFailed,
+        RefundSucceeded,
+        RefundPending,
+        RefundFailed,
+    ],
 )

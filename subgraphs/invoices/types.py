@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 import strawberry.federation as fed
@@ -17,17 +17,26 @@ from subgraphs.common.pagination import Connection, build_connection
 
 from .loaders import Loaders
 from .models import InvoiceLineRow, InvoiceRow
+from .runtime import runtime_of
 from .tax import rate_for
+
+if TYPE_CHECKING:
+    from .payment_types import Payment
 
 Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
 
 
-@strawberry.enum(description="Lifecycle of an invoice: DRAFT, then OPEN until PAID or VOID.")
+@strawberry.enum(
+    description="Lifecycle of an invoice: DRAFT, then OPEN until PAID or VOID; a PAID invoice "
+    "becomes PARTIALLY_REFUNDED or REFUNDED when its payment is refunded."
+)
 class InvoiceStatus(Enum):
     DRAFT = "DRAFT"
     OPEN = "OPEN"
     PAID = "PAID"
     VOID = "VOID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
 
 
 @strawberry.type(description="A tax rate: basis points of the subtotal (1900 = 19 %).")
@@ -91,6 +100,19 @@ class Invoice:
         if not self.subscription_id:
             return None
         return BillingSubscription(id=strawberry.ID(self.subscription_id))
+
+    @strawberry.field(description="Charges of this invoice at the bank, oldest first.")
+    async def payments(
+        self, info: Info
+    ) -> list[Annotated[Payment, strawberry.lazy("subgraphs.invoices.payment_types")]]:
+        from .payment_types import Payment
+
+        rows = await info.context.loaders.invoice_payments.load(self.id)
+        return [Payment.from_row(row) for row in rows]
+
+    @strawberry.field(description="Where the invoice's PDF is served (GET, application/pdf).")
+    def pdf_url(self, info: Info) -> str:
+        return f"{runtime_of(info.context).settings.public_url}/invoices/{self.id}.pdf"
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Invoice | None:
@@ -206,3 +228,27 @@ class BillingSubscription:
 class InvoiceFilter:
     status: InvoiceStatus | None = None
     customer_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="An amount of money: integer minor units and an ISO 4217 code.")
+class MoneyInput:
+    amount: int
+    currency: str
+
+
+@strawberry.input(description="One line of an invoice; amounts in the invoice's currency.")
+class InvoiceLineInput:
+    description: str
+    unit_amount: int = strawberry.field(description="Minor units of the invoice's currency.")
+    quantity: int = 1
+
+
+@strawberry.input(description="An invoice to issue: OPEN at once, numbered, due in 14 days.")
+class IssueInvoiceInput:
+    customer_id: strawberry.ID
+    currency: str
+    lines: list[InvoiceLineInput]
+    order_id: strawberry.ID | None = None
+    subscription_id: strawberry.ID | None = None
+    period_start: date | None = None
+    period_end: date | None = None

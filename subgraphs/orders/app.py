@@ -5,11 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.outbox import outbox_hook
 from subgraphs.common.settings import SubgraphSettings
 
 from .loaders import make_loaders
+from .models import OutboxRow
 from .schema import schema
+from .services import payments_hook
 
 
 def create_app(settings: SubgraphSettings) -> FastAPI:
-    return create_subgraph_app(settings, schema, make_loaders)
+    return create_subgraph_app(
+        settings, schema, make_loaders, hooks=[payments_hook, outbox_hook(OutboxRow)]
+    )

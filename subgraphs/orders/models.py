@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.timestamps import UtcDateTime
 
 
@@ -52,6 +53,14 @@ class OrderRow(Base):
     total: Mapped[int] = mapped_column(Integer)
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Payment: the invoice issued for the order, the idempotency key (and card) of the current
+    # charge — every retry of it resends that key —, when it was paid, why it failed.
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    payment_key: Mapped[str | None] = mapped_column(String(255))
+    payment_method_id: Mapped[str | None] = mapped_column(String(40))
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    payment_failure_reason: Mapped[str | None] = mapped_column(String(64))
+    payment_failure_message: Mapped[str | None] = mapped_column(String(300))
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLineRow.position"
     )
@@ -75,4 +84,8 @@ class OrderLineRow(Base):
 
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class OutboxRow(OutboxMixin, Base):
     pass

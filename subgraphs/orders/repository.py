@@ -17,6 +17,7 @@ from subgraphs.common.money import check_amount
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
 from .models import OrderLineRow, OrderRow, ProductRow
+from .payment_state import first_payment_key
 
 MIN_QUANTITY, MAX_QUANTITY = 1, 1000
 MAX_LINES = 100
@@ -113,14 +114,16 @@ async def place_order(
     for product_id in sorted(quantities):  # one lock order, so two orders cannot deadlock
         await _reserve(session, product_id, quantities[product_id])
     now = datetime.now(UTC)
+    order_id = new_id("ord", at=now)
     order = OrderRow(
-        id=new_id("ord", at=now),
+        id=order_id,
         customer_id=customer_id,
         status="PLACED",
         currency=currency,
         total=total,
         placed_at=now,
         cancelled_at=None,
+        payment_key=first_payment_key(order_id),
     )
     session.add(order)
     session.add_all(_order_lines(order.id, quantities, products))
@@ -147,11 +150,18 @@ def _order_lines(
     ]
 
 
+CANCELLABLE = ("PLACED", "PAYMENT_FAILED")
+
+
 async def cancel_order(session: AsyncSession, *, order_id: str) -> None:
-    """PLACED → CANCELLED, putting the reserved stock back; CONFLICT from any other state."""
+    """PLACED or PAYMENT_FAILED → CANCELLED, putting the reserved stock back.
+
+    CONFLICT from any other state: a paid order is refunded, not cancelled, and one whose
+    charge is in flight must settle first. The caller voids the order's invoice first.
+    """
     claimed = await session.execute(
         update(OrderRow)
-        .where(OrderRow.id == order_id, OrderRow.status == "PLACED")
+        .where(OrderRow.id == order_id, OrderRow.status.in_(CANCELLABLE))
         .values(status="CANCELLED", cancelled_at=datetime.now(UTC))
         .execution_options(synchronize_session=False)
     )
@@ -159,7 +169,10 @@ async def cancel_order(session: AsyncSession, *, order_id: str) -> None:
         status = await session.scalar(select(OrderRow.status).where(OrderRow.id == order_id))
         if status is None:
             raise NotFound(f"No order with id {order_id!r}.", id=order_id)
-        raise Conflict(f"Only a PLACED order can be cancelled; this one is {status}.", id=order_id)
+        raise Conflict(
+            f"Only a PLACED or PAYMENT_FAILED order can be cancelled; this one is {status}.",
+            id=order_id,
+        )
     reserved = (
         select(OrderLineRow.product_id, OrderLineRow.quantity)
         .where(OrderLineRow.order_id == order_id)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.errors import Conflict
+from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
-from . import repository
+from . import payment_state, repository
 from .models import IdempotencyKey
+from .services import order_payments
 from .types import (
     Customer,
     Info,
@@ -101,10 +103,41 @@ class Mutation:
             payload=strawberry.asdict(input),
             create=create,
         )
+        await order_payments(info).settle(info.context.db, order_id)
         return await _reload_order(info, order_id)
 
-    @strawberry.mutation(description="Cancel a PLACED order and put its stock back.")
+    @strawberry.mutation(
+        description="Pay an unpaid order: after PAYMENT_FAILED, charge again (with "
+        "paymentMethodId, or the default card); otherwise complete the charge under way. "
+        "Repeating the same key never charges twice."
+    )
+    async def pay_order(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        idempotency_key: str,
+        payment_method_id: strawberry.ID | None = None,
+    ) -> Order:
+        digest = fingerprint(check_key(idempotency_key))[:32]
+        async with info.context.db.transaction() as session:
+            order = await payment_state.payment_view(session, order_id=id)
+            if order.status in ("CANCELLED", "REFUNDED"):
+                raise Conflict(f"Order {id} is {order.status}; it cannot be paid.", id=id)
+            await payment_state.start_new_charge(
+                session,
+                order_id=id,
+                key=f"order:{id}:pay:{digest}",
+                payment_method_id=payment_method_id,
+            )
+        await order_payments(info).settle(info.context.db, id)
+        return await _reload_order(info, id)
+
+    @strawberry.mutation(
+        description="Cancel a PLACED or PAYMENT_FAILED order: void its invoice and put its "
+        "stock back."
+    )
     async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
+        await order_payments(info).void_invoice_of(info.context.db, id)
         async with info.context.db.transaction() as session:
             await repository.cancel_order(session, order_id=id)
         return await _reload_order(info, id)

@@ -20,12 +20,35 @@ from .models import OrderLineRow, OrderRow, ProductRow
 Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
 
 
-@strawberry.enum(description="Lifecycle of an order.")
+@strawberry.enum(
+    description="Lifecycle of an order: PLACED (stock reserved), PAYMENT_PENDING (invoiced, "
+    "charge under way), then PAID or PAYMENT_FAILED; CANCELLED or REFUNDED at the end."
+)
 class OrderStatus(Enum):
     PLACED = "PLACED"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
     PAID = "PAID"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
     CANCELLED = "CANCELLED"
     REFUNDED = "REFUNDED"
+
+
+# Reasons that a repeat of the same request can get past: the payment is not over.
+RETRYABLE_REASONS = frozenset({"SERVICE_UNAVAILABLE", "PAYMENT_PENDING"})
+
+
+@strawberry.type(description="Why an order's payment failed or has not completed yet.")
+class PaymentFailure:
+    reason: str = strawberry.field(
+        description="INSUFFICIENT_FUNDS, CARD_EXPIRED or CARD_DECLINED (the bank declined); "
+        "PAYMENT_ERROR (the bank failed, nothing charged); NO_PAYMENT_METHOD; "
+        "CUSTOMER_NOT_FOUND; SERVICE_UNAVAILABLE or PAYMENT_PENDING (not over yet)."
+    )
+    message: str
+    retryable: bool = strawberry.field(
+        description="True when repeating placeOrder with the same key (or payOrder) completes "
+        "the payment; false when it failed and needs another card (payOrder)."
+    )
 
 
 @fed.type(keys=["id"], description="Something we sell, with the stock left to sell.")
@@ -108,6 +131,11 @@ class Order:
     status: OrderStatus
     placed_at: datetime
     cancelled_at: datetime | None
+    paid_at: datetime | None
+    payment_failure: PaymentFailure | None = strawberry.field(
+        description="Set while the order is unpaid for a reason: a declined card, a service "
+        "that did not answer. Null once PAID."
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
@@ -124,7 +152,23 @@ class Order:
             status=OrderStatus(row.status),
             placed_at=row.placed_at,
             cancelled_at=row.cancelled_at,
+            paid_at=row.paid_at,
+            payment_failure=_failure(row),
         )
+
+
+def _failure(row: OrderRow) -> PaymentFailure | None:
+    if row.payment_failure_reason is None or row.status not in (
+        "PLACED",
+        "PAYMENT_PENDING",
+        "PAYMENT_FAILED",
+    ):
+        return None
+    return PaymentFailure(
+        reason=row.payment_failure_reason,
+        message=row.payment_failure_message or "",
+        retryable=row.payment_failure_reason in RETRYABLE_REASONS,
+    )
 
 
 @strawberry.input

@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.outbox import outbox_hook
 from subgraphs.common.settings import SubgraphSettings
 
+from .clock import parse_clock
 from .loaders import make_loaders
+from .models import OutboxRow
 from .schema import schema
+from .services import billing_hook
 
 
 def create_app(settings: SubgraphSettings) -> FastAPI:
-    return create_subgraph_app(settings, schema, make_loaders)
+    parse_clock(settings.clock)  # a bad SUBSCRIPTIONS_CLOCK fails at start, not per request
+    return create_subgraph_app(
+        settings, schema, make_loaders, hooks=[billing_hook, outbox_hook(OutboxRow)]
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
+from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.timestamps import UtcDateTime
 
 # A customer holds at most one live (non-canceled) subscription per plan; the partial
@@ -53,11 +54,51 @@ class SubscriptionRow(Base):
     current_period_start: Mapped[date] = mapped_column(Date)
     current_period_end: Mapped[date] = mapped_column(Date)
     trial_end: Mapped[date | None] = mapped_column(Date)
+    # Periods are counted from here (see periods.add_intervals); NULL on rows made before it.
+    billing_anchor: Mapped[date | None] = mapped_column(Date)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     plan: Mapped[PlanRow] = relationship(lazy="raise")
 
 
+class BillingRunRow(Base):
+    """The billing of one period of one subscription: at most one row per period, ever.
+
+    The unique (subscription, period start) constraint is what makes billing happen once per
+    period however many schedulers run. A run is claimed with a lease before any call to
+    the invoices service; ``attempts`` counts declined charges (the dunning schedule).
+    """
+
+    __tablename__ = "billing_runs"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_start", name="uq_billing_runs_period"),
+        Index("ix_billing_runs_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    dunning_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failure_reason: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(String(300))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class OutboxRow(OutboxMixin, Base):
     pass

@@ -44,3 +44,16 @@ def first_period(today: date, interval: str, trial_days: int) -> Period:
         trial_end = today + timedelta(days=trial_days)
         return Period(start=today, end=trial_end, trial_end=trial_end)
     return Period(start=today, end=add_intervals(today, interval))
+
+
+def next_period(current_end: date, interval: str, anchor: date | None) -> Period:
+    """The period after one ending on ``current_end``, its end counted from ``anchor``.
+
+    Without an anchor (rows from before anchors were stored) ``current_end`` is the anchor.
+    """
+    start = current_end
+    base = anchor if anchor is not None and anchor <= start else start
+    count = 1
+    while (end := add_intervals(base, interval, count)) <= start:
+        count += 1
+    return Period(start=start, end=end)

@@ -97,6 +97,7 @@ async def subscribe(
         current_period_start=period.start,
         current_period_end=period.end,
         trial_end=period.trial_end,
+        billing_anchor=period.trial_end or period.start,
         cancel_at_period_end=False,
         canceled_at=None,
         created_at=now,
@@ -150,6 +151,7 @@ async def change_plan(
         today = (now or datetime.now(UTC)).date()
         row.current_period_start = today
         row.current_period_end = add_intervals(today, plan.interval)
+        row.billing_anchor = today
     row.plan_id = plan.id
     row.plan = plan
     await _flush_live(session, customer_id=row.customer_id, plan_id=plan.id)

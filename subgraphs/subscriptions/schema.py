@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,10 +11,17 @@ from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
+from subgraphs.common.timestamps import as_utc
 
 from . import repository
+from .admin import require_admin
+from .billing import CycleReport
 from .models import IdempotencyKey
+from .services import billing_services
 from .types import (
+    BillingCycleReport,
+    BillingOutcome,
+    BillingRunResult,
     BillingSubscription,
     Customer,
     Info,
@@ -26,6 +35,32 @@ async def _reload_subscription(info: Info, subscription_id: str) -> BillingSubsc
     loaders = info.context.loaders
     row = await reload_after_write(loaders, loaders.subscription, subscription_id)
     return BillingSubscription.from_row(row)
+
+
+def _report(report: CycleReport) -> BillingCycleReport:
+    runs = [
+        BillingRunResult(
+            subscription_id=strawberry.ID(r.subscription_id),
+            outcome=BillingOutcome(r.outcome),
+            period_start=r.period_start,
+            period_end=r.period_end,
+            invoice_id=strawberry.ID(r.invoice_id) if r.invoice_id else None,
+            attempts=r.attempts,
+            message=r.message,
+            next_attempt_at=r.next_attempt_at,
+        )
+        for r in report.results
+    ]
+    return BillingCycleReport(
+        as_of=report.as_of,
+        paid=report.count("PAID"),
+        declined=report.count("DECLINED"),
+        canceled=report.count("CANCELED"),
+        ended=report.count("ENDED"),
+        pending=report.count("PENDING"),
+        errors=report.count("ERROR"),
+        runs=runs,
+    )
 
 
 def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
@@ -75,9 +110,11 @@ class Mutation:
     async def subscribe(
         self, info: Info, input: SubscribeInput, idempotency_key: str
     ) -> BillingSubscription:
+        now = billing_services(info).clock.now()
+
         async def create(session: AsyncSession) -> str:
             row = await repository.subscribe(
-                session, customer_id=input.customer_id, plan_id=input.plan_id
+                session, customer_id=input.customer_id, plan_id=input.plan_id, now=now
             )
             return row.id
 
@@ -99,7 +136,10 @@ class Mutation:
     ) -> BillingSubscription:
         async with info.context.db.transaction() as session:
             await repository.cancel_subscription(
-                session, subscription_id=id, at_period_end=at_period_end
+                session,
+                subscription_id=id,
+                at_period_end=at_period_end,
+                now=billing_services(info).clock.now(),
             )
         return await _reload_subscription(info, id)
 
@@ -110,8 +150,20 @@ class Mutation:
         self, info: Info, id: strawberry.ID, plan_id: strawberry.ID
     ) -> BillingSubscription:
         async with info.context.db.transaction() as session:
-            await repository.change_plan(session, subscription_id=id, plan_id=plan_id)
+            await repository.change_plan(
+                session, subscription_id=id, plan_id=plan_id, now=billing_services(info).clock.now()
+            )
         return await _reload_subscription(info, id)
+
+    @strawberry.mutation(
+        description="Admin only (X-Admin-Token header): bill every subscription whose period "
+        "ended by asOf — invoice, charge, advance the period, e-mail — and run due dunning "
+        "retries. Each period is billed once, however often or concurrently this runs."
+    )
+    async def run_billing_cycle(self, info: Info, as_of: datetime) -> BillingCycleReport:
+        require_admin(info, "runBillingCycle")
+        biller = billing_services(info).biller
+        return _report(await biller.run_cycle(as_utc(as_of)))
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[BillingSubscription, Plan, Customer])

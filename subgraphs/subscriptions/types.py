@@ -140,3 +140,41 @@ class SubscriptionFilter:
     status: SubscriptionStatus | None = None
     customer_id: strawberry.ID | None = None
     plan_id: strawberry.ID | None = None
+
+
+@strawberry.enum(description="What a billing cycle did with one subscription.")
+class BillingOutcome(Enum):
+    PAID = "PAID"
+    DECLINED = "DECLINED"
+    CANCELED = "CANCELED"
+    ENDED = "ENDED"
+    PENDING = "PENDING"
+    ERROR = "ERROR"
+
+
+@strawberry.type(description="One subscription's billing in a cycle.")
+class BillingRunResult:
+    subscription_id: strawberry.ID
+    outcome: BillingOutcome = strawberry.field(
+        description="PAID; DECLINED (past due, retried on the dunning schedule); CANCELED "
+        "(dunning exhausted); ENDED (canceled at period end, not billed); PENDING (the bank "
+        "has not decided; the next cycle asks again); ERROR (a service was down; retried)."
+    )
+    period_start: date | None
+    period_end: date | None
+    invoice_id: strawberry.ID | None
+    attempts: int = strawberry.field(description="Declined charges of this period so far.")
+    message: str | None
+    next_attempt_at: datetime | None = strawberry.field(description="The next dunning retry.")
+
+
+@strawberry.type(description="What one runBillingCycle did; counts are of this call only.")
+class BillingCycleReport:
+    as_of: datetime
+    paid: int
+    declined: int
+    canceled: int
+    ended: int
+    pending: int
+    errors: int
+    runs: list[BillingRunResult]

@@ -101,11 +101,44 @@ def start_service(
     raise RuntimeError(f"{name} did not become healthy:\n{service.log()}")
 
 
-def start_subgraph(name: str, database_url: str, log_dir: Path) -> ServiceProcess:
+CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+
+
+def isolated(name: str) -> dict[str, str]:
+    """Settings that keep a test's subgraph from calling whatever runs on the default ports
+    (a developer's `make run`): peers, bank and SMTP point at a closed port."""
+    prefix = name.upper()
+    return {
+        f"{prefix}_INVOICES_URL": f"{CLOSED}/graphql",
+        f"{prefix}_CUSTOMERS_URL": f"{CLOSED}/graphql",
+        f"{prefix}_SMTP_PORT": "9",
+        "INVOICES_BANK_URL": CLOSED,
+    }
+
+
+def start_subgraph(
+    name: str, database_url: str, log_dir: Path, env: dict[str, str] | None = None
+) -> ServiceProcess:
     port = free_port()
     return start_service(
         ["subgraph", name, "--port", str(port), "--database-url", database_url, "--seed"],
         name=name,
         port=port,
         log_dir=log_dir,
+        env={**isolated(name), **(env or {})},
     )
+
+
+AUXILIARY_PORT_VARIABLES = ("BANK_PORT", "MAILSINK_PORT", "MAILSINK_HTTP_PORT")
+
+
+def auxiliary_ports(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with free ports for the dev loop's bank and mail sink (and nothing aimed at
+    fixed ports from the caller's environment)."""
+    env = dict(env)
+    for variable in AUXILIARY_PORT_VARIABLES:
+        env[variable] = str(free_port())
+    env.pop("INVOICES_BANK_URL", None)
+    for name in ("CUSTOMERS", "ORDERS", "INVOICES", "SUBSCRIPTIONS"):
+        env.pop(f"{name}_SMTP_PORT", None)
+    return env

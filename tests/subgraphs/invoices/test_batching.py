@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from subgraphs.common.demo import world
 from subgraphs.invoices.seed import demo_invoices
 from tests.support.databases import fresh_database
@@ -36,6 +38,13 @@ query($r: [_Any!]!) {
     ... on BillingSubscription { id invoices(first: 2) { nodes { id status } } }
   }
 }"""
+
+
+@pytest.fixture(autouse=True)
+def _quiet_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No outbox sender or reconciler polling the database while statements are counted."""
+    monkeypatch.setenv("INVOICES_OUTBOX_ENABLED", "false")
+    monkeypatch.setenv("INVOICES_RECONCILE_INTERVAL", "0")
 
 
 def _selects(subgraph: InProcessSubgraph) -> list[str]:

@@ -1,0 +1,1 @@
+"""A development SMTP sink: every message it receives becomes an .eml file."""

@@ -1,0 +1,44 @@
+"""Settings of the invoices service's payments, from ``INVOICES_*`` environment variables.
+
+``INVOICES_BANK_URL`` (the sandbox bank, http://127.0.0.1:4010), ``INVOICES_PUBLIC_URL``
+(base of ``Invoice.pdfUrl``), bank timeouts and retries, and the reconciler's pace. The
+customers subgraph (asked for card tokens) is ``INVOICES_CUSTOMERS_URL``, a field of the
+common ``SubgraphSettings``.
+
+Test-only: ``INVOICES_TEST_CRASH_POINT=after_bank_charge`` (or ``after_bank_refund``) makes
+the process SIGKILL itself after the bank answered and before the answer is written, the
+worst moment for a crash. Never set it outside tests.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from subgraphs.common.settings import SubgraphSettings
+
+CrashPoint = Literal["", "after_bank_charge", "after_bank_refund"]
+
+
+class PaymentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INVOICES_", extra="ignore", frozen=True)
+
+    bank_url: str = "http://127.0.0.1:4010"
+    public_url: str = ""
+    bank_connect_timeout: float = Field(default=2.0, gt=0)
+    bank_timeout: float = Field(default=10.0, gt=0)
+    bank_max_attempts: int = Field(default=3, ge=1, le=10)
+    bank_backoff: float = Field(default=0.25, ge=0)
+    customers_timeout: float = Field(default=5.0, gt=0)
+    reconcile_interval: float = Field(default=30.0, ge=0)
+    reconcile_grace: float = Field(default=60.0, ge=0)
+    test_crash_point: CrashPoint = ""
+
+    @classmethod
+    def for_service(cls, settings: SubgraphSettings, **overrides: object) -> PaymentSettings:
+        """Settings from the environment, with URLs defaulting to this machine's services."""
+        loaded = cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        public_url = loaded.public_url or f"http://{settings.host}:{settings.port}"
+        return loaded.model_copy(update={"public_url": public_url.rstrip("/")})

@@ -1,0 +1,89 @@
+"""Write the bank's answer and the e-mail it causes in one transaction.
+
+Receipts, decline notices and refund notices go to the outbox in the transaction that
+settles the payment or refund, and only when that transaction changed a PENDING row: a
+retry or a reconciliation that finds the row settled already sends nothing, and the
+outbox key (one per payment or refund) makes a duplicate impossible anyway.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.outbox import enqueue_email
+
+from . import payments_repository as repo
+from .bank_client import BankCharge, BankRefund
+from .models import InvoiceRow, PaymentRow, RefundRow
+from .pdf import money
+from .runtime import Runtime
+
+
+async def record_charge(runtime: Runtime, payment_id: str, charge: BankCharge) -> None:
+    async def work(session: AsyncSession) -> None:
+        if await repo.apply_charge(session, payment_id=payment_id, charge=charge):
+            await _payment_mail(session, payment_id)
+
+    await runtime.write(work)
+
+
+async def record_payment_failure(runtime: Runtime, payment_id: str, message: str) -> None:
+    await runtime.write(lambda s: repo.fail_payment(s, payment_id=payment_id, message=message))
+
+
+async def record_refund(runtime: Runtime, refund_id: str, refund: BankRefund) -> None:
+    async def work(session: AsyncSession) -> None:
+        if await repo.apply_refund(session, refund_id=refund_id, refund=refund):
+            await _refund_mail(session, refund_id)
+
+    await runtime.write(work)
+
+
+async def record_refund_failure(runtime: Runtime, refund_id: str, message: str) -> None:
+    await runtime.write(lambda s: repo.fail_refund(s, refund_id=refund_id, message=message))
+
+
+async def _payment_mail(session: AsyncSession, payment_id: str) -> None:
+    payment = await session.get_one(PaymentRow, payment_id, populate_existing=True)
+    invoice = await session.get_one(InvoiceRow, payment.invoice_id, populate_existing=True)
+    amount = money(payment.amount, payment.currency)
+    if payment.status == "SUCCEEDED":
+        await enqueue_email(
+            session,
+            to=payment.receipt_email,
+            subject=f"Receipt for invoice {invoice.number}",
+            text=(
+                f"Thank you for your payment of {amount} for invoice {invoice.number}.\n\n"
+                f"Payment: {payment.id}\nBank reference: {payment.bank_charge_id}\n"
+            ),
+            key=f"invoices:receipt:{payment.id}",
+        )
+    elif payment.status == "DECLINED":
+        await enqueue_email(
+            session,
+            to=payment.receipt_email,
+            subject=f"Payment declined for invoice {invoice.number}",
+            text=(
+                f"Your card was declined for {amount} on invoice {invoice.number}: "
+                f"{payment.message}\n\nThe invoice is still open; please pay it with "
+                "another card.\n"
+            ),
+            key=f"invoices:declined:{payment.id}",
+        )
+
+
+async def _refund_mail(session: AsyncSession, refund_id: str) -> None:
+    refund = await session.get_one(RefundRow, refund_id, populate_existing=True)
+    payment = await session.get_one(PaymentRow, refund.payment_id, populate_existing=True)
+    invoice = await session.get_one(InvoiceRow, refund.invoice_id, populate_existing=True)
+    amount = money(refund.amount, refund.currency)
+    await enqueue_email(
+        session,
+        to=payment.receipt_email,
+        subject=f"Refund of {amount} for invoice {invoice.number}",
+        text=(
+            f"We refunded {amount} of your payment {payment.id} for invoice "
+            f"{invoice.number}. It reaches your card within a few days.\n"
+        ),
+        key=f"invoices:refund:{refund.id}",
+    )

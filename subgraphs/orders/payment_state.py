@@ -1,0 +1,140 @@
+"""An order's payment in the database: its current charge, invoice and outcome.
+
+Every change is a conditional UPDATE on the order's status, so two requests settling the
+same order (a client retry racing the first call) write one outcome and one e-mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.errors import NotFound
+
+from .models import OrderLineRow, OrderRow
+
+UNSETTLED = ("PLACED", "PAYMENT_PENDING")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    description: str
+    quantity: int
+    unit_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    """What paying an order needs, read while the session holds the rows."""
+
+    order_id: str
+    status: str
+    customer_id: str
+    currency: str
+    total: int
+    lines: tuple[Line, ...]
+    invoice_id: str | None
+    payment_key: str
+    payment_method_id: str | None
+
+
+def first_payment_key(order_id: str) -> str:
+    """The key of an order's first charge; placeOrder retries resend it."""
+    return f"order:{order_id}:pay"
+
+
+async def payment_view(session: AsyncSession, *, order_id: str) -> PaymentView:
+    order = await session.get(OrderRow, order_id, populate_existing=True)
+    if order is None:
+        raise NotFound(f"No order with id {order_id!r}.", id=order_id)
+    lines = await session.execute(
+        select(OrderLineRow.product_name, OrderLineRow.quantity, OrderLineRow.unit_price)
+        .where(OrderLineRow.order_id == order_id)
+        .order_by(OrderLineRow.position)
+    )
+    return PaymentView(
+        order_id=order.id,
+        status=order.status,
+        customer_id=order.customer_id,
+        currency=order.currency,
+        total=order.total,
+        lines=tuple(Line(*line) for line in lines.all()),
+        invoice_id=order.invoice_id,
+        payment_key=order.payment_key or first_payment_key(order.id),
+        payment_method_id=order.payment_method_id,
+    )
+
+
+async def _update(session: AsyncSession, order_id: str, *statuses: str, **values: Any) -> bool:
+    result: Any = await session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == order_id, OrderRow.status.in_(statuses))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def record_invoice(session: AsyncSession, *, order_id: str, invoice_id: str) -> bool:
+    """The order is invoiced: PAYMENT_PENDING until the charge settles."""
+    return await _update(
+        session, order_id, *UNSETTLED, invoice_id=invoice_id, status="PAYMENT_PENDING"
+    )
+
+
+async def record_paid(session: AsyncSession, *, order_id: str, at: datetime) -> bool:
+    """PAID, if it was not settled already; True only for the request that settled it."""
+    return await _update(
+        session,
+        order_id,
+        *UNSETTLED,
+        status="PAID",
+        paid_at=at,
+        payment_failure_reason=None,
+        payment_failure_message=None,
+    )
+
+
+async def record_failed(session: AsyncSession, *, order_id: str, reason: str, message: str) -> bool:
+    """PAYMENT_FAILED with the reason; the stock stays reserved for another card."""
+    return await _update(
+        session,
+        order_id,
+        *UNSETTLED,
+        status="PAYMENT_FAILED",
+        payment_failure_reason=reason,
+        payment_failure_message=message[:300],
+    )
+
+
+async def record_incomplete(
+    session: AsyncSession, *, order_id: str, reason: str, message: str
+) -> None:
+    """The payment could not complete now; the status stays, a retry carries on."""
+    await _update(
+        session,
+        order_id,
+        *UNSETTLED,
+        payment_failure_reason=reason,
+        payment_failure_message=message[:300],
+    )
+
+
+async def start_new_charge(
+    session: AsyncSession, *, order_id: str, key: str, payment_method_id: str | None
+) -> bool:
+    """After a failed charge, try again with a new key (and maybe another card)."""
+    return await _update(
+        session,
+        order_id,
+        "PAYMENT_FAILED",
+        status="PAYMENT_PENDING",
+        payment_key=key,
+        payment_method_id=payment_method_id,
+        payment_failure_reason=None,
+        payment_failure_message=None,
+    )

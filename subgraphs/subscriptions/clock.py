@@ -1,0 +1,39 @@
+"""The subscriptions service's clock: the system time, a fixed moment, or a shifted one.
+
+``SUBSCRIPTIONS_CLOCK`` picks it: ``system`` (default), ``fixed:2027-01-01T00:00:00Z`` or
+``offset:86400`` (seconds ahead of the system time; negative is behind). Billing, trials and
+cancellations read this clock, so tests and demos can move through months in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from subgraphs.common.timestamps import as_utc
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    fixed: datetime | None = None
+    offset: timedelta = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.fixed if self.fixed is not None else datetime.now(UTC) + self.offset
+
+
+def parse_clock(spec: str) -> Clock:
+    """The clock ``spec`` names; ValueError with the accepted forms otherwise."""
+    kind, _, value = spec.strip().partition(":")
+    try:
+        if kind == "system" and not value:
+            return Clock()
+        if kind == "fixed":
+            return Clock(fixed=as_utc(datetime.fromisoformat(value.replace("Z", "+00:00"))))
+        if kind == "offset":
+            return Clock(offset=timedelta(seconds=float(value)))
+    except ValueError:
+        pass
+    raise ValueError(
+        f"invalid clock {spec!r}: use system, fixed:<ISO 8601 time> or offset:<seconds>"
+    )

@@ -1,0 +1,227 @@
+"""A whole paying Switchboard for end-to-end tests, every part a real process.
+
+The SMTP sink (``switchboard mailsink``), the sandbox bank, the four subgraphs wired to each
+other (orders and subscriptions → invoices and customers; invoices → bank and customers;
+every outbox → the sink), optionally a second subscriptions process on the same database,
+and the router (propagating ``X-Admin-Token`` to subscriptions).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from sandbox.mail.sink import read_messages
+from tests.support.databases import fresh_database
+from tests.support.processes import ROOT, ServiceProcess, free_port, start_service
+
+ADMIN_TOKEN = "test-admin-token"
+Launch = Callable[[int, dict[str, str]], ServiceProcess]  # (port, extra env) → a process
+SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
+
+
+@dataclass
+class PaymentStack:
+    tmp: Path
+    mail_dir: Path
+    bank_url: str
+    services: dict[str, ServiceProcess]
+    router: ServiceProcess | None
+    extra_subscriptions: list[ServiceProcess] = field(default_factory=list)
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
+    launch: dict[str, Launch] = field(default_factory=dict)
+    sink: subprocess.Popen[bytes] | None = None
+    smtp_port: int = 0
+
+    def stop_mailsink(self) -> None:
+        assert self.sink is not None
+        _stop(self.sink)
+
+    def start_mailsink(self) -> None:
+        """(Re)start the sink on its port, writing to the same folder."""
+        self.sink, _ = _start_mailsink(self.tmp, self.mail_dir, self.smtp_port)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name``: no shutdown, whatever it was doing is cut off."""
+        process = self.services[name].process
+        process.kill()
+        process.wait()
+
+    def stop(self, name: str) -> None:
+        self.services[name].stop()
+
+    def restart(self, name: str, **env: str) -> ServiceProcess:
+        """Start ``name`` again on its port and database, with ``env`` added to its own."""
+        old = self.services[name]
+        old.stop()
+        port = int(old.url.rsplit(":", 1)[1])
+        self.services[name] = self.launch[name](port, env)
+        return self.services[name]
+
+    def admin(
+        self, query: str, variables: dict[str, Any], service: ServiceProcess | None = None
+    ) -> dict[str, Any]:
+        """An admin request straight to a subscriptions process."""
+        target = service or self.services["subscriptions"]
+        response = self.http.post(
+            f"{target.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"X-Admin-Token": ADMIN_TOKEN},
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    def charges(self, invoice_id: str) -> list[dict[str, Any]]:
+        """What the bank recorded for an invoice (the invoices service's charge reference)."""
+        response = self.http.get(f"{self.bank_url}/v1/charges", params={"reference": invoice_id})
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    def mail(self) -> list[EmailMessage]:
+        return read_messages(self.mail_dir)
+
+    def wait_for_mail(
+        self, done: Callable[[list[EmailMessage]], bool], timeout: float = 60.0
+    ) -> list[EmailMessage]:
+        """The sink's messages once ``done`` holds (outboxes send in the background)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.mail()
+            if done(messages) or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.1)
+
+
+def _start_mailsink(
+    tmp: Path, mail_dir: Path, port: int = 0
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = port or free_port()
+    log = (tmp / f"mailsink-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "switchboard", "mailsink", "--port", str(port), "--dir",
+         str(mail_dir), "--http-port", "0"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"the mail sink did not start: {(tmp / f'mailsink-{port}.log').read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_subgraph_with(
+    name: str, database_url: str, tmp: Path, env: dict[str, str], port: int | None = None
+) -> ServiceProcess:
+    port = port or free_port()
+    args = ["subgraph", name, "--port", str(port), "--database-url", database_url, "--seed"]
+    return start_service(args, name=name, port=port, log_dir=tmp, env=env)
+
+
+def _router(tmp: Path, services: dict[str, ServiceProcess]) -> ServiceProcess:
+    port = free_port()
+    config = tmp / f"router-{port}.yaml"
+    rules = {"request": [{"propagate": {"named": "x-admin-token"}}]}
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "subgraph_urls": {n: f"{s.url}/graphql" for n, s in services.items()},
+                "dev": True,
+                "headers": {"subgraphs": {"subscriptions": rules}},
+            }
+        )
+    )
+    args = ["router", "--supergraph", str(SUPERGRAPH), "--config", str(config), "--port", str(port)]
+    return start_service(args, name="router", port=port, log_dir=tmp)
+
+
+@contextmanager
+def payment_stack(
+    tmp: Path,
+    backend: str = "sqlite",
+    *,
+    clock: str = "system",
+    subscriptions_processes: int = 1,
+    router: bool = True,
+) -> Iterator[PaymentStack]:
+    mail_dir = tmp / "mail"
+    with ExitStack() as exits:
+        sink, smtp_port = _start_mailsink(tmp, mail_dir)
+        bank_port = free_port()
+        bank_db = f"sqlite+aiosqlite:///{tmp / 'bank.db'}"
+        bank = start_service(["bank", "--port", str(bank_port), "--database-url", bank_db],
+                             name="bank", port=bank_port, log_dir=tmp)  # fmt: skip
+        exits.callback(bank.stop)
+        urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in
+                ("customers", "invoices", "orders", "subscriptions")}  # fmt: skip
+        services: dict[str, ServiceProcess] = {}
+
+        def env(name: str) -> dict[str, str]:
+            prefix = name.upper()
+            values = {
+                f"{prefix}_SMTP_PORT": str(smtp_port),
+                f"{prefix}_OUTBOX_POLL_SECONDS": "0.2",
+                # A sender killed mid-delivery holds its rows this long (real time).
+                f"{prefix}_OUTBOX_LEASE_SECONDS": "5",
+                f"{prefix}_SMTP_TIMEOUT_SECONDS": "2",
+                f"{prefix}_CUSTOMERS_URL": f"{services['customers'].url}/graphql",
+            }
+            if "invoices" in services:
+                values[f"{prefix}_INVOICES_URL"] = f"{services['invoices'].url}/graphql"
+            if name == "invoices":
+                values["INVOICES_BANK_URL"] = bank.url
+            if name == "subscriptions":
+                values |= {"SUBSCRIPTIONS_ADMIN_TOKEN": ADMIN_TOKEN, "SUBSCRIPTIONS_CLOCK": clock}
+            return values
+
+        services["customers"] = start_subgraph_with("customers", urls["customers"], tmp, {})
+        exits.callback(services["customers"].stop)
+        launch: dict[str, Launch] = {}
+        for name in ("invoices", "orders", "subscriptions"):
+            values = env(name)
+            launch[name] = lambda port, extra, n=name, v=values: start_subgraph_with(  # type: ignore[misc]
+                n, urls[n], tmp, {**v, **extra}, port
+            )
+            services[name] = start_subgraph_with(name, urls[name], tmp, values)
+            exits.callback(lambda n=name: services[n].stop())  # type: ignore[misc]
+        extra = []
+        for _ in range(subscriptions_processes - 1):
+            process = start_subgraph_with(
+                "subscriptions", urls["subscriptions"], tmp, env("subscriptions")
+            )
+            exits.callback(process.stop)
+            extra.append(process)
+        gateway = _router(tmp, services) if router else None
+        if gateway is not None:
+            exits.callback(gateway.stop)
+        stack = PaymentStack(tmp, mail_dir, bank.url, services, gateway, extra, launch=launch,
+                             sink=sink, smtp_port=smtp_port)  # fmt: skip
+        exits.callback(stack.http.close)
+        exits.callback(lambda: stack.sink and _stop(stack.sink))
+        yield stack

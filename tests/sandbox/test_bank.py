@@ -1,0 +1,209 @@
+"""The sandbox bank over HTTP: each test token, idempotency keys, refunds, key cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.subgraphs.invoices.payments_stack import start_bank
+from tests.support.databases import fresh_database
+from tests.support.processes import ServiceProcess
+
+pytestmark = pytest.mark.slow
+
+
+OK_BODY = {"token": "tok_visa", "amount": 100, "currency": "EUR"}
+
+
+@pytest.fixture(scope="module")
+def bank(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    tmp = tmp_path_factory.mktemp(f"bank-{backend}")
+    with fresh_database(backend, "bank", tmp) as url:
+        process = start_bank(tmp, url, env={"BANK_SLOW_SECONDS": "6"})
+        yield process
+        process.stop()
+
+
+class Bank:
+    def __init__(self, process: ServiceProcess, tmp: Path) -> None:
+        self.url = process.url
+        self.n = 0
+        self.tmp = tmp
+
+    def key(self) -> str:
+        self.n += 1
+        return f"{self.tmp.name}-{self.n}"
+
+    def charge(self, key: str | None, timeout: float = 30, **body: Any) -> httpx.Response:
+        payload = {"amount": 1990, "currency": "EUR", "token": "tok_visa", **body}
+        headers = {"Idempotency-Key": key} if key is not None else {}
+        return httpx.post(f"{self.url}/v1/charges", json=payload, headers=headers, timeout=timeout)
+
+    def refund(self, key: str, charge_id: str, amount: int) -> httpx.Response:
+        return httpx.post(
+            f"{self.url}/v1/refunds",
+            json={"charge_id": charge_id, "amount": amount},
+            headers={"Idempotency-Key": key},
+        )
+
+    def by_key(self, kind: str, key: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = httpx.get(
+            f"{self.url}/v1/{kind}", params={"idempotency_key": key}
+        ).json()["data"]
+        return found
+
+    def cancel(self, kind: str, key: str) -> dict[str, Any]:
+        answer: dict[str, Any] = httpx.post(
+            f"{self.url}/v1/idempotency-keys/cancel", json={"kind": kind, "key": key}
+        ).json()
+        return answer
+
+
+@pytest.fixture
+def b(bank: ServiceProcess, tmp_path: Path) -> Bank:
+    return Bank(bank, tmp_path)
+
+
+def test_an_ordinary_token_is_captured_and_a_replay_answers_the_same(b: Bank) -> None:
+    key = b.key()
+    first = b.charge(key, reference="inv_1")
+    assert first.status_code == 201
+    charge = first.json()
+    assert (charge["status"], charge["amount"], charge["currency"]) == ("succeeded", 1990, "EUR")
+    again = b.charge(key, reference="inv_1")
+    assert again.status_code == 201
+    assert again.json() == charge
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert b.by_key("charges", key) == [charge]
+
+
+def test_the_same_key_with_another_body_is_refused(b: Bank) -> None:
+    key = b.key()
+    assert b.charge(key).status_code == 201
+    refused = b.charge(key, amount=2000)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "idempotency_key_reused"
+    assert [c["amount"] for c in b.by_key("charges", key)] == [1990]
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("tok_decline_insufficient_funds", "insufficient_funds"),
+        ("tok_decline_expired", "expired_card"),
+    ],
+)
+def test_decline_tokens_are_recorded_as_declined(b: Bank, token: str, code: str) -> None:
+    key = b.key()
+    answer = b.charge(key, token=token)
+    assert answer.status_code == 402
+    assert answer.json()["status"] == "declined"
+    assert answer.json()["decline_code"] == code
+    assert answer.json()["message"]
+    replay = b.charge(key, token=token)
+    assert (replay.status_code, replay.json()) == (402, answer.json())
+
+
+def test_5xx_token_charges_nothing_every_time(b: Bank) -> None:
+    key = b.key()
+    for _ in range(2):
+        answer = b.charge(key, token="tok_error_5xx")
+        assert answer.status_code == 500
+        assert answer.json()["error"]["code"] == "bank_error"
+    assert b.by_key("charges", key) == []
+
+
+def test_error_after_capture_token_captures_then_fails(b: Bank) -> None:
+    key = b.key()
+    failed = b.charge(key, token="tok_error_after_capture")
+    assert failed.status_code == 500
+    [captured] = b.by_key("charges", key)
+    assert captured["status"] == "succeeded"
+    replay = b.charge(key, token="tok_error_after_capture")
+    assert (replay.status_code, replay.json()) == (201, captured)
+
+
+def test_timeout_token_captures_before_stalling_and_a_replay_answers_at_once(b: Bank) -> None:
+    key = b.key()
+    with pytest.raises(httpx.ReadTimeout):
+        b.charge(key, token="tok_timeout", timeout=1)
+    [captured] = b.by_key("charges", key)
+    assert captured["status"] == "succeeded"
+    replay = b.charge(key, token="tok_timeout", timeout=4)  # the stall is 6 s
+    assert (replay.status_code, replay.json()) == (201, captured)
+
+
+def test_refunds_are_partial_or_full_and_never_exceed_the_capture(b: Bank) -> None:
+    charge = b.charge(b.key(), amount=1000).json()
+    key = b.key()
+    part = b.refund(key, charge["id"], 400)
+    assert part.status_code == 201
+    assert part.json()["amount"] == 400
+    assert b.refund(key, charge["id"], 400).json() == part.json()
+    too_much = b.refund(b.key(), charge["id"], 601)
+    assert too_much.status_code == 422
+    assert too_much.json()["error"]["code"] == "amount_exceeds_refundable"
+    assert b.refund(b.key(), charge["id"], 600).status_code == 201
+    assert b.refund(b.key(), charge["id"], 1).status_code == 422
+    assert b.by_key("charges", charge["idempotency_key"])[0]["amount_refunded"] == 1000
+    assert b.by_key("refunds", key) == [part.json()]
+
+
+def test_refunds_of_declined_or_unknown_charges_are_refused(b: Bank) -> None:
+    declined = b.charge(b.key(), token="tok_decline_expired").json()
+    assert b.refund(b.key(), declined["id"], 1).json()["error"]["code"] == "charge_not_refundable"
+    missing = b.refund(b.key(), "ch_missing", 1)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "no_such_charge")
+
+
+def test_a_cancelled_key_can_never_charge_and_a_used_key_answers_its_charge(b: Bank) -> None:
+    unused = b.key()
+    assert b.cancel("charge", unused) == {"cancelled": True, "object": None}
+    refused = b.charge(unused)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "idempotency_key_cancelled"
+    assert b.cancel("charge", unused) == {"cancelled": True, "object": None}
+    used = b.key()
+    charge = b.charge(used).json()
+    assert b.cancel("charge", used) == {"cancelled": False, "object": charge}
+    assert b.by_key("charges", unused) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"),
+    [
+        (OK_BODY, {}, 400, "idempotency_key_missing"),
+        ({"token": "tok_visa", "amount": 0, "currency": "EUR"}, {"Idempotency-Key": "k"}, 422,
+         "invalid_request"),
+        ({"token": "tok_visa", "amount": 1, "currency": "eur"}, {"Idempotency-Key": "k"}, 422,
+         "invalid_request"),
+        ("not json", {"Idempotency-Key": "k"}, 422, "invalid_request"),
+    ],
+)  # fmt: skip
+def test_bad_requests_get_a_clear_code(
+    b: Bank, body: Any, headers: dict[str, str], status: int, code: str
+) -> None:
+    kwargs: dict[str, Any] = {"content": body} if isinstance(body, str) else {"json": body}
+    answer = httpx.post(f"{b.url}/v1/charges", headers=headers, **kwargs)
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == code
+
+
+async def test_concurrent_requests_with_one_key_capture_once(b: Bank) -> None:
+    key, reference = b.key(), b.key()
+    body = {"token": "tok_visa", "amount": 500, "currency": "EUR", "reference": reference}
+    async with httpx.AsyncClient(base_url=b.url, timeout=30) as client:
+        answers = await asyncio.gather(
+            *(client.post("/v1/charges", json=body, headers={"Idempotency-Key": key})
+              for _ in range(8))
+        )  # fmt: skip
+        listed = await client.get("/v1/charges", params={"reference": reference})
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(listed.json()["data"]) == 1

@@ -1,0 +1,151 @@
+"""runBillingCycle in one subscriptions app: the admin guard, bad input, outages, the clock.
+
+The full flow with invoices, bank and e-mail is in tests/e2e/test_billing.py; here the peers
+are down (their URLs point at a closed port), so every run must end as a retryable ERROR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from subgraphs.common.db import create_engine, session_factory
+from subgraphs.subscriptions.clock import Clock, parse_clock
+from subgraphs.subscriptions.models import BillingRunRow
+from subgraphs.subscriptions.periods import next_period
+from tests.support.databases import fresh_database
+from tests.support.inprocess import InProcessSubgraph, in_process_subgraph
+from tests.support.processes import free_port
+
+RUN = """
+mutation($asOf: DateTime!) {
+  runBillingCycle(asOf: $asOf) {
+    asOf paid declined errors runs { subscriptionId outcome periodStart message }
+  }
+}"""
+TOKEN = "s3cret-admin"
+
+
+@pytest.fixture
+async def app(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[InProcessSubgraph, str]]:
+    closed = f"http://127.0.0.1:{free_port()}/graphql"
+    monkeypatch.setenv("SUBSCRIPTIONS_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", closed)
+    monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", closed)
+    monkeypatch.setenv("SUBSCRIPTIONS_OUTBOX_ENABLED", "false")
+    with fresh_database(backend, "subscriptions", tmp_path) as url:
+        async with in_process_subgraph("subscriptions", url) as subgraph:
+            yield subgraph, url
+
+
+async def run(subgraph: InProcessSubgraph, as_of: str, token: str | None = TOKEN) -> Any:
+    headers = {"X-Admin-Token": token} if token is not None else {}
+    response = await subgraph.client.post(
+        "/graphql", json={"query": RUN, "variables": {"asOf": as_of}}, headers=headers
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x"])
+async def test_without_the_admin_token_the_cycle_is_forbidden(
+    app: tuple[InProcessSubgraph, str], token: str | None
+) -> None:
+    body = await run(app[0], "2026-12-02T00:00:00Z", token)
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert "X-Admin-Token" in body["errors"][0]["message"]
+
+
+async def test_a_bad_as_of_is_bad_user_input(app: tuple[InProcessSubgraph, str]) -> None:
+    body = await run(app[0], "next tuesday")
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_with_the_peers_down_every_due_run_is_an_error_retried_later(
+    app: tuple[InProcessSubgraph, str],
+) -> None:
+    subgraph, url = app
+    first = (await run(subgraph, "2026-12-02T00:00:00Z"))["data"]["runBillingCycle"]
+    assert first["paid"] == first["declined"] == 0
+    assert first["errors"] == len(first["runs"]) > 0  # the demo periods ended on 12-01
+    assert all("did not complete" in r["message"] for r in first["runs"])
+    again = (await run(subgraph, "2026-12-02T00:00:00Z"))["data"]["runBillingCycle"]
+    billed = {r["subscriptionId"] for r in first["runs"] if r["outcome"] == "ERROR"}
+    assert {r["subscriptionId"] for r in again["runs"]} == billed  # released, tried again
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            runs = await session.scalar(select(func.count()).select_from(BillingRunRow))
+            leased = await session.scalar(
+                select(func.count()).where(BillingRunRow.lease_owner.is_not(None))
+            )
+    finally:
+        await engine.dispose()
+    # One run per due period however often the cycle ran (subscriptions that end with their
+    # period have none: ending them waits for the customers service); none left leased.
+    assert (runs, leased) == (sum(1 for r in first["runs"] if r["periodStart"]), 0)
+
+
+def test_clock_specs() -> None:
+    assert parse_clock("system").fixed is None
+    fixed = parse_clock("fixed:2027-01-01T00:00:00Z")
+    assert fixed.now() == datetime(2027, 1, 1, tzinfo=UTC)
+    ahead = parse_clock("offset:86400").now() - datetime.now(UTC)
+    assert timedelta(hours=23) < ahead <= timedelta(days=1)
+    assert Clock().now().tzinfo is not None
+    for bad in ("", "fixed:", "fixed:yesterday", "offset:soon", "sundial", "system:1"):
+        with pytest.raises(ValueError, match="invalid clock"):
+            parse_clock(bad)
+
+
+@pytest.mark.parametrize(
+    ("end", "interval", "anchor", "expected"),
+    [
+        (date(2026, 12, 1), "MONTH", None, (date(2026, 12, 1), date(2027, 1, 1))),
+        # Counted from the anchor: a subscription started on the 31st keeps its day.
+        (date(2027, 2, 28), "MONTH", date(2027, 1, 31), (date(2027, 2, 28), date(2027, 3, 31))),
+        (date(2027, 4, 30), "MONTH", date(2027, 1, 31), (date(2027, 4, 30), date(2027, 5, 31))),
+        (date(2027, 3, 1), "YEAR", date(2026, 3, 1), (date(2027, 3, 1), date(2028, 3, 1))),
+        # A trial's end is the anchor of the paid periods after it.
+        (date(2026, 12, 9), "MONTH", date(2026, 12, 9), (date(2026, 12, 9), date(2027, 1, 9))),
+    ],
+)
+def test_next_period(
+    end: date, interval: str, anchor: date | None, expected: tuple[date, date]
+) -> None:
+    period = next_period(end, interval, anchor)
+    assert (period.start, period.end) == expected
+
+
+async def test_the_scheduler_runs_cycles_on_its_own_at_the_clock_time(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/graphql"
+    monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", closed)
+    monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", closed)
+    monkeypatch.setenv("SUBSCRIPTIONS_OUTBOX_ENABLED", "false")
+    monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", "fixed:2026-12-02T00:00:00Z")
+    monkeypatch.setenv("SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS", "0.1")
+    with fresh_database(backend, "subscriptions", tmp_path) as url:
+        async with in_process_subgraph("subscriptions", url):
+            engine = create_engine(url)
+            try:
+                runs = 0
+                for _ in range(300):  # up to ~30 s on a loaded machine
+                    async with session_factory(engine)() as session:
+                        runs = await session.scalar(select(func.count(BillingRunRow.id))) or 0
+                    if runs:
+                        break
+                    await asyncio.sleep(0.1)
+            finally:
+                await engine.dispose()
+    assert runs > 0  # the demo periods that ended on 12-01 were opened without any request
