@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,8 @@ from router.planner.conditions import Conditions
 from router.planner.plan import FetchNode, OperationKind, Rewrite
 from router.planner.selection import SelNode
 
-GroupKey = tuple[str, tuple[str, ...], int | None, frozenset[int]]
+GroupKey = tuple[str, tuple[str, ...], int | None, frozenset[int], int]
+GroupFilter = Callable[["FetchGroup"], bool]
 
 
 @dataclass(eq=False)
@@ -67,7 +68,7 @@ class GroupRegistry:
         self._by_key: dict[GroupKey, FetchGroup] = {}
 
     def root_group(self, service: str) -> FetchGroup:
-        return self._get((service, (), None, frozenset()), is_entity=False)
+        return self._get((service, (), None, frozenset(), 0), is_entity=False)
 
     def entity_group(
         self,
@@ -75,9 +76,19 @@ class GroupRegistry:
         path: tuple[str, ...],
         parent: FetchGroup,
         extra_parents: tuple[FetchGroup, ...] = (),
+        fits: GroupFilter | None = None,
     ) -> FetchGroup:
+        """The entity group for these coordinates; with `fits`, the first one that fits.
+
+        Two @requires of one field with different arguments cannot share a representation:
+        `fits` rejects such a group, and the next variant (a parallel fetch) is used.
+        """
         extra = frozenset(g.id for g in extra_parents)
-        group = self._get((service, path, parent.id, extra), is_entity=True)
+        variant = 0
+        group = self._get((service, path, parent.id, extra, variant), is_entity=True)
+        while fits is not None and not fits(group):
+            variant += 1
+            group = self._get((service, path, parent.id, extra, variant), is_entity=True)
         for dependency in (parent, *extra_parents):
             if dependency not in group.parents:
                 group.parents.append(dependency)
@@ -87,7 +98,11 @@ class GroupRegistry:
         return {g.service for g in self.groups if not g.is_entity}
 
     def existing_entity_services(self, path: tuple[str, ...], parent: FetchGroup) -> set[str]:
-        return {k[0] for k in self._by_key if k[1] == path and k[2] == parent.id and not k[3]}
+        return {
+            k[0]
+            for k in self._by_key
+            if k[1] == path and k[2] == parent.id and not k[3] and not k[4]
+        }
 
     def _get(self, key: GroupKey, *, is_entity: bool) -> FetchGroup:
         group = self._by_key.get(key)
@@ -96,6 +111,16 @@ class GroupRegistry:
             self._by_key[key] = group
             self.groups.append(group)
         return group
+
+
+def requirement_fits(type_name: str, required: SelectionSetNode) -> GroupFilter:
+    """A group fits a @requires when its representation can carry the required fields."""
+
+    def fits(group: FetchGroup) -> bool:
+        fragment = group.requires.children.get(("fragment", type_name, ()))
+        return fragment is None or not fragment.clashes(required)
+
+    return fits
 
 
 _REPRESENTATIONS = "representations"
@@ -110,6 +135,7 @@ def build_fetch(
     variables: Mapping[str, VariableDefinitionNode],
     operation_name: str | None,
     fetch_id: int,
+    output_rewrites: tuple[Rewrite, ...] = (),
 ) -> FetchNode:
     """Turn a finished group into the plan's FetchNode with its printed operation."""
     selection_set = group.root.to_selection_set()
@@ -131,6 +157,7 @@ def build_fetch(
         variable_usages=tuple(name for name in used if name in variables),
         requires=group.requires.to_plan_selections() if group.is_entity else None,
         input_rewrites=tuple(group.input_rewrites),
+        output_rewrites=output_rewrites,
         operation_name=operation_name,
         id=fetch_id,
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from graphql import SelectionSetNode
 
 from router.planner.aliases import alias_field_set
+from router.planner.groups import FetchGroup, requirement_fits
 from router.planner.items import FieldItem, FragmentItem, Item
 from router.planner.plan import ValueSetter
 from router.planner.position import Position
-from router.planner.routes import can_provide
+from router.planner.routes import PlanningError, can_provide, find_route
+from router.planner.selection import SelNode
 
 if TYPE_CHECKING:
     from router.planner.walker import Walker
@@ -19,13 +21,17 @@ if TYPE_CHECKING:
 
 def concrete_elsewhere(walker: Walker, position: Position, items: list[Item]) -> list[Item]:
     """On an `@interfaceObject`, send type conditions and `__typename` to a subgraph that
-    knows the implementations (an entity fetch of the interface); return what stays here."""
+    knows the implementations (an entity fetch of the interface); return what stays here.
+
+    The concrete `__typename` is fetched even when the client selects nothing that depends
+    on it: responses are shaped by runtime type, and `Media` is no object type. (Apollo
+    skips that fetch when it can; we spend one fetch more there.)"""
     info = walker.supergraph.type(position.type_name)
     known = info.graphs.get(position.group.service)
     if known is None or not known.is_interface_object:
         return items
     graph = next((g for g, t in info.graphs.items() if t.keys and not t.is_interface_object), None)
-    if graph is None or not any(_needs_concrete_type(i) for i in items):
+    if graph is None:
         return items
     target = walker.jump(position, graph, None)
     target.node.field("__typename")
@@ -67,6 +73,45 @@ def _needs_concrete_type(item: Item) -> bool:
     return isinstance(item, FragmentItem) or item.node.name.value == "__typename"
 
 
+def entity_interface_position(walker: Walker, position: Position, name: str) -> Position | None:
+    """On an entity interface, jump by the interface's @key to a subgraph resolving `name` on
+    the interface itself (its own subgraph or an @interfaceObject), as Apollo does; None
+    when no such subgraph is reachable (then each implementation is planned on its own)."""
+    info = walker.supergraph.type(position.type_name)
+    service = position.group.service
+    lengths: dict[str, int] = {}
+    for graph in info.resolving_graphs(name):
+        if info.keys(graph, resolvable_only=True):
+            try:
+                route = find_route(walker.supergraph, info.name, service, graph)
+            except PlanningError:
+                continue
+            lengths[graph] = len(route)
+    if not lengths:
+        return None
+    target = min(lengths, key=lambda graph: lengths[graph])
+    join = info.fields[name].in_graph(target)
+    return walker.jump(position, target, join.requires if join is not None else None)
+
+
+def representation_fragments(walker: Walker, group: FetchGroup, type_name: str) -> list[SelNode]:
+    """Where a representation of `type_name` is read: `... on type_name`, and when an
+    @interfaceObject subgraph receives an interface, also `... on <implementation>` (an
+    earlier fetch may have given the object its concrete `__typename`), renamed to the
+    interface's name by input rewrites."""
+    fragments = [group.requires.fragment(type_name)]
+    info = walker.supergraph.type(type_name)
+    known = info.graphs.get(group.service)
+    if info.kind != "interface" or known is None or not known.is_interface_object:
+        return fragments
+    group.add_rewrite(ValueSetter((f"... on {type_name}", "__typename"), type_name))
+    interface = walker.schema.get_type(type_name)
+    for possible in walker.schema.get_possible_types(interface):  # type: ignore[arg-type]
+        fragments.append(group.requires.fragment(possible.name))
+        group.add_rewrite(ValueSetter((f"... on {possible.name}", "__typename"), type_name))
+    return fragments
+
+
 def interface_object_position(walker: Walker, position: Position, name: str) -> Position | None:
     """Jump to a subgraph that resolves the field on an `@interfaceObject` of the type."""
     if walker.supergraph.type(position.type_name).resolving_graphs(name):
@@ -77,25 +122,42 @@ def interface_object_position(walker: Walker, position: Position, name: str) -> 
         for graph in info.resolving_graphs(name):
             if not info.graphs[graph].is_interface_object:
                 continue
+            join = info.fields[name].in_graph(graph)
+            requires = join.requires if join is not None else None
             for key in info.keys(graph, resolvable_only=True):
                 fields = alias_field_set(key.selection_set, walker.aliases)
                 service = position.group.service
                 if can_provide(walker.supergraph, service, position.type_name, fields):
-                    return _interface_hop(walker, position, interface.name, graph, fields)
+                    hop = _InterfaceHop(interface.name, graph, fields, requires)
+                    return _interface_hop(walker, position, hop)
     return None
 
 
-def _interface_hop(
-    walker: Walker, position: Position, interface: str, graph: str, key: SelectionSetNode
-) -> Position:
-    """Like a hop, but the representation's `__typename` becomes the interface's name."""
+@dataclass(frozen=True, slots=True)
+class _InterfaceHop:
+    """An entity fetch into an @interfaceObject subgraph for an implementation's field."""
+
+    interface: str
+    graph: str
+    key: SelectionSetNode
+    requires: SelectionSetNode | None
+
+
+def _interface_hop(walker: Walker, position: Position, hop: _InterfaceHop) -> Position:
+    """Like a hop, but the representation's `__typename` becomes the interface's name; the
+    field's @requires are selected here first and sent along."""
+    extra = walker.plan_requirements(position, hop.requires) if hop.requires else ()
+    required = alias_field_set(hop.requires, walker.aliases) if hop.requires else None
     position.node.field("__typename")
-    position.node.add_field_set(key)
+    position.node.add_field_set(hop.key)
     walker.record(position, ())
-    group = walker.registry.entity_group(graph, position.path, position.group)
-    required = group.requires.fragment(position.type_name)
-    required.field("__typename")
-    required.add_field_set(key)
-    group.add_rewrite(ValueSetter((f"... on {position.type_name}", "__typename"), interface))
-    node = group.root.fragment(interface)
-    return Position(group, node, interface, position.path, position.conditions, top_level=True)
+    fits = requirement_fits(position.type_name, required) if required is not None else None
+    group = walker.registry.entity_group(hop.graph, position.path, position.group, extra, fits)
+    fragment = group.requires.fragment(position.type_name)
+    fragment.field("__typename")
+    fragment.add_field_set(hop.key)
+    if required is not None:
+        fragment.add_field_set(required)
+    group.add_rewrite(ValueSetter((f"... on {position.type_name}", "__typename"), hop.interface))
+    node = group.root.fragment(hop.interface)
+    return Position(group, node, hop.interface, position.path, position.conditions, top_level=True)

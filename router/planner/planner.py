@@ -17,6 +17,7 @@ from router.planner.aliases import internal_aliases
 from router.planner.emit import arrange
 from router.planner.groups import FetchGroup, GroupRegistry, build_fetch
 from router.planner.items import FieldItem, Item
+from router.planner.merging import alias_non_merging
 from router.planner.plan import FetchNode, OperationKind, PlanNode, QueryPlan, SequenceNode
 from router.planner.position import Position
 from router.planner.routes import PlanningError
@@ -64,7 +65,7 @@ class _OperationPlanner:
             raise PlanningError(f"the supergraph has no {operation.operation.value} type")
         self.root_type = root
         self.ids: Iterator[int] = itertools.count()
-        self.aliases = internal_aliases(document)
+        self.aliases = internal_aliases(document, supergraph)
 
     def plan(self) -> QueryPlan:
         items = self._root_items()
@@ -133,7 +134,9 @@ class _OperationPlanner:
         fetch_id = next(self.ids)
         subgraph_name = f"{name}__{group.service}__{fetch_id}" if name else None
         kind: OperationKind = "query" if group.is_entity else self.kind
-        return build_fetch(group, kind, self.variables, subgraph_name, fetch_id)
+        parent = None if group.is_entity else self.root_type
+        renames = alias_non_merging(group.root, parent, group.service, self.supergraph)
+        return build_fetch(group, kind, self.variables, subgraph_name, fetch_id, renames)
 
 
 def _has_labels(supergraph: Supergraph) -> bool:

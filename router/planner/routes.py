@@ -39,7 +39,7 @@ def can_provide(
         assert isinstance(selection, FieldNode)
         name = selection.name.value
         field = info.fields.get(name)
-        if not (info.resolves(graph, name) or _external_own_key(field, info.keys(graph), graph)):
+        if not (info.resolves(graph, name) or own_key_field(field, info.keys(graph), graph)):
             return False
         sub = selection.selection_set
         if (
@@ -51,7 +51,7 @@ def can_provide(
     return True
 
 
-def _external_own_key(field: FieldInfo | None, keys: tuple[Key, ...], graph: str) -> bool:
+def own_key_field(field: FieldInfo | None, keys: tuple[Key, ...], graph: str) -> bool:
     """Fed1 leaves key fields of extended types @external or unjoined; the subgraph still
     knows them. Overridden key fields (`usedOverridden`) do not count: they only arrive."""
     join = field.in_graph(graph) if field is not None else None

@@ -77,6 +77,31 @@ class SelNode:
                 target = self.fragment(condition.name.value) if condition else self
                 target.add_field_set(selection.selection_set)
 
+    def clashes(self, selection_set: SelectionSetNode) -> bool:
+        """Whether adding the field set would write one field from two response names (a
+        representation cannot carry `price` for two different `price(currency:)`)."""
+        for selection in selection_set.selections:
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = (
+                    self.children.get(("fragment", condition.name.value, ())) if condition else self
+                )
+                if inner is not None and inner.clashes(selection.selection_set):
+                    return True
+                continue
+            if not isinstance(selection, FieldNode):
+                continue
+            response = (selection.alias or selection.name).value
+            for child in self.children.values():
+                if child.name != selection.name.value:
+                    continue
+                if child.response_name != response:
+                    return True
+                sub = selection.selection_set
+                if sub is not None and child.clashes(sub):
+                    return True
+        return False
+
     def to_selection_set(self) -> SelectionSetNode:
         selections = [child.to_ast() for child in self.children.values()]
         if not selections:

@@ -16,13 +16,18 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLOutputType
 
-from router.planner.aliases import alias_field_set
+from router.planner.aliases import InternalAliases, alias_field_set
 from router.planner.conditions import Condition
-from router.planner.groups import FetchGroup, GroupRegistry
-from router.planner.interface_objects import concrete_elsewhere, interface_object_position
+from router.planner.groups import FetchGroup, GroupRegistry, requirement_fits
+from router.planner.interface_objects import (
+    concrete_elsewhere,
+    entity_interface_position,
+    interface_object_position,
+    representation_fragments,
+)
 from router.planner.items import FieldItem, FragmentItem, Item, ItemCollector
 from router.planner.position import Position
-from router.planner.routes import Hop, find_route
+from router.planner.routes import Hop, find_route, own_key_field
 from router.planner.scoring import ServiceChooser
 from router.supergraph import Supergraph
 
@@ -37,13 +42,13 @@ class Walker:
         supergraph: Supergraph,
         fragments: Mapping[str, FragmentDefinitionNode],
         registry: GroupRegistry,
-        aliases: Mapping[str, str] | None = None,
+        aliases: InternalAliases | None = None,
         *,
         shared_roots: bool = False,
     ) -> None:
         self.shared_roots = shared_roots
         self.supergraph = supergraph
-        self.aliases = aliases or {}
+        self.aliases = aliases or InternalAliases()
         self.schema = supergraph.schema
         self.fragments = fragments
         self.registry = registry
@@ -126,7 +131,11 @@ class Walker:
         info = self.supergraph.type(position.type_name)
         local = self._resolves_here(position, name)
         if not local and info.kind != "object":
-            self._expand_abstract(position, item)
+            entity = entity_interface_position(self, position, name)
+            if entity is not None:
+                self.add_field(entity, item)
+            else:
+                self._expand_abstract(position, item)
             return
         if local:
             self.add_field(position, item)
@@ -208,7 +217,7 @@ class Walker:
         info = self.supergraph.type(position.type_name)
         service = position.group.service
         if not info.resolves(service, name):
-            return False
+            return own_key_field(info.fields.get(name), info.keys(service), service)
         join = info.fields[name].in_graph(service)
         return join is None or join.requires is None
 
@@ -277,36 +286,54 @@ class Walker:
         """Reach `target` from the position's subgraph through entity fetches."""
         extra: tuple[FetchGroup, ...] = ()
         if requires is not None:
-            extra = self._plan_requirements(position, requires)
+            extra = self.plan_requirements(position, requires)
         hops = find_route(self.supergraph, position.type_name, position.group.service, target)
+        required = alias_field_set(requires, self.aliases) if requires is not None else None
         current = position
         for index, hop in enumerate(hops):
             last = index == len(hops) - 1
-            current = self._hop(current, hop, extra if last else ())
-        if requires is not None:
-            required = alias_field_set(requires, self.aliases)
-            current.group.requires.fragment(current.type_name).add_field_set(required)
+            current = self._hop(current, hop, extra if last else (), required if last else None)
+        if required is not None:
+            for fragment in representation_fragments(self, current.group, current.type_name):
+                fragment.add_field_set(required)
         return current
 
-    def _hop(self, position: Position, hop: Hop, extra: tuple[FetchGroup, ...]) -> Position:
+    def _hop(
+        self,
+        position: Position,
+        hop: Hop,
+        extra: tuple[FetchGroup, ...],
+        required: SelectionSetNode | None = None,
+    ) -> Position:
         position.node.field("__typename")
         key = alias_field_set(hop.key.selection_set, self.aliases)
         position.node.add_field_set(key)
         self.record(position, ())
-        group = self.registry.entity_group(hop.key.graph, position.path, position.group, extra)
-        required = group.requires.fragment(hop.type_name)
-        required.field("__typename")
-        required.add_field_set(key)
+        fits = requirement_fits(hop.type_name, required) if required is not None else None
+        group = self.registry.entity_group(
+            hop.key.graph, position.path, position.group, extra, fits
+        )
+        for fragment in representation_fragments(self, group, hop.type_name):
+            fragment.field("__typename")
+            fragment.add_field_set(key)
+        node = group.root.fragment(hop.type_name)
+        if self._entity_interface_in(hop.type_name, group.service):
+            node.field("__typename")  # the concrete type, for objects of an interface object
         return Position(
             group=group,
-            node=group.root.fragment(hop.type_name),
+            node=node,
             type_name=hop.type_name,
             path=position.path,
             conditions=position.conditions,
             top_level=True,
         )
 
-    def _plan_requirements(
+    def _entity_interface_in(self, type_name: str, graph: str) -> bool:
+        info = self.supergraph.type(type_name)
+        known = info.graphs.get(graph)
+        return info.kind == "interface" and known is not None and not known.is_interface_object
+
+    def plan_requirements(
         self, position: Position, requires: SelectionSetNode
     ) -> tuple[FetchGroup, ...]:
         """Select @requires fields at `position`; return the other groups that fetch them."""

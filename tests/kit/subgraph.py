@@ -20,6 +20,8 @@ A VALUE is plain JSON, or one of these directives (an object with a single ``@``
 
 An entity OBJECT matches a representation when one of the type's resolvable ``@key``
 field sets has equal values in both; ``{"@any": true, ...}`` matches every representation.
+A representation whose ``__typename`` is an entity interface (``@key`` on an interface)
+matches the stored objects of its implementations and answers with the concrete type.
 Objects returned for interface or union fields carry ``__typename``.
 """
 
@@ -34,14 +36,17 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     SelectionSetNode,
     StringValueNode,
     build_ast_schema,
     parse,
+    print_ast,
 )
 
 FEDERATION_TYPES = """
@@ -77,25 +82,37 @@ class Subgraph:
         return [self.entity(rep) for rep in representations]
 
     def entity(self, representation: Mapping[str, Any]) -> Any:
-        """The stored object a representation names, overlaid with it; None when unknown."""
+        """The stored object a representation names, overlaid with it; None when unknown.
+
+        A representation of an entity interface (``@key`` on an interface) is looked up
+        among the stored objects of every implementation and keeps the concrete type.
+        """
         typename = representation.get("__typename")
         if not isinstance(typename, str):
             return GraphQLError("representation without __typename")
-        for candidate in self.data.get("@entities", {}).get(typename, []):
-            if candidate.get("@any") or any(
-                _matches(candidate, representation, key) for key in self.keys.get(typename, [])
-            ):
-                if "@error" in candidate:
-                    return GraphQLError(str(candidate["@error"]))
-                merged = _overlay(candidate, representation)
-                merged["__typename"] = typename
-                return merged
+        keys = self.keys.get(typename, [])
+        for concrete in self._concrete_types(typename):
+            for candidate in self.data.get("@entities", {}).get(concrete, []):
+                if candidate.get("@any") or any(
+                    _matches(candidate, representation, key) for key in keys
+                ):
+                    if "@error" in candidate:
+                        return GraphQLError(str(candidate["@error"]))
+                    merged = _overlay(candidate, representation)
+                    merged["__typename"] = concrete
+                    return merged
         return None
+
+    def _concrete_types(self, typename: str) -> list[str]:
+        named = self.schema.get_type(typename)
+        if isinstance(named, GraphQLInterfaceType):
+            return [t.name for t in self.schema.get_possible_types(named)]
+        return [typename]
 
 
 def build_subgraph(sdl: str, data: dict[str, Any]) -> Subgraph:
     """Parse a subgraph SDL (federation directives allowed) and add the federation fields."""
-    document = parse(sdl)
+    document = extensions_as_definitions(parse(sdl))
     keys = _resolvable_keys(document)
     has_query = any(
         isinstance(d, ObjectTypeDefinitionNode) and d.name.value == "Query"
@@ -103,11 +120,12 @@ def build_subgraph(sdl: str, data: dict[str, Any]) -> Subgraph:
     )
     extra = FEDERATION_TYPES
     root_fields = "_service: _Service!"
-    if keys:
-        extra += f"union _Entity = {' | '.join(sorted(keys))}\n"
+    objects = sorted(name for name in keys if name in _object_names(document))
+    if objects:
+        extra += f"union _Entity = {' | '.join(objects)}\n"
         root_fields += " _entities(representations: [_Any!]!): [_Entity]!"
     extra += f"{'extend type' if has_query else 'type'} Query {{ {root_fields} }}\n"
-    full = parse(sdl + "\n" + extra)
+    full = parse(print_ast(document) + "\n" + extra)
     schema = build_ast_schema(full, assume_valid_sdl=True)
     return Subgraph(sdl=sdl, schema=schema, data=data, keys=keys)
 
@@ -162,10 +180,41 @@ class _Attrs:
         return _Attrs(value) if isinstance(value, Mapping) else value
 
 
+def extensions_as_definitions(document: DocumentNode) -> DocumentNode:
+    """Federation 1 style: ``extend type T`` without a ``type T`` defines T in the subgraph."""
+    defined = {
+        d.name.value for d in document.definitions if isinstance(d, ObjectTypeDefinitionNode)
+    }
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, ObjectTypeExtensionNode) and definition.name.value not in defined:
+            defined.add(definition.name.value)
+            definition = ObjectTypeDefinitionNode(
+                name=definition.name,
+                interfaces=definition.interfaces,
+                directives=definition.directives,
+                fields=definition.fields,
+            )
+        definitions.append(definition)
+    return DocumentNode(definitions=tuple(definitions))
+
+
+def _object_names(document: DocumentNode) -> set[str]:
+    return {
+        d.name.value
+        for d in document.definitions
+        if isinstance(d, ObjectTypeDefinitionNode | ObjectTypeExtensionNode)
+    }
+
+
 def _resolvable_keys(document: DocumentNode) -> dict[str, list[SelectionSetNode]]:
+    """Resolvable ``@key`` field sets of object types and entity interfaces, by type."""
     keys: dict[str, list[SelectionSetNode]] = {}
     for definition in document.definitions:
-        if not isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode):
+        if not isinstance(
+            definition,
+            ObjectTypeDefinitionNode | ObjectTypeExtensionNode | InterfaceTypeDefinitionNode,
+        ):
             continue
         for directive in definition.directives or ():
             if directive.name.value != "key":

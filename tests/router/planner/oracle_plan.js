@@ -14,8 +14,12 @@ process.stdin.on("end", () => {
     const planner = new QueryPlanner(supergraph);
     const results = request.operations.map((text) => {
       const operation = operationFromDocument(supergraph.schema, parse(text), { validate: true });
-      const plan = planner.buildQueryPlan(operation);
-      return { text: prettyFormatQueryPlan(plan), node: plan.node || null };
+      try {
+        const plan = planner.buildQueryPlan(operation);
+        return { text: prettyFormatQueryPlan(plan), node: plan.node || null };
+      } catch (error) {  // Apollo's planner fails on this operation: reported, not fatal
+        return { text: String(error), node: null, error: String(error) };
+      }
     });
     process.stdout.write(JSON.stringify({ results }));
   } catch (error) {

@@ -11,15 +11,18 @@ from graphql import (
     ObjectTypeExtensionNode,
     build_ast_schema,
     parse,
+    print_ast,
 )
+
+from tests.kit.subgraph import extensions_as_definitions
 
 FEDERATION = "\nscalar _Any\n"  # directives need no definitions: the SDL is assumed valid
 
 
 def subgraph_schema(path: Path) -> GraphQLSchema:
     """The subgraph's schema plus `_entities` over its types with a resolvable @key."""
-    text = path.read_text()
-    document = parse(text)
+    document = extensions_as_definitions(parse(path.read_text()))
+    text = print_ast(document)
     if "_entities" in text:
         return build_ast_schema(document, assume_valid_sdl=True)
     entities = _entity_names(document)
