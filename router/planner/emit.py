@@ -18,16 +18,25 @@ from router.planner.plan import (
 FetchBuilder = Callable[[FetchGroup], FetchNode]
 
 
+Parents = dict[int, list[FetchGroup]]
+
+
 def arrange(groups: Sequence[FetchGroup], build: FetchBuilder) -> PlanNode | None:
-    """Nest single-parent groups under their parent; run multi-parent groups in later stages."""
+    """Nest single-parent groups under their parent; run multi-parent groups in later stages.
+
+    A parent that is already an ancestor of another parent adds no ordering, so it is
+    dropped first: a group needing both the root fetch and an entity fetch under that root
+    nests under the entity fetch instead of waiting for a whole later stage.
+    """
+    parents = _direct_parents(groups)
     children: dict[int, list[FetchGroup]] = {g.id: [] for g in groups}
     for group in groups:
-        if len(group.parents) == 1:
-            children[group.parents[0].id].append(group)
+        if len(parents[group.id]) == 1:
+            children[parents[group.id][0].id].append(group)
     stage_of: dict[int, int] = {}
     stages: dict[int, list[FetchGroup]] = {}
-    for group in _stage_roots_in_order(groups):
-        stage = 1 + max((stage_of[p.id] for p in group.parents), default=-1)
+    for group in _stage_roots_in_order(groups, parents):
+        stage = 1 + max((stage_of[p.id] for p in parents[group.id]), default=-1)
         stages.setdefault(stage, []).append(group)
         _mark_tree(group, stage, children, stage_of)
     arranger = _Arranger(children, build)
@@ -35,22 +44,47 @@ def arrange(groups: Sequence[FetchGroup], build: FetchBuilder) -> PlanNode | Non
     return _sequence(steps)
 
 
-def _stage_roots_in_order(groups: Sequence[FetchGroup]) -> list[FetchGroup]:
+def _direct_parents(groups: Sequence[FetchGroup]) -> Parents:
+    """Each group's parents without those that are ancestors of its other parents."""
+    ancestors: dict[int, set[int]] = {}
+
+    def ancestors_of(group: FetchGroup) -> set[int]:
+        found = ancestors.get(group.id)
+        if found is None:
+            found = set()
+            for parent in group.parents:
+                found.add(parent.id)
+                found |= ancestors_of(parent)
+            ancestors[group.id] = found
+        return found
+
+    reduced: Parents = {}
+    for group in groups:
+        kept = [
+            p
+            for p in group.parents
+            if not any(p.id in ancestors_of(q) for q in group.parents if q is not p)
+        ]
+        reduced[group.id] = kept
+    return reduced
+
+
+def _stage_roots_in_order(groups: Sequence[FetchGroup], parents: Parents) -> list[FetchGroup]:
     """Groups with zero or several parents, each after everything it depends on."""
-    roots = [g for g in groups if len(g.parents) != 1]
+    roots = [g for g in groups if len(parents[g.id]) != 1]
     placed: set[int] = set()
     ordered: list[FetchGroup] = []
 
     def owner(group: FetchGroup) -> FetchGroup:
-        while len(group.parents) == 1:
-            group = group.parents[0]
+        while len(parents[group.id]) == 1:
+            group = parents[group.id][0]
         return group
 
     def place(group: FetchGroup) -> None:
         if group.id in placed:
             return
         placed.add(group.id)
-        for parent in group.parents:
+        for parent in parents[group.id]:
             place(owner(parent))
         ordered.append(group)
 
