@@ -35,6 +35,7 @@ from router.planner.planner import plan_operation
 from router.planner.routes import PlanningError
 from router.request import GraphQLRequest
 from router.supergraph import Supergraph, override_labels
+from router.typename_aliases import rename_error_paths, rename_typename_aliases
 
 logger = logging.getLogger("switchboard.router")
 OperationKey = tuple[str, str | None, frozenset[str]]  # document, operation name, labels
@@ -50,6 +51,7 @@ class PreparedOperation:
     plan: QueryPlan
     introspection: list[SelectionNode]
     shaper: ResponseShaper
+    client_keys: dict[str, str]  # internal response key → the client's (typename_aliases)
 
 
 @dataclass(slots=True)
@@ -170,6 +172,7 @@ class Gateway:
             raise OperationRejected(errors[0].message, "GRAPHQL_VALIDATION_FAILED")
         if self.guard is not None:  # a server policy, e.g. production mode's introspection switch
             self.guard(document)
+        document, client_keys = rename_typename_aliases(document)
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             message = (
@@ -190,9 +193,10 @@ class Gateway:
             raise OperationRejected(
                 f"The router cannot plan this operation: {exc}", "QUERY_PLANNING_FAILED"
             ) from None
-        shaper = ResponseShaper(self.supergraph.api_schema, operation, fragments)
+        shaper = ResponseShaper(self.supergraph.api_schema, operation, fragments, client_keys)
+        introspection = introspection_fields(operation, fragments)
         return PreparedOperation(
-            document, operation, fragments, plan, introspection_fields(operation, fragments), shaper
+            document, operation, fragments, plan, introspection, shaper, client_keys
         )
 
     def _variables(self, prepared: PreparedOperation, raw: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +234,8 @@ class Gateway:
             )
             state.data.update(result.data or {})
             errors.extend(dict(e.formatted) for e in result.errors or ())
+        if prepared.client_keys and errors:
+            rename_error_paths(errors, prepared.client_keys)
         data = prepared.shaper.shape(state.data, variables, errors)
         body: dict[str, Any] = {}
         if errors:

@@ -6,6 +6,8 @@
                                     response (invalid JSON, wrong shape)
     DOWNSTREAM_SERVICE_ERROR        the subgraph answered GraphQL errors (its own code, if
                                     any, is kept in ``extensions.downstreamCode``)
+    RESPONSE_VALIDATION_FAILED      merged data breaks the API schema: null for a non-null
+                                    field, a value outside an enum, an unknown runtime type
 
 Every one carries ``serviceName``. The executor never raises for a subgraph failure: these
 are values collected next to the data.
@@ -33,6 +35,7 @@ def flatten_path(path: LinkedPath) -> Path:
 SUBREQUEST_HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
 SUBREQUEST_MALFORMED_RESPONSE = "SUBREQUEST_MALFORMED_RESPONSE"
 DOWNSTREAM_SERVICE_ERROR = "DOWNSTREAM_SERVICE_ERROR"
+RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"
 
 
 def router_error(

@@ -17,6 +17,7 @@ from graphql import (
     ArgumentNode,
     DirectiveNode,
     FragmentDefinitionNode,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -25,13 +26,20 @@ from graphql import (
 )
 from graphql.language import Visitor
 
-from .errors import GraphQLErrorDict, LinkedPath, Path, flatten_path
+from .errors import (
+    RESPONSE_VALIDATION_FAILED,
+    GraphQLErrorDict,
+    LinkedPath,
+    Path,
+    flatten_path,
+)
 from .shape_codegen import ObjectShaper, generate
 from .shape_plan import (
     Composite,
     Leaf,
     ListOf,
     NonNull,
+    Runtime,
     SelectionShape,
     ShapeCompiler,
     Step,
@@ -53,13 +61,15 @@ class ResponseShaper:
         schema: GraphQLSchema,
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
+        client_keys: dict[str, str] | None = None,
     ) -> None:
+        """``client_keys``: response keys the planner saw → the keys the client gets."""
         root = schema.get_root_type(operation.operation)
         assert root is not None, "operation was validated against the schema"
         self.schema = schema
         self.root = root
         conditions = _condition_variables(operation, fragments)
-        self.compiler = ShapeCompiler(schema, fragments, conditions)
+        self.compiler = ShapeCompiler(schema, fragments, conditions, client_keys or {})
         self.selections = self.compiler.shape_of((operation.selection_set,))
 
     def shape(
@@ -83,7 +93,7 @@ class _Run:
 
     def object(
         self,
-        runtime: GraphQLObjectType,
+        runtime: Runtime,
         selections: SelectionShape,
         source: dict[str, Any],
         path: LinkedPath,
@@ -134,11 +144,15 @@ class _Run:
 
     def runtime_type(
         self, type_name: str, value: dict[str, Any], path: LinkedPath
-    ) -> GraphQLObjectType | None:
+    ) -> Runtime | None:
         declared = self.schema.type_map[type_name]
         if isinstance(declared, GraphQLObjectType):
             return declared
         typename = value.get("__typename")
+        if typename == type_name and isinstance(declared, GraphQLInterfaceType):
+            # an @interfaceObject answered and no concrete type was needed: shape the
+            # interface's own fields (fragments on implementations do not apply)
+            return declared
         runtime = self.schema.type_map.get(typename) if isinstance(typename, str) else None
         if isinstance(runtime, GraphQLObjectType) and self.schema.is_sub_type(
             declared,  # type: ignore[arg-type]
@@ -159,12 +173,8 @@ class _Run:
     def null_error(self, path: LinkedPath, coordinate: str) -> None:
         flat = flatten_path(path)
         if not self.explained(flat):
-            self.errors.append(
-                {
-                    "message": f"Cannot return null for non-nullable field {coordinate}.",
-                    "path": flat,
-                }
-            )
+            message = f"Cannot return null for non-nullable field {coordinate}."
+            self.errors.append(_validation_error(message, flat))
 
     def explained(self, path: Path) -> bool:
         for error in self.errors:
@@ -177,7 +187,11 @@ class _Run:
         return False
 
     def error(self, path: LinkedPath, message: str) -> None:
-        self.errors.append({"message": message, "path": flatten_path(path)})
+        self.errors.append(_validation_error(message, flatten_path(path)))
+
+
+def _validation_error(message: str, path: Path) -> GraphQLErrorDict:
+    return {"message": message, "path": path, "extensions": {"code": RESPONSE_VALIDATION_FAILED}}
 
 
 def _condition_variables(

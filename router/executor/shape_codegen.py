@@ -15,7 +15,8 @@ For ``{ id name reviews { body } }`` on ``User`` it writes, in effect::
 
 Plain nullable scalars are copied inside the dict literal; only fields that can fail run
 statements, in selection order, so errors come out in the same order as field by field.
-Keys are embedded with ``repr`` (string literals), never as code.
+Keys are embedded with ``repr`` (string literals), never as code. A step reads its data
+key and writes its client key (they differ only for renamed ``__typename`` aliases).
 """
 
 from __future__ import annotations
@@ -34,28 +35,28 @@ def generate(steps: tuple[Step, ...], invalid: object) -> ObjectShaper:
     entries: list[str] = []
     namespace: dict[str, Any] = {"INVALID": invalid}
     for index, step in enumerate(steps):
-        key = repr(step.key)
+        key, out = repr(step.key), repr(step.out)
         if step.kind in (COPY, META):
-            entries.append(f"{key}: get({key})")
+            entries.append(f"{out}: get({key})")
         elif step.kind == TYPENAME:
-            entries.append(f"{key}: {step.typename!r}")
+            entries.append(f"{out}: {step.typename!r}")
         elif step.kind == SCALAR:
             lines += [
                 f"    v{index} = get({key})",
                 f"    if v{index} is None:",
-                f"        run.null_error((path, {key}), {step.coordinate!r})",
+                f"        run.null_error((path, {out}), {step.coordinate!r})",
                 "        return INVALID",
             ]
-            entries.append(f"{key}: v{index}")
+            entries.append(f"{out}: v{index}")
         else:
             namespace[f"c{index}"] = step.chain
             namespace[f"s{index}"] = step
             lines += [
-                f"    v{index} = run.value(c{index}, s{index}, get({key}), (path, {key}))",
+                f"    v{index} = run.value(c{index}, s{index}, get({key}), (path, {out}))",
                 f"    if v{index} is INVALID:",
                 "        return INVALID",
             ]
-            entries.append(f"{key}: v{index}")
+            entries.append(f"{out}: v{index}")
     lines.append("    return {" + ", ".join(entries) + "}")
     exec(compile("\n".join(lines), "<shape>", "exec"), namespace)
     shaper: ObjectShaper = namespace["shape"]

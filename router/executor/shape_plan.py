@@ -17,6 +17,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -65,11 +66,13 @@ class Composite:
 
 
 TypeChain = Leaf | NonNull | ListOf | Composite
+Runtime = GraphQLObjectType | GraphQLInterfaceType  # an interface only for interface objects
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    key: str
+    key: str  # read from the data under this key
+    out: str  # written to the response (and error paths) under this one
     kind: int
     coordinate: str  # Parent.field, for error messages
     chain: TypeChain | None = None
@@ -86,7 +89,7 @@ class SelectionShape:
     _steps: dict[Any, tuple[Step, ...]] = field(default_factory=dict)
     _functions: dict[Any, Any] = field(default_factory=dict)
 
-    def steps(self, runtime: GraphQLObjectType, variables: dict[str, Any]) -> tuple[Step, ...]:
+    def steps(self, runtime: Runtime, variables: dict[str, Any]) -> tuple[Step, ...]:
         key: Any = runtime.name
         if self.conditional:
             key = (runtime.name, *self.compiler.condition_values(variables))
@@ -97,7 +100,7 @@ class SelectionShape:
 
     def function(
         self,
-        runtime: GraphQLObjectType,
+        runtime: Runtime,
         variables: dict[str, Any],
         build: Callable[[tuple[Step, ...]], Any],
     ) -> Any:
@@ -120,10 +123,12 @@ class ShapeCompiler:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         condition_variables: tuple[str, ...],
+        client_keys: dict[str, str],
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.condition_variables = condition_variables
+        self.client_keys = client_keys
 
     def shape_of(self, selection_sets: tuple[SelectionSetNode, ...]) -> SelectionShape:
         return SelectionShape(self, selection_sets, bool(self.condition_variables))
@@ -132,32 +137,33 @@ class ShapeCompiler:
         return tuple(variables.get(name) for name in self.condition_variables)
 
     def compile_steps(
-        self, shape: SelectionShape, runtime: GraphQLObjectType, variables: dict[str, Any]
+        self, shape: SelectionShape, runtime: Runtime, variables: dict[str, Any]
     ) -> tuple[Step, ...]:
         fields: dict[str, list[FieldNode]] = {}
         for selection_set in shape.selection_sets:
             self._collect(runtime, selection_set, variables, fields, set())
         return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
 
-    def _step(self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Step:
+    def _step(self, runtime: Runtime, key: str, nodes: list[FieldNode]) -> Step:
         name = nodes[0].name.value
         coordinate = f"{runtime.name}.{name}"
+        out = self.client_keys.get(key, key)
         if name == "__typename":
-            return Step(key, TYPENAME, coordinate, typename=runtime.name)
+            return Step(key, out, TYPENAME, coordinate, typename=runtime.name)
         definition = runtime.fields.get(name)
         if definition is None:
-            return Step(key, META, coordinate)
+            return Step(key, out, META, coordinate)
         type_ = definition.type
         if is_leaf_type(type_) and not isinstance(type_, GraphQLEnumType):
-            return Step(key, COPY, coordinate)
+            return Step(key, out, COPY, coordinate)
         if (
             isinstance(type_, GraphQLNonNull)
             and is_leaf_type(type_.of_type)
             and not isinstance(type_.of_type, GraphQLEnumType)
         ):
-            return Step(key, SCALAR, coordinate)
+            return Step(key, out, SCALAR, coordinate)
         sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
-        return Step(key, COMPLETE, coordinate, self._chain(type_, sets))
+        return Step(key, out, COMPLETE, coordinate, self._chain(type_, sets))
 
     def _chain(self, type_: GraphQLOutputType, sets: tuple[SelectionSetNode, ...]) -> TypeChain:
         if isinstance(type_, GraphQLNonNull):
@@ -172,7 +178,7 @@ class ShapeCompiler:
 
     def _collect(
         self,
-        runtime: GraphQLObjectType,
+        runtime: Runtime,
         selection_set: SelectionSetNode,
         variables: dict[str, Any],
         fields: dict[str, list[FieldNode]],
@@ -197,7 +203,7 @@ class ShapeCompiler:
                 if self.applies(fragment.type_condition.name.value, runtime):
                     self._collect(runtime, fragment.selection_set, variables, fields, visited)
 
-    def applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
+    def applies(self, condition: str, runtime: Runtime) -> bool:
         if condition == runtime.name:
             return True
         named = self.schema.get_type(condition)

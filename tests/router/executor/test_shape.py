@@ -58,7 +58,11 @@ def test_non_null_violation_propagates_to_nearest_nullable_parent() -> None:
     result, errors = shape("{ me { name } }", {"me": {"name": None}})
     assert result == {"me": None}
     assert errors == [
-        {"message": "Cannot return null for non-nullable field User.name.", "path": ["me", "name"]}
+        {
+            "message": "Cannot return null for non-nullable field User.name.",
+            "path": ["me", "name"],
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
     ]
 
 
