@@ -5,12 +5,20 @@ Fenced blocks are marked with an HTML comment on the line before them:
 ``<!-- readme: commands postgres -->`` (shell, needs PostgreSQL), ``<!-- readme: query -->``
 (GraphQL sent to the router), ``<!-- readme: response -->`` (the JSON the previous command
 or query answers) and ``<!-- readme: output -->`` (the exact stdout of the previous command).
+Two variants: ``<!-- readme: response with new ids -->`` is a response in which ids and
+invoice numbers the README has not shown before stand for whatever the services generated
+(``ord_01M7…`` matches any ``ord_`` id; see ``Generated``), and
+``<!-- readme: output eventually -->`` is output the previous command reaches within a
+minute when run again (e-mails are delivered in the background).
 
 Commands run in order against one ``make run``. ``make run`` itself is checked to be
 ``switchboard dev`` (``make -n run``) and the test starts ``switchboard dev`` on free ports
 and a temporary data directory, so it does not touch the shared ``.venv`` or ``./data``; the
-README's ports (4000-4004) are rewritten to those. ``make test`` and other targets cannot
-run inside a test: ``make -n TARGET`` must succeed.
+README's ports (4000-4004, the bank's 4010, the mail sink's 4025 and 4026) and ``data/``
+paths are rewritten to those. ``make test`` and other targets cannot run inside a test:
+``make -n TARGET`` must succeed. The subscriptions service's clock is held at
+``README_CLOCK``, before the demo billing periods end, so that ``make run``'s billing
+scheduler leaves them to the README's ``runBillingCycle`` whatever the date.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +42,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from subgraphs.common.settings import DEFAULT_PORTS
+from sandbox.bank.settings import DEFAULT_PORT as BANK_PORT
+from sandbox.bank.settings import BankSettings
+from sandbox.mail.sink import DEFAULT_HTTP_PORT as MAIL_PAGE_PORT
+from sandbox.mail.sink import DEFAULT_PORT as MAIL_PORT
+from subgraphs.common.settings import DEFAULT_PORTS, SubgraphSettings
+from subgraphs.invoices.config import PaymentSettings
 from subgraphs.registry import SERVICES
 from switchboard.cli import build_parser
 from tests.support.databases import POSTGRES_ENV
@@ -45,7 +58,41 @@ BLOCK = re.compile(
     r"(?:<!-- readme: (?P<marker>[\w ]+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S
 )
 SHELL = {"sh", "bash", "shell", "console"}
+MARKERS = {
+    "commands",
+    "commands postgres",
+    "query",
+    "response",
+    "response with new ids",
+    "output",
+    "output eventually",
+}
 README_ROUTER_PORT = 4000
+# The README's ports of the processes `make run` starts besides the services, and the
+# variables that move them.
+AUXILIARY_PORTS = {
+    BANK_PORT: "BANK_PORT",
+    MAIL_PORT: "MAILSINK_PORT",
+    MAIL_PAGE_PORT: "MAILSINK_HTTP_PORT",
+}
+# What `make run` prints for them (with the README's ports), which the README shows too.
+AUXILIARY_URLS = (
+    f"http://127.0.0.1:{BANK_PORT}",
+    f"smtp://127.0.0.1:{MAIL_PORT}",
+    f"http://127.0.0.1:{MAIL_PAGE_PORT}/",
+)
+# Prefixes of the environment variables the services, the bank, the sink and `make run` read.
+VARIABLE = re.compile(
+    rf"\b(?:{'|'.join(n.upper() for n in SERVICES)}|BANK|MAILSINK|SWITCHBOARD|TEST)"
+    r"_[A-Z0-9_]*[A-Z0-9]\b"
+)
+README_DATA = re.compile(r"(?<![\w./-])data/")  # the README's ./data, in a command
+# Before the demo subscriptions' periods end (2026-12-01), as on the day the README was run.
+README_CLOCK = "fixed:2026-11-21T00:00:00Z"
+EVENTUALLY_SECONDS = 60
+# Values the services generate, which the README cannot know: ids (`ord_01M7Y22Y7X8PSRMWR86SEA`)
+# and invoice numbers (`INV-2026-000073`, numbered per year).
+GENERATED = re.compile(r"\b(?:[a-z]{2,4}_[0-9A-Z]{22}|INV-\d{4}-\d{6})\b")
 
 
 @dataclass(frozen=True)
@@ -78,12 +125,94 @@ def make_target(words: list[str]) -> str | None:
     return words[1] if len(words) == 2 and words[0] == "make" else None
 
 
+def _any_like(value: str) -> str:
+    """A pattern matching every generated value of ``value``'s kind."""
+    if value.startswith("INV-"):
+        return r"INV-\d{4}-\d{6}"
+    return value.split("_", 1)[0] + "_[0-9A-Z]{22}"
+
+
+class Generated:
+    """The generated values the README shows, bound to the ones this run generated.
+
+    In a ``response with new ids`` block, a value the README has not bound yet stands for
+    any value of its kind and is bound to the one the service answered; each README value
+    binds to a different answer. From then on the README's value means the bound one: it
+    is replaced in commands and queries, and answers must show exactly it. Values a command
+    or query sent (the demo data's ids) are bound to themselves; values bound nowhere are
+    compared as they are.
+    """
+
+    def __init__(self) -> None:
+        self.bound: dict[str, str] = {}
+
+    def see(self, text: str) -> None:
+        """Values the README sends in a command or query are known ones, not new ones."""
+        for value in GENERATED.findall(text):
+            self.bound.setdefault(value, value)
+
+    def apply(self, text: str) -> str:
+        return GENERATED.sub(lambda m: self.bound.get(m[0], m[0]), text)
+
+    def match(self, shown: Any, actual: Any, *, new: bool = False) -> bool:
+        """Whether ``actual`` is ``shown`` (JSON values or text); if so, keep new bindings."""
+        bound = dict(self.bound)
+        if not _match(shown, actual, bound, new):
+            return False
+        fresh = [value for name, value in bound.items() if name not in self.bound]
+        if len(set(fresh)) < len(fresh) or set(fresh) & set(self.bound.values()):
+            return False  # two README values for one generated value
+        self.bound = bound
+        return True
+
+
+def _match(shown: Any, actual: Any, bound: dict[str, str], new: bool) -> bool:
+    if isinstance(shown, dict):
+        return (
+            isinstance(actual, dict)
+            and shown.keys() == actual.keys()
+            and all(_match(shown[key], actual[key], bound, new) for key in shown)
+        )
+    if isinstance(shown, list):
+        return (
+            isinstance(actual, list)
+            and len(shown) == len(actual)
+            and all(_match(s, a, bound, new) for s, a in zip(shown, actual, strict=True))
+        )
+    if isinstance(shown, str) and isinstance(actual, str):
+        return _match_text(shown, actual, bound, new)
+    return type(shown) is type(actual) and shown == actual
+
+
+def _match_text(shown: str, actual: str, bound: dict[str, str], new: bool) -> bool:
+    pattern, end = "", 0
+    groups: dict[str, str] = {}  # README value -> its group in the pattern
+    for found in GENERATED.finditer(shown):
+        value = found[0]
+        pattern += re.escape(shown[end : found.start()])
+        end = found.end()
+        if value in bound:
+            pattern += re.escape(bound[value])
+        elif value in groups:
+            pattern += f"(?P={groups[value]})"
+        elif new:
+            groups[value] = f"g{len(groups)}"
+            pattern += f"(?P<{groups[value]}>{_any_like(value)})"
+        else:
+            pattern += re.escape(value)
+    matched = re.fullmatch(pattern + re.escape(shown[end:]), actual)
+    if matched is not None:
+        bound.update({value: matched[group] for value, group in groups.items()})
+    return matched is not None
+
+
 class Stack:
     """``switchboard dev`` as ``make run`` runs it, on free ports the README's are mapped to."""
 
     def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None) -> None:
         self.ports = {README_ROUTER_PORT: free_port()}
-        self.env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp / "data")}
+        self.data = tmp / "data"
+        self.env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(self.data)}
         for name in SERVICES:
             port = free_port()
             self.ports[DEFAULT_PORTS[name]] = port
@@ -91,6 +220,8 @@ class Stack:
             self.env.pop(f"{name.upper()}_DATABASE_URL", None)
         self.env["SWITCHBOARD_ROUTER_PORT"] = str(self.ports[README_ROUTER_PORT])
         self.env = auxiliary_ports(self.env)
+        self.auxiliary = {port: int(self.env[name]) for port, name in AUXILIARY_PORTS.items()}
+        self.env["SUBSCRIPTIONS_CLOCK"] = README_CLOCK
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
         with self.log.open("wb") as out:
@@ -108,10 +239,10 @@ class Stack:
             time.sleep(0.2)
 
     def localize(self, text: str) -> str:
-        """``text`` with the README's 127.0.0.1:400N replaced by this stack's ports."""
-        for readme_port, port in self.ports.items():
+        """``text`` with the README's 127.0.0.1 ports and ``data/`` replaced by this stack's."""
+        for readme_port, port in {**self.ports, **self.auxiliary}.items():
             text = text.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
-        return text
+        return README_DATA.sub(f"{self.data}/", text)
 
     def run(self, command: str) -> str:
         result = subprocess.run(
@@ -127,7 +258,7 @@ class Stack:
 
     def query(self, query: str) -> str:
         url = f"http://127.0.0.1:{self.ports[README_ROUTER_PORT]}/graphql"
-        response = httpx.post(url, json={"query": query}, timeout=30)
+        response = httpx.post(url, json={"query": self.localize(query)}, timeout=30)
         assert response.status_code < 500, response.text
         return response.text
 
@@ -141,40 +272,72 @@ class Stack:
                 self.process.kill()
                 self.process.wait()
         assert self.process.returncode == 0, self.log.read_text()
-        for port in self.ports.values():
+        for port in [*self.ports.values(), *self.auxiliary.values()]:
             with socket.socket() as probe:
                 assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still listening"
 
 
 def _walk(blocks: list[Block], stack: Stack) -> int:
-    """Run ``blocks`` in order against ``stack``; return how many checks were made.
-
-    An answer with ``errors`` must be shown in a response block right after it.
-    """
-    checks, last, unshown = 0, "", ""
+    """Run ``blocks`` in order against ``stack``; return how many checks were made."""
+    walk = Walk(stack)
     for block in blocks:
+        walk.step(block)
+    _check_no_errors(walk.unshown)
+    return walk.checks
+
+
+@dataclass
+class Walk:
+    """The README, run block by block. An answer with ``errors`` must be shown in a
+    response block right after it."""
+
+    stack: Stack
+    generated: Generated = field(default_factory=Generated)
+    checks: int = 0
+    command: str = ""  # the last command run
+    last: str = ""  # what the last command or query printed
+    unshown: str = ""  # ... until a response or output block shows it
+
+    def step(self, block: Block) -> None:
+        if block.marker in {"query", "commands"}:
+            self.generated.see(block.body)
         if block.marker == "query":
-            _check_no_errors(unshown)
-            last = unshown = stack.query(block.body)
+            self._answer(self.stack.query(self.generated.apply(block.body)))
         elif block.marker == "commands":
             for command in shell_commands(block.body):
                 target = make_target(split_command(command)[1])
                 if target is None:
-                    _check_no_errors(unshown)
-                    last = unshown = stack.run(command)
+                    self.command = self.generated.apply(command)
+                    self._answer(self.stack.run(self.command))
                 elif target != "run":  # `make run` is the stack itself
                     _check_make_target(target)
-                checks += 1
-        elif block.marker == "response":
-            assert json.loads(last) == json.loads(block.body), last
-            unshown = ""
-            checks += 1
-        elif block.marker == "output":
-            assert last == block.body, last
-            unshown = ""
-            checks += 1
-    _check_no_errors(unshown)
-    return checks
+                self.checks += 1
+        elif block.marker in {"response", "response with new ids"}:
+            shown = json.loads(self.stack.localize(block.body))
+            new = block.marker == "response with new ids"
+            assert self.generated.match(shown, json.loads(self.last), new=new), self.last
+            self._shown()
+        elif block.marker in {"output", "output eventually"}:
+            shown = self.stack.localize(block.body)
+            if block.marker == "output eventually":
+                self._until_output(shown)
+            assert self.generated.match(shown, self.last), self.last
+            self._shown()
+
+    def _answer(self, text: str) -> None:
+        _check_no_errors(self.unshown)
+        self.last = self.unshown = text
+
+    def _shown(self) -> None:
+        self.unshown = ""
+        self.checks += 1
+
+    def _until_output(self, shown: str) -> None:
+        """Run the last command again until it prints ``shown`` (or a minute has passed)."""
+        deadline = time.monotonic() + EVENTUALLY_SECONDS
+        while not self.generated.match(shown, self.last) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            self.last = self.unshown = self.stack.run(self.command)
 
 
 def _check_no_errors(output: str) -> None:
@@ -208,7 +371,7 @@ def test_every_shell_block_is_marked_and_understood() -> None:
         for command in shell_commands(block.body):
             split_command(command)  # parses as shell words
     markers = {b.marker for b in blocks if b.marker}
-    assert markers <= {"commands", "commands postgres", "query", "response", "output"}, markers
+    assert markers <= MARKERS, markers - MARKERS
     quick_start = [c for b in shell[:1] for c in shell_commands(b.body)]
     assert [split_command(c)[1] for c in quick_start] == [["make", "run"], ["make", "test"]]
 
@@ -259,13 +422,35 @@ def test_linked_files_exist() -> None:
         assert (ROOT / link).exists(), link
 
 
+def test_environment_variables_mentioned_exist() -> None:
+    """Every `NAME_SETTING` the README mentions is read by something: no stale names."""
+    known = {
+        f"{name.upper()}_{field.upper()}"
+        for name in SERVICES
+        for field in SubgraphSettings.model_fields
+        if field != "name"
+    }
+    known |= {f"INVOICES_{field.upper()}" for field in PaymentSettings.model_fields}
+    known |= {f"BANK_{field.upper()}" for field in BankSettings.model_fields}
+    sources = [ROOT / "docs" / "configuration.md", ROOT / "tests" / "support" / "databases.py"]
+    for package in ("switchboard", "subgraphs", "sandbox", "router"):
+        sources += (ROOT / package).rglob("*.py")
+    read = "\n".join(path.read_text() for path in sources)  # names read literally
+    mentioned = set(VARIABLE.findall(README.read_text()))
+    assert {"INVOICES_BANK_URL", "SUBSCRIPTIONS_ADMIN_TOKEN"} <= mentioned
+    assert sorted(name for name in mentioned if name not in known and name not in read) == []
+
+
 @pytest.mark.slow
 def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack) -> None:
     output = stack.log.read_text(errors="replace")
     for readme_port, port in stack.ports.items():
         assert f"http://127.0.0.1:{readme_port}/graphql" in README.read_text()
         assert f"http://127.0.0.1:{port}/graphql" in output
-    for name in (*SERVICES, "router"):
+    for url in AUXILIARY_URLS:  # the bank and the mail sink, in the table and the banner
+        assert url in README.read_text(), url
+        assert stack.localize(url) in output, url
+    for name in (*SERVICES, "router", "bank", "mail"):
         assert re.search(rf"^{name} +\| ", output, re.M), f"no line prefixed with {name}"
     supergraph = Path(stack.env["SWITCHBOARD_DATA_DIR"]) / "supergraph.graphql"
     orders_port = stack.ports[DEFAULT_PORTS["orders"]]
