@@ -137,21 +137,26 @@ class _Run:
         if not isinstance(value, dict):
             self.error(path, f"Expected an object of type {chain.name}.")
             return None
-        runtime = self.runtime_type(chain.name, value, path)
+        runtime = self.runtime_type(chain, value, path)
         if runtime is None:
             return None
         return self.object(runtime, chain.selections, value, path)
 
     def runtime_type(
-        self, type_name: str, value: dict[str, Any], path: LinkedPath
+        self, chain: Composite, value: dict[str, Any], path: LinkedPath
     ) -> Runtime | None:
+        type_name = chain.name
         declared = self.schema.type_map[type_name]
         if isinstance(declared, GraphQLObjectType):
             return declared
         typename = value.get("__typename")
-        if typename == type_name and isinstance(declared, GraphQLInterfaceType):
-            # an @interfaceObject answered and no concrete type was needed: shape the
-            # interface's own fields (fragments on implementations do not apply)
+        if (
+            typename == type_name
+            and isinstance(declared, GraphQLInterfaceType)
+            and chain.selections.type_independent(declared, self.variables)
+        ):
+            # an @interfaceObject answered, and no concrete type was needed: every
+            # implementation would select the same fields, so shape the interface's
             return declared
         runtime = self.schema.type_map.get(typename) if isinstance(typename, str) else None
         if isinstance(runtime, GraphQLObjectType) and self.schema.is_sub_type(

@@ -98,6 +98,22 @@ class SelectionShape:
             steps = self._steps[key] = self.compiler.compile_steps(self, runtime, variables)
         return steps
 
+    def type_independent(self, interface: GraphQLInterfaceType, variables: dict[str, Any]) -> bool:
+        """Whether every implementation of ``interface`` selects exactly the interface's
+        own fields here (no ``__typename``, no fragment that applies to some of them)."""
+        key: Any = ("independent", interface.name)
+        if self.conditional:
+            key = (*key, *self.compiler.condition_values(variables))
+        known = self._functions.get(key)
+        if known is None:
+            base = [(s.key, s.kind) for s in self.steps(interface, variables)]
+            known = all(kind != TYPENAME for _, kind in base) and all(
+                [(s.key, s.kind) for s in self.steps(possible, variables)] == base
+                for possible in self.compiler.schema.get_possible_types(interface)
+            )
+            self._functions[key] = known
+        return bool(known)
+
     def function(
         self,
         runtime: Runtime,
