@@ -232,7 +232,9 @@ def _pairs(steps: list[Step]) -> list[tuple[str, Any]]:
 
 @pytest.mark.slow
 def test_make_run_is_switchboard_dev() -> None:
-    result = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].endswith("/switchboard dev")
 

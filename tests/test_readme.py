@@ -349,7 +349,9 @@ def _check_no_errors(output: str) -> None:
 
 
 def _check_make_target(target: str) -> None:
-    result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", target], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, f"make -n {target}: {result.stderr}"
 
 
@@ -377,10 +379,14 @@ def test_every_shell_block_is_marked_and_understood() -> None:
 
 
 def test_make_run_runs_switchboard_dev_and_make_test_runs_pytest() -> None:
-    run = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"], cwd=ROOT, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == ".venv/bin/switchboard dev"
-    test = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True)
+    test = subprocess.run(
+        ["make", "--no-print-directory", "-n", "test"], cwd=ROOT, capture_output=True, text=True
+    )
     assert test.returncode == 0, test.stderr
     assert test.stdout.strip().splitlines()[-1] == ".venv/bin/pytest"
 

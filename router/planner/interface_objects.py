@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from graphql import SelectionSetNode
 
+from router.planner.abstract import resolves_for_every_implementation
 from router.planner.aliases import alias_field_set
 from router.planner.groups import FetchGroup, requirement_fits
 from router.planner.items import FieldItem, FragmentItem, Item
@@ -26,15 +27,9 @@ def concrete_elsewhere(walker: Walker, position: Position, items: list[Item]) ->
     The concrete `__typename` is fetched even when the client selects nothing that depends
     on it: responses are shaped by runtime type, and `Media` is no object type. (Apollo
     skips that fetch when it can; we spend one fetch more there.)"""
-    info = walker.supergraph.type(position.type_name)
-    known = info.graphs.get(position.group.service)
-    if known is None or not known.is_interface_object:
+    target = concrete_position(walker, position)
+    if target is None:
         return items
-    graph = next((g for g, t in info.graphs.items() if t.keys and not t.is_interface_object), None)
-    if graph is None:
-        return items
-    target = walker.jump(position, graph, None)
-    target.node.field("__typename")
     here: list[Item] = []
     for item in items:
         if isinstance(item, FragmentItem):
@@ -44,6 +39,21 @@ def concrete_elsewhere(walker: Walker, position: Position, items: list[Item]) ->
         else:
             here.append(item)
     return here
+
+
+def concrete_position(walker: Walker, position: Position) -> Position | None:
+    """On an `@interfaceObject`, the same objects in an entity fetch from a subgraph that
+    knows the implementations (selecting the concrete `__typename`); None elsewhere."""
+    info = walker.supergraph.type(position.type_name)
+    known = info.graphs.get(position.group.service)
+    if known is None or not known.is_interface_object:
+        return None
+    graph = next((g for g, t in info.graphs.items() if t.keys and not t.is_interface_object), None)
+    if graph is None:
+        return None
+    target = walker.jump(position, graph, None)
+    target.node.field("__typename")
+    return target
 
 
 def _split_fragment(
@@ -81,7 +91,8 @@ def entity_interface_position(walker: Walker, position: Position, name: str) -> 
     service = position.group.service
     lengths: dict[str, int] = {}
     for graph in info.resolving_graphs(name):
-        if info.keys(graph, resolvable_only=True):
+        uniform = resolves_for_every_implementation(walker.supergraph, graph, info.name, name)
+        if uniform and info.keys(graph, resolvable_only=True):
             try:
                 route = find_route(walker.supergraph, info.name, service, graph)
             except PlanningError:

@@ -6,21 +6,25 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from graphql import (
-    FieldNode,
     FragmentDefinitionNode,
     GraphQLList,
     GraphQLNonNull,
-    InlineFragmentNode,
     SelectionSetNode,
     is_abstract_type,
 )
 from graphql.type.definition import GraphQLOutputType
 
+from router.planner.abstract import (
+    provided_field,
+    resolves_for_every_implementation,
+    unprovided,
+)
 from router.planner.aliases import InternalAliases, alias_field_set
 from router.planner.conditions import Condition
 from router.planner.groups import FetchGroup, GroupRegistry, requirement_fits
 from router.planner.interface_objects import (
     concrete_elsewhere,
+    concrete_position,
     entity_interface_position,
     interface_object_position,
     representation_fragments,
@@ -74,13 +78,24 @@ class Walker:
         name = item.node.name.value
         if item.node.selection_set is None or not self._resolves_here(position, name):
             return 0
-        if _provided_field(position.provided, name, position.type_name) is not None:
-            return 0
+        provided = provided_field(position.provided, name, position.type_name)
+        if provided is not None:
+            field_type = self.supergraph.type(position.type_name).fields[name].type_name
+            items = self.collect(field_type, item.node.selection_set)
+            return unprovided(
+                self.supergraph, self.collect, position.group.service, field_type, items, provided
+            )
         return self.chooser.misses(position.group.service, position.type_name, item.node)
 
     def _walk_deferred(self, position: Position, item: FieldItem) -> None:
-        """Move a field to a sibling entity fetch that already exists if it jumps less there."""
+        """Move a field to a sibling entity fetch that already exists if it jumps less there.
+
+        A provided field stays on its provided path; walked last, its missing sub-fields
+        find the sibling fetches its siblings made (see _sibling_position)."""
         name = item.node.name.value
+        if provided_field(position.provided, name, position.type_name) is not None:
+            self.add_field(position, item)
+            return
         info = self.supergraph.type(position.type_name)
         existing = self.registry.existing_entity_services(position.path, position.group)
         best, best_misses = position.group.service, self._misses_here(position, item)
@@ -209,19 +224,27 @@ class Walker:
     def _resolves_plainly(self, graph: str, type_name: str, name: str) -> bool:
         info = self.supergraph.type(type_name)
         join = info.fields[name].in_graph(graph) if name in info.fields else None
-        return info.resolves(graph, name) and (join is None or join.requires is None)
+        return (
+            info.resolves(graph, name)
+            and (join is None or join.requires is None)
+            and resolves_for_every_implementation(self.supergraph, graph, type_name, name)
+        )
 
     def _resolves_here(self, position: Position, name: str) -> bool:
-        if _provided_field(position.provided, name, position.type_name) is not None:
+        if provided_field(position.provided, name, position.type_name) is not None:
             return True
         info = self.supergraph.type(position.type_name)
         service = position.group.service
         if not info.resolves(service, name):
             return own_key_field(info.fields.get(name), info.keys(service), service)
         join = info.fields[name].in_graph(service)
-        return join is None or join.requires is None
+        return (join is None or join.requires is None) and resolves_for_every_implementation(
+            self.supergraph, service, position.type_name, name, position.provided
+        )
 
     def _expand_abstract(self, position: Position, item: FieldItem) -> None:
+        """One `... on <implementation>` per possible type, in a subgraph that knows them."""
+        position = concrete_position(self, position) or position
         abstract = self.schema.get_type(position.type_name)
         assert abstract is not None
         for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
@@ -275,7 +298,7 @@ class Walker:
         )
 
     def _provided_below(self, position: Position, name: str) -> SelectionSetNode | None:
-        provided = _provided_field(position.provided, name, position.type_name)
+        provided = provided_field(position.provided, name, position.type_name)
         if provided is not None:
             return provided.selection_set
         field = self.supergraph.type(position.type_name).fields.get(name)
@@ -355,22 +378,6 @@ def _ancestor_ids(group: FetchGroup) -> set[int]:
             seen.add(current.id)
             pending.extend(current.parents)
     return seen
-
-
-def _provided_field(
-    provided: SelectionSetNode | None, name: str, type_name: str
-) -> FieldNode | None:
-    """The `@provides` entry for `name` here, also inside `... on <type_name>`."""
-    for selection in provided.selections if provided else ():
-        if isinstance(selection, FieldNode) and selection.name.value == name:
-            return selection
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            if condition is None or condition.name.value == type_name:
-                found = _provided_field(selection.selection_set, name, type_name)
-                if found is not None:
-                    return found
-    return None
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[str, int]:

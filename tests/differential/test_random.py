@@ -83,6 +83,18 @@ APOLLO_CONFLICTING_FIELDS: dict[str, tuple[frozenset[str], str]] = {
         "for a well-formed answer only; the hand-written cases pin our answers.",
     ),
 }
+# Cases where Apollo answers wrong whenever an operation selects `__typename` and one of these
+# @interfaceObject fields: it takes `__typename` from the interface object (`Media`) too.
+APOLLO_TYPENAME_WITH_FIELDS: dict[str, tuple[frozenset[str], str]] = {
+    "override_interfaces": (
+        frozenset({"rating", "stars"}),
+        "override_interfaces:ConcreteTypenameWithInterfaceObjectField, "
+        "TypenameInFragmentWithInterfaceObjectField: Apollo's entity fetch to the "
+        "@interfaceObject subgraph selects `__typename`, whose answer `Media` overwrites the "
+        "concrete type (a `{}` or a null `data` without an error). Such operations are checked "
+        "for a well-formed answer only; the hand-written cases pin our answers.",
+    ),
+}
 SOCKET_FAILURES = ("socket hang up", "ECONNRESET")
 
 pytestmark = [pytest.mark.slow, pytest.mark.oracle]
@@ -169,12 +181,13 @@ def ask_apollo(
 
 
 def apollo_conflict(case: str, document: str) -> bool:
-    """Whether the operation selects two fields Apollo cannot plan together (see above)."""
-    conflicting = APOLLO_CONFLICTING_FIELDS.get(case)
-    if conflicting is None:
-        return False
+    """Whether the operation selects fields Apollo cannot answer together (see above)."""
     names = {node.name.value for node in _field_nodes(parse(document)) if node.name.value != "id"}
-    return len(names & conflicting[0]) >= 2
+    typename = APOLLO_TYPENAME_WITH_FIELDS.get(case)
+    if typename is not None and "__typename" in names and names & typename[0]:
+        return True
+    conflicting = APOLLO_CONFLICTING_FIELDS.get(case)
+    return conflicting is not None and len(names & conflicting[0]) >= 2
 
 
 def _field_nodes(document: DocumentNode) -> list[FieldNode]:
