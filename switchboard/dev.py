@@ -56,7 +56,8 @@ def bank_spec() -> ProcessSpec:
 
 
 def mailsink_spec() -> ProcessSpec:
-    """The dev SMTP sink: every e-mail the services send lands in data/mail/ as .eml."""
+    """The dev SMTP sink: every e-mail the services send lands in $DATA_DIR/mail/ as .eml."""
+    folder = DATA_DIR / "mail"
     port = int(os.environ.get("MAILSINK_PORT", "4025"))
     page = int(os.environ.get("MAILSINK_HTTP_PORT", "4026"))
     argv = switchboard_argv("mailsink", "--port", str(port), "--http-port", str(page))
@@ -67,7 +68,7 @@ def mailsink_spec() -> ProcessSpec:
         port=port,
         port_env="MAILSINK_PORT",
         health_path=None,
-        address=f"smtp://127.0.0.1:{port}, messages at http://127.0.0.1:{page}/ and data/mail/",
+        address=f"smtp://127.0.0.1:{port}, messages at http://127.0.0.1:{page}/ and {folder}/",
     )
 
 
@@ -87,6 +88,8 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     }
     if "bank" in by_name:
         defaults["INVOICES_BANK_URL"] = by_name["bank"].url
+    if "orders" in by_name:  # invoices tells orders of settled invoices (order events)
+        defaults["INVOICES_ORDERS_URL"] = by_name["orders"].url
     for name in SERVICES:
         prefix = name.upper()
         for peer in ("invoices", "customers"):

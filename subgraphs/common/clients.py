@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
+from .invoice_state import SETTLED, BadInvoiceState, InvoiceState
 from .settings import SubgraphSettings
 
 # Codes that say "try again later" rather than "this request is wrong".
@@ -116,6 +117,13 @@ ISSUE = """
 mutation SwitchboardIssueInvoice($input: IssueInvoiceInput!, $key: String!) {
   issueInvoice(input: $input, idempotencyKey: $key) {
     id number status total { amount currency }
+  }
+}"""
+
+STATE = """
+query SwitchboardInvoiceState($id: ID!) {
+  invoice(id: $id) {
+    id status paidAt total { amount currency } order { id } payments { amountRefunded { amount } }
   }
 }"""
 
@@ -225,6 +233,26 @@ class InvoicesClient:
         return PaymentOutcome(
             kind=kind, reason=result.get("reason"), message=result.get("message"), charged=charged
         )
+
+    async def invoice_state(self, invoice_id: str) -> InvoiceState | None:
+        """The money state of an order's invoice; None unless it is settled (paid)."""
+        found = (await self._peer.execute(STATE, {"id": invoice_id}))["invoice"]
+        if found is None or found["status"] not in SETTLED or not found["order"]:
+            return None
+        refunded = sum(p["amountRefunded"]["amount"] for p in found["payments"])
+        wire = {
+            "invoiceId": found["id"],
+            "orderId": found["order"]["id"],
+            "status": found["status"],
+            "paidAt": found["paidAt"],
+            "amountPaid": found["total"]["amount"],
+            "amountRefunded": refunded,
+            "currency": found["total"]["currency"],
+        }
+        try:
+            return InvoiceState.from_wire(wire)
+        except BadInvoiceState as exc:
+            raise PeerUnavailable("invoices", f"an invalid invoice state: {exc}") from exc
 
     async def void_invoice(self, invoice_id: str) -> str:
         """Void an OPEN invoice; its status afterwards."""

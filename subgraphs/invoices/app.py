@@ -1,4 +1,4 @@
-"""The invoices service app: the subgraph, invoice PDFs, payments and their reconciler."""
+"""The invoices service app: the subgraph, PDFs, payments, their reconciler, order events."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .config import PaymentSettings
 from .http_routes import router
 from .loaders import make_loaders
 from .models import OutboxRow
+from .order_events import order_events_hook
 from .reconcile import has_pending, reconcile_forever
 from .runtime import open_runtime
 from .schema import schema
@@ -44,7 +45,11 @@ def payments_hook(settings: SubgraphSettings, payments: PaymentSettings) -> Life
 def create_app(settings: SubgraphSettings, payments: PaymentSettings | None = None) -> FastAPI:
     """The app; ``payments`` defaults to the ``INVOICES_*`` environment."""
     payment_settings = payments or PaymentSettings.for_service(settings)
-    hooks = [payments_hook(settings, payment_settings), outbox_hook(OutboxRow)]
+    hooks = [
+        payments_hook(settings, payment_settings),
+        outbox_hook(OutboxRow),
+        order_events_hook(settings, payment_settings),
+    ]
     app = create_subgraph_app(settings, schema, make_loaders, hooks)
     app.include_router(router)
     return app

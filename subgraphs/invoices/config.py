@@ -1,7 +1,8 @@
 """Settings of the invoices service's payments, from ``INVOICES_*`` environment variables.
 
 ``INVOICES_BANK_URL`` (the sandbox bank, http://127.0.0.1:4010), ``INVOICES_PUBLIC_URL``
-(base of ``Invoice.pdfUrl``), bank timeouts and retries, and the reconciler's pace. The
+(base of ``Invoice.pdfUrl``), bank timeouts and retries, the reconciler's pace, and
+``INVOICES_ORDERS_URL`` (the orders service's base URL, told of settled order invoices). The
 customers subgraph (asked for card tokens) is ``INVOICES_CUSTOMERS_URL``, a field of the
 common ``SubgraphSettings``.
 
@@ -34,6 +35,12 @@ class PaymentSettings(BaseSettings):
     customers_timeout: float = Field(default=5.0, gt=0)
     reconcile_interval: float = Field(default=30.0, ge=0)
     reconcile_grace: float = Field(default=60.0, ge=0)
+    # Order events (order_events.py): where the orders service listens, and the dispatcher's pace.
+    orders_url: str = "http://127.0.0.1:4002"
+    orders_timeout: float = Field(default=10.0, gt=0)
+    order_events_enabled: bool = True
+    order_events_poll: float = Field(default=1.0, gt=0)
+    order_events_max_retry: float = Field(default=300.0, gt=0)
     test_crash_point: CrashPoint = ""
 
     @classmethod

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from subgraphs.common.events import EventOutboxMixin
 from subgraphs.common.idempotency import IdempotencyKeyMixin
 from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.timestamps import UtcDateTime
@@ -127,3 +128,9 @@ class IdempotencyKey(IdempotencyKeyMixin, Base):
 
 class OutboxRow(OutboxMixin, Base):
     """E-mails (receipts, declines, refunds) written with the payment change that causes them."""
+
+
+class OrderEventRow(EventOutboxMixin, Base):
+    """Money settled on an order's invoice, for the orders service (see ``order_events``)."""
+
+    __tablename__ = "order_events"

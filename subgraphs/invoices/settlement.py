@@ -1,9 +1,10 @@
-"""Write the bank's answer and the e-mail it causes in one transaction.
+"""Write the bank's answer, the e-mail and the order event it causes in one transaction.
 
 Receipts, decline notices and refund notices go to the outbox in the transaction that
 settles the payment or refund, and only when that transaction changed a PENDING row: a
 retry or a reconciliation that finds the row settled already sends nothing, and the
-outbox key (one per payment or refund) makes a duplicate impossible anyway.
+outbox key (one per payment or refund) makes a duplicate impossible anyway. Money that
+moved on an order's invoice also writes an order event (``order_events``) there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from subgraphs.common.outbox import enqueue_email
 from . import payments_repository as repo
 from .bank_client import BankCharge, BankRefund
 from .models import InvoiceRow, PaymentRow, RefundRow
+from .order_events import notify_order
 from .pdf import money
 from .runtime import Runtime
 
@@ -22,7 +24,8 @@ from .runtime import Runtime
 async def record_charge(runtime: Runtime, payment_id: str, charge: BankCharge) -> None:
     async def work(session: AsyncSession) -> None:
         if await repo.apply_charge(session, payment_id=payment_id, charge=charge):
-            await _payment_mail(session, payment_id)
+            invoice_id = await _payment_mail(session, payment_id)
+            await notify_order(session, invoice_id=invoice_id, cause=f"charge:{payment_id}")
 
     await runtime.write(work)
 
@@ -34,7 +37,8 @@ async def record_payment_failure(runtime: Runtime, payment_id: str, message: str
 async def record_refund(runtime: Runtime, refund_id: str, refund: BankRefund) -> None:
     async def work(session: AsyncSession) -> None:
         if await repo.apply_refund(session, refund_id=refund_id, refund=refund):
-            await _refund_mail(session, refund_id)
+            invoice_id = await _refund_mail(session, refund_id)
+            await notify_order(session, invoice_id=invoice_id, cause=f"refund:{refund_id}")
 
     await runtime.write(work)
 
@@ -43,7 +47,8 @@ async def record_refund_failure(runtime: Runtime, refund_id: str, message: str) 
     await runtime.write(lambda s: repo.fail_refund(s, refund_id=refund_id, message=message))
 
 
-async def _payment_mail(session: AsyncSession, payment_id: str) -> None:
+async def _payment_mail(session: AsyncSession, payment_id: str) -> str:
+    """E-mail the payment's outcome; the id of its invoice."""
     payment = await session.get_one(PaymentRow, payment_id, populate_existing=True)
     invoice = await session.get_one(InvoiceRow, payment.invoice_id, populate_existing=True)
     amount = money(payment.amount, payment.currency)
@@ -70,20 +75,24 @@ async def _payment_mail(session: AsyncSession, payment_id: str) -> None:
             ),
             key=f"invoices:declined:{payment.id}",
         )
+    return invoice.id
 
 
-async def _refund_mail(session: AsyncSession, refund_id: str) -> None:
+async def _refund_mail(session: AsyncSession, refund_id: str) -> str:
+    """E-mail the refund (the only refund e-mail, orders sends none); its invoice's id."""
     refund = await session.get_one(RefundRow, refund_id, populate_existing=True)
     payment = await session.get_one(PaymentRow, refund.payment_id, populate_existing=True)
     invoice = await session.get_one(InvoiceRow, refund.invoice_id, populate_existing=True)
     amount = money(refund.amount, refund.currency)
+    order = f" (order {invoice.order_id})" if invoice.order_id else ""
     await enqueue_email(
         session,
         to=payment.receipt_email,
         subject=f"Refund of {amount} for invoice {invoice.number}",
         text=(
             f"We refunded {amount} of your payment {payment.id} for invoice "
-            f"{invoice.number}. It reaches your card within a few days.\n"
+            f"{invoice.number}{order}. It reaches your card within a few days.\n"
         ),
         key=f"invoices:refund:{refund.id}",
     )
+    return invoice.id

@@ -8,6 +8,7 @@ from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.outbox import outbox_hook
 from subgraphs.common.settings import SubgraphSettings
 
+from . import invoice_sync
 from .loaders import make_loaders
 from .models import OutboxRow
 from .schema import schema
@@ -15,6 +16,8 @@ from .services import payments_hook
 
 
 def create_app(settings: SubgraphSettings) -> FastAPI:
-    return create_subgraph_app(
+    app = create_subgraph_app(
         settings, schema, make_loaders, hooks=[payments_hook, outbox_hook(OutboxRow)]
     )
+    app.include_router(invoice_sync.router)
+    return app

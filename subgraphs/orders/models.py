@@ -48,7 +48,7 @@ class OrderRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(Integer)
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -61,6 +61,8 @@ class OrderRow(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     payment_failure_reason: Mapped[str | None] = mapped_column(String(64))
     payment_failure_message: Mapped[str | None] = mapped_column(String(300))
+    # Refunded so far by the invoices service (minor units of ``currency``, tax included).
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLineRow.position"
     )

@@ -7,7 +7,8 @@ the invoice key returns the one invoice, the payment key the one charge. A step 
 complete (a service down, the bank undecided) leaves the order PLACED or PAYMENT_PENDING
 with the reason noted, and the next ``placeOrder`` with the same key (or ``payOrder``)
 carries on from there. So there is never a PAID order without an invoice, nor a second
-charge of one invoice.
+charge of one invoice. If the invoice was paid some other way (payInvoice, the reconciler),
+invoices answers INVOICE_NOT_OPEN: the order then looks the invoice up and becomes PAID.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from subgraphs.common.clients import (
 )
 from subgraphs.common.db import RequestDb
 from subgraphs.common.errors import Conflict, DomainError
+from subgraphs.common.invoice_state import SETTLED
 from subgraphs.common.outbox import enqueue_email
 
 from . import emails
 from . import payment_state as state
+from .invoice_sync import apply_invoice_state
 from .payment_state import PaymentView
 
 
@@ -74,7 +77,8 @@ class OrderPayments:
             await _incomplete(db, order, "SERVICE_UNAVAILABLE", str(exc))
             return
         except PeerRefused as exc:
-            await self._refused(db, order, exc)
+            if not await self._paid_elsewhere(db, order, exc):
+                await self._refused(db, order, exc)
             return
         await self._record(db, order, contact, outcome)
 
@@ -127,6 +131,20 @@ class OrderPayments:
         else:  # DECLINED, or FAILED: the bank charged nothing
             reason = outcome.reason or "PAYMENT_ERROR"
             await self._fail(db, order, reason, outcome.message or "Payment failed.")
+
+    async def _paid_elsewhere(self, db: RequestDb, order: PaymentView, exc: PeerRefused) -> bool:
+        """INVOICE_NOT_OPEN because the invoice is paid: catch the order up; True if done."""
+        settled = exc.reason == "INVOICE_NOT_OPEN" and exc.extensions.get("status") in SETTLED
+        if not settled or order.invoice_id is None:
+            return False
+        try:
+            found = await self.invoices.invoice_state(order.invoice_id)
+            if found is None:
+                return False
+            await apply_invoice_state(db, self.customers, found)
+        except PeerUnavailable as exc_:
+            await _incomplete(db, order, "SERVICE_UNAVAILABLE", str(exc_))
+        return True
 
     async def _refused(self, db: RequestDb, order: PaymentView, exc: PeerRefused) -> None:
         if exc.reason in FINAL_REFUSALS or exc.code == "BAD_USER_INPUT":

@@ -13,11 +13,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import NotFound
+from subgraphs.common.errors import Conflict, NotFound
+from subgraphs.common.invoice_state import InvoiceState
 
 from .models import OrderLineRow, OrderRow
 
 UNSETTLED = ("PLACED", "PAYMENT_PENDING")
+PAYABLE = (*UNSETTLED, "PAYMENT_FAILED")  # the invoice may still be paid, one way or another
+REFUNDABLE = ("PAID", "PARTIALLY_REFUNDED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +141,57 @@ async def start_new_charge(
         payment_failure_reason=None,
         payment_failure_message=None,
     )
+
+
+async def apply_invoice_state(session: AsyncSession, *, state: InvoiceState) -> bool:
+    """Catch the order up with its invoice's money; True if this made it PAID.
+
+    Monotonic, so a repeated or older snapshot changes nothing: an unpaid order becomes PAID,
+    and the refunded amount only grows (PAID → PARTIALLY_REFUNDED → REFUNDED).
+    """
+    same_invoice = (OrderRow.invoice_id.is_(None)) | (OrderRow.invoice_id == state.invoice_id)
+    paid: Any = await session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == state.order_id, OrderRow.status.in_(PAYABLE), same_invoice)
+        .values(
+            status="PAID",
+            invoice_id=state.invoice_id,
+            paid_at=state.paid_at,
+            payment_failure_reason=None,
+            payment_failure_message=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if state.status != "PAID":
+        await session.execute(
+            update(OrderRow)
+            .where(
+                OrderRow.id == state.order_id,
+                same_invoice,  # None: a demo order, seeded PAID without its invoice's id
+                OrderRow.status.in_(REFUNDABLE),
+                OrderRow.amount_refunded < state.amount_refunded,
+            )
+            .values(
+                status=state.status,
+                invoice_id=state.invoice_id,
+                amount_refunded=state.amount_refunded,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return bool(paid.rowcount == 1)
+
+
+async def check_invoice_state(session: AsyncSession, *, state: InvoiceState) -> None:
+    """NOT_FOUND for an unknown order; CONFLICT if the snapshot cannot be its invoice's."""
+    order = await session.get(OrderRow, state.order_id, populate_existing=True)
+    if order is None:
+        raise NotFound(f"No order with id {state.order_id!r}.", id=state.order_id)
+    if order.invoice_id not in (None, state.invoice_id):
+        raise Conflict(
+            f"Order {order.id} is billed by invoice {order.invoice_id}, not {state.invoice_id}.",
+            id=order.id,
+        )
+    if order.currency != state.currency:
+        raise Conflict(f"Order {order.id} is in {order.currency}.", id=order.id)
+    if order.status == "CANCELLED":
+        raise Conflict(f"Order {order.id} is CANCELLED; its invoice cannot be paid.", id=order.id)

@@ -121,7 +121,7 @@ class Mutation:
         digest = fingerprint(check_key(idempotency_key))[:32]
         async with info.context.db.transaction() as session:
             order = await payment_state.payment_view(session, order_id=id)
-            if order.status in ("CANCELLED", "REFUNDED"):
+            if order.status in ("CANCELLED", "PARTIALLY_REFUNDED", "REFUNDED"):
                 raise Conflict(f"Order {id} is {order.status}; it cannot be paid.", id=id)
             await payment_state.start_new_charge(
                 session,

@@ -22,7 +22,8 @@ Info: TypeAlias = strawberry.Info[SubgraphContext[Loaders], None]
 
 @strawberry.enum(
     description="Lifecycle of an order: PLACED (stock reserved), PAYMENT_PENDING (invoiced, "
-    "charge under way), then PAID or PAYMENT_FAILED; CANCELLED or REFUNDED at the end."
+    "charge under way), then PAID or PAYMENT_FAILED; a PAID order becomes PARTIALLY_REFUNDED "
+    "or REFUNDED as its invoice's payment is refunded; CANCELLED ends an unpaid one."
 )
 class OrderStatus(Enum):
     PLACED = "PLACED"
@@ -30,6 +31,7 @@ class OrderStatus(Enum):
     PAID = "PAID"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     CANCELLED = "CANCELLED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
 
 
@@ -132,6 +134,10 @@ class Order:
     placed_at: datetime
     cancelled_at: datetime | None
     paid_at: datetime | None
+    amount_refunded: Money = strawberry.field(
+        description="Refunded to the customer so far, tax included as it was charged; zero "
+        "unless PARTIALLY_REFUNDED or REFUNDED."
+    )
     payment_failure: PaymentFailure | None = strawberry.field(
         description="Set while the order is unpaid for a reason: a declined card, a service "
         "that did not answer. Null once PAID."
@@ -153,6 +159,7 @@ class Order:
             placed_at=row.placed_at,
             cancelled_at=row.cancelled_at,
             paid_at=row.paid_at,
+            amount_refunded=Money(amount=row.amount_refunded or 0, currency=row.currency),
             payment_failure=_failure(row),
         )
 

@@ -1,9 +1,10 @@
 """A whole paying Switchboard for end-to-end tests, every part a real process.
 
 The SMTP sink (``switchboard mailsink``), the sandbox bank, the four subgraphs wired to each
-other (orders and subscriptions → invoices and customers; invoices → bank and customers;
-every outbox → the sink), optionally a second subscriptions process on the same database,
-and the router (propagating ``X-Admin-Token`` to subscriptions).
+other (orders and subscriptions → invoices and customers; invoices → bank, customers and
+orders, told of settled invoices; every outbox → the sink), optionally a second
+subscriptions process on the same database, and the router (propagating ``X-Admin-Token``
+to subscriptions).
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def payment_stack(
         urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in
                 ("customers", "invoices", "orders", "subscriptions")}  # fmt: skip
         services: dict[str, ServiceProcess] = {}
+        orders_port = free_port()  # invoices tells orders of settled invoices (order events)
 
         def env(name: str) -> dict[str, str]:
             prefix = name.upper()
@@ -196,6 +198,9 @@ def payment_stack(
                 values[f"{prefix}_INVOICES_URL"] = f"{services['invoices'].url}/graphql"
             if name == "invoices":
                 values["INVOICES_BANK_URL"] = bank.url
+                values["INVOICES_ORDERS_URL"] = f"http://127.0.0.1:{orders_port}"
+                values["INVOICES_ORDER_EVENTS_POLL"] = "0.2"
+                values["INVOICES_ORDER_EVENTS_MAX_RETRY"] = "2"  # catch up soon after an outage
             if name == "subscriptions":
                 values |= {"SUBSCRIPTIONS_ADMIN_TOKEN": ADMIN_TOKEN, "SUBSCRIPTIONS_CLOCK": clock}
             return values
@@ -208,7 +213,8 @@ def payment_stack(
             launch[name] = lambda port, extra, n=name, v=values: start_subgraph_with(  # type: ignore[misc]
                 n, urls[n], tmp, {**v, **extra}, port
             )
-            services[name] = start_subgraph_with(name, urls[name], tmp, values)
+            port = orders_port if name == "orders" else None
+            services[name] = start_subgraph_with(name, urls[name], tmp, values, port)
             exits.callback(lambda n=name: services[n].stop())  # type: ignore[misc]
         extra = []
         for _ in range(subscriptions_processes - 1):
