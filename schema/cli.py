@@ -9,12 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError
-
-from schema.check import schema_changes
-from schema.compose import compose
-from schema.config import fetch_sources, load_config
 from schema.errors import CompositionFailed, SchemaError
+
+# The composer, the checker and their HTTP client load when a command runs: registering
+# the commands must stay cheap, since every `switchboard` invocation (the router's too)
+# builds the whole parser.
 
 DEFAULT_CONFIG = "schema/supergraph.yaml"
 DEFAULT_OUTPUT = "schema/supergraph.graphql"
@@ -50,6 +49,9 @@ def _fail(command: str, exc: SchemaError) -> int:
 
 
 def _composed(config: str) -> str:
+    from schema.compose import compose
+    from schema.config import fetch_sources, load_config
+
     return compose(fetch_sources(load_config(Path(config))))
 
 
@@ -86,6 +88,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from graphql import GraphQLError
+
+    from schema.check import schema_changes
+
     try:
         current = Path(args.against).read_text()
     except OSError as exc:
