@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -90,8 +91,10 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
         defaults["INVOICES_BANK_URL"] = by_name["bank"].url
     if "orders" in by_name:  # invoices tells orders of settled invoices (order events)
         defaults["INVOICES_ORDERS_URL"] = by_name["orders"].url
+    internal_token = secrets.token_hex(16)  # /internal/* calls between the dev services
     for name in SERVICES:
         prefix = name.upper()
+        defaults[f"{prefix}_INTERNAL_TOKEN"] = internal_token
         for peer in ("invoices", "customers"):
             if peer in by_name:
                 defaults[f"{prefix}_{peer.upper()}_URL"] = f"{by_name[peer].url}/graphql"

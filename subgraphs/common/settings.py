@@ -41,6 +41,9 @@ class SubgraphSettings(BaseSettings):
     invoices_url: str = ""
     customers_url: str = ""
     service_timeout_seconds: float = Field(default=30.0, gt=0)  # > the bank retries of payInvoice
+    internal_token: str = Field(
+        default="", description="Shared secret for /internal/* calls; empty: loopback only."
+    )
     # Recurring billing (subscriptions): admin header token, scheduler interval, clock.
     admin_token: str = Field(default="", description="X-Admin-Token for admin mutations.")
     billing_interval_seconds: float = Field(default=0.0, ge=0, description="0: no scheduler.")

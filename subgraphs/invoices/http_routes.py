@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from subgraphs.common.db import RequestDb
 from subgraphs.common.errors import DomainError
+from subgraphs.common.internal import refuse_internal_caller
 
 from . import repository
 from .models import InvoiceLineRow, InvoiceRow
@@ -69,5 +70,8 @@ async def _bill_to(runtime: Runtime, customer_id: str) -> BillTo:
 @router.post("/internal/reconcile")
 async def reconcile(request: Request) -> JSONResponse:
     """Settle every PENDING payment and refund now, whatever its age (operators, tests)."""
+    refused = refuse_internal_caller(request, request.app.state.settings.internal_token)
+    if refused is not None:
+        return refused
     report = await reconcile_pending(_runtime(request), grace=0)
     return JSONResponse(asdict(report))

@@ -37,6 +37,7 @@ from subgraphs.common.events import (
     RetryLater,
     enqueue_event,
 )
+from subgraphs.common.internal import internal_headers
 from subgraphs.common.invoice_state import SETTLED, InvoiceState, SettledStatus
 from subgraphs.common.settings import SubgraphSettings
 
@@ -106,7 +107,8 @@ def order_events_hook(settings: SubgraphSettings, payments: PaymentSettings) -> 
             yield
             return
         engine = create_engine(settings.database_url)
-        async with httpx.AsyncClient(timeout=payments.orders_timeout) as http:
+        headers = internal_headers(settings.internal_token)
+        async with httpx.AsyncClient(timeout=payments.orders_timeout, headers=headers) as http:
             dispatcher = EventDispatcher(
                 session_factory(engine),
                 OrderEventRow,

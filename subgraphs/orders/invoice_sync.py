@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from subgraphs.common.clients import Contact, CustomersClient, PeerRefused, PeerUnavailable
 from subgraphs.common.db import RequestDb
 from subgraphs.common.errors import DomainError
+from subgraphs.common.internal import refuse_internal_caller
 from subgraphs.common.invoice_state import BadInvoiceState, InvoiceState
 from subgraphs.common.outbox import enqueue_email
 
@@ -71,6 +72,9 @@ _STATUS = {"NOT_FOUND": 404, "CONFLICT": 409}
 @router.post("/internal/invoice-state")
 async def invoice_state(request: Request) -> JSONResponse:
     """The invoices service's notification that money settled on an order's invoice."""
+    refused = refuse_internal_caller(request, request.app.state.settings.internal_token)
+    if refused is not None:
+        return refused
     try:
         body: Any = await request.json()
     except ValueError:
