@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from router.headers import RESERVED
 from router.inflight import Inflight
 
 from .errors import (
@@ -51,22 +52,6 @@ class Fetcher(Protocol):
 _BASE_HEADERS = (
     b"Content-Type: application/json\r\n"
     b"Accept: application/graphql-response+json, application/json\r\n"
-)
-_NEVER_FORWARDED = frozenset(
-    {
-        "host",
-        "content-length",
-        "content-type",
-        "accept",
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "proxy-connection",
-        "accept-encoding",
-    }
 )
 
 
@@ -152,10 +137,13 @@ class HttpFetcher:
 
 
 def encode_headers(headers: Mapping[str, str]) -> bytes:
-    """``Name: value`` lines for forwarding; unsafe names and values are left out."""
+    """``Name: value`` lines for forwarding; unsafe names and values are left out.
+
+    ``RESERVED`` (framing, negotiation, hop-by-hop) is the list header rules refuse too.
+    """
     lines = []
     for name, value in headers.items():
-        if name.lower() in _NEVER_FORWARDED or not _safe(name) or not _safe(value):
+        if name.lower() in RESERVED or not _safe(name) or not _safe(value):
             continue
         lines.append(f"{name}: {value}\r\n")
     return "".join(lines).encode("latin-1", errors="replace")

@@ -88,6 +88,7 @@ class SelectionShape:
     conditional: bool
     _steps: dict[Any, tuple[Step, ...]] = field(default_factory=dict)
     _functions: dict[Any, Any] = field(default_factory=dict)
+    _independent: dict[Any, bool] = field(default_factory=dict)
 
     def steps(self, runtime: Runtime, variables: dict[str, Any]) -> tuple[Step, ...]:
         key: Any = runtime.name
@@ -101,18 +102,18 @@ class SelectionShape:
     def type_independent(self, interface: GraphQLInterfaceType, variables: dict[str, Any]) -> bool:
         """Whether every implementation of ``interface`` selects exactly the interface's
         own fields here (no ``__typename``, no fragment that applies to some of them)."""
-        key: Any = ("independent", interface.name)
+        key: Any = interface.name
         if self.conditional:
-            key = (*key, *self.compiler.condition_values(variables))
-        known = self._functions.get(key)
+            key = (interface.name, *self.compiler.condition_values(variables))
+        known = self._independent.get(key)
         if known is None:
             base = [(s.key, s.kind) for s in self.steps(interface, variables)]
             known = all(kind != TYPENAME for _, kind in base) and all(
                 [(s.key, s.kind) for s in self.steps(possible, variables)] == base
                 for possible in self.compiler.schema.get_possible_types(interface)
             )
-            self._functions[key] = known
-        return bool(known)
+            self._independent[key] = known
+        return known
 
     def function(
         self,
