@@ -78,6 +78,22 @@ PAYLOAD_TOO_LARGE = _code(
 UNSUPPORTED_MEDIA_TYPE = _code(
     "UNSUPPORTED_MEDIA_TYPE", 415, "POST bodies must be application/json.", "http"
 )
+CSRF_ERROR = _code(
+    "CSRF_ERROR",
+    400,
+    "A GET, or a POST with a form or text content type, without a preflight-forcing header "
+    "(`csrf.required_headers`).",
+    "http",
+)
+RATE_LIMITED = _code(
+    "RATE_LIMITED", 429, "Too many requests from this client; retry after `Retry-After`.", "http"
+)
+OVERLOADED = _code(
+    "OVERLOADED",
+    503,
+    "The router has too many new operations waiting to be prepared; retry shortly.",
+    "http",
+)
 # Persisted documents ----------------------------------------------------------------------
 PERSISTED_QUERY_NOT_FOUND = _code(
     "PERSISTED_QUERY_NOT_FOUND",
@@ -95,6 +111,11 @@ PERSISTED_QUERY_INVALID = _code(
     400,
     "`extensions.persistedQuery` is not version 1 with a hex SHA-256.",
     "http",
+)
+PERSISTED_QUERY_NOT_IN_LIST = _code(
+    "PERSISTED_QUERY_NOT_IN_LIST",
+    400,
+    "The safelist is enforced and this operation is not in the manifest.",
 )
 # The document -------------------------------------------------------------------------------
 GRAPHQL_PARSE_FAILED = _code(
@@ -119,9 +140,47 @@ INTROSPECTION_DISABLED = _code(
 BAD_USER_INPUT = _code(
     "BAD_USER_INPUT", 400, "A variable is missing or does not match its declared type."
 )
+# Operation limits -----------------------------------------------------------------------------
+MAX_TOKENS_LIMIT = _code(
+    "MAX_TOKENS_LIMIT", 400, "The document has more lexical tokens than `limits.max_tokens`."
+)
+MAX_DEPTH_LIMIT = _code(
+    "MAX_DEPTH_LIMIT", 400, "Selection sets (or fragments) nest deeper than `limits.max_depth`."
+)
+MAX_HEIGHT_LIMIT = _code(
+    "MAX_HEIGHT_LIMIT", 400, "The operation has more unique fields than `limits.max_height`."
+)
+MAX_ALIASES_LIMIT = _code(
+    "MAX_ALIASES_LIMIT", 400, "The operation has more aliases than `limits.max_aliases`."
+)
+MAX_ROOT_FIELDS_LIMIT = _code(
+    "MAX_ROOT_FIELDS_LIMIT",
+    400,
+    "The operation has more root fields than `limits.max_root_fields`.",
+)
+MAX_FIELDS_LIMIT = _code(
+    "MAX_FIELDS_LIMIT",
+    400,
+    "With fragments expanded the operation has more fields than `limits.max_fields`.",
+)
+MAX_FETCHES_LIMIT = _code(
+    "MAX_FETCHES_LIMIT",
+    400,
+    "The query plan needs more subgraph fetches than `limits.max_fetches`.",
+)
+MAX_VARIABLES_LIMIT = _code(
+    "MAX_VARIABLES_LIMIT",
+    400,
+    "`variables` hold more JSON values than `limits.max_variable_values`.",
+)
 # Planning -------------------------------------------------------------------------------------
 QUERY_PLANNING_FAILED = _code(
     "QUERY_PLANNING_FAILED", 400, "The router cannot plan this operation over the supergraph."
+)
+QUERY_PLANNING_BUDGET_EXCEEDED = _code(
+    "QUERY_PLANNING_BUDGET_EXCEEDED",
+    400,
+    "Planning this operation needs more time or memory than `planning.budget` allows.",
 )
 # Plugins --------------------------------------------------------------------------------------
 REQUEST_REJECTED = _code(

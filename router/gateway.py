@@ -1,8 +1,8 @@
 """The conductor: runs a request through the stages of ``router.operation`` in order.
 
-    receive → [on_request] → persisted → parse + validate (cached) → [on_operation] →
-    limits → authorize → plan (cached) → [on_plan] → execute [subgraph hooks] → respond →
-    [on_response]
+    receive → [on_request] → identify → persisted → parse → limits → validate (cached) →
+    [on_operation] → authorize → plan (cached) → [on_plan] → execute [subgraph hooks] →
+    respond → [on_response]
 
 Each stage raises ``RouterError`` to stop the request; this module turns that into the
 response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
@@ -10,10 +10,10 @@ response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from router.errors import METHOD_NOT_ALLOWED, RouterError
+from router.errors import MAX_DEPTH_LIMIT, METHOD_NOT_ALLOWED, RouterError
 from router.executor.fetcher import Fetcher
 from router.executor.inflight import Inflight
 from router.operation import receive
@@ -22,11 +22,18 @@ from router.operation.cache import LruCache
 from router.operation.context import HttpRequest, HttpResponse, RequestContext
 from router.operation.execute import coerce_variables, execute, share_key
 from router.operation.headers import HeaderRules, HeadersConfig
-from router.operation.limits import enforce_limits
+from router.operation.identify import client_key, rate_limit
+from router.operation.limits import (
+    LimitsConfig,
+    enforce_fetches,
+    enforce_limits,
+    enforce_variables,
+)
 from router.operation.overrides import OverridePolicy
 from router.operation.parse import parse_document
 from router.operation.persisted import PersistedQueries
-from router.operation.plan import CachedOperation, PreparedOperation
+from router.operation.plan import CachedOperation, PreparedOperation, prepare
+from router.operation.ratelimit import Limiter
 from router.operation.respond import (
     body_reply,
     error_reply,
@@ -35,6 +42,7 @@ from router.operation.respond import (
     with_additions,
 )
 from router.operation.validate import select_operation, validate_document
+from router.operation.workers import Preparer
 from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
 
@@ -49,6 +57,10 @@ class GatewaySettings:
     expose_plans: bool = False  # honour EXPOSE_PLAN_HEADER (dev mode only)
     dedupe_requests: bool = False
     operation_cache_size: int = 2048
+    operation_cache_bytes: int = 64 * 1024 * 1024
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    csrf_headers: tuple[str, ...] | None = None  # None: no CSRF prevention
+    rate_limit_key: str = "subject"
 
 
 class Gateway:
@@ -64,6 +76,8 @@ class Gateway:
         overrides: OverridePolicy | None = None,
         headers: HeaderRules | None = None,
         plugins: hooks.Hooks | None = None,
+        preparer: Preparer | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
@@ -72,8 +86,10 @@ class Gateway:
         self.overrides = overrides or OverridePolicy(override_labels(supergraph))
         self.headers = headers or HeaderRules(HeadersConfig())
         self.hooks = plugins or hooks.Hooks()
+        self.preparer = preparer or Preparer()
+        self.limiter = limiter
         self.operations: LruCache[tuple[str, str | None], CachedOperation] = LruCache(
-            self.settings.operation_cache_size
+            self.settings.operation_cache_size, self.settings.operation_cache_bytes
         )
         self.inflight: Inflight[tuple[HttpResponse, dict[str, Any]]] = Inflight()
 
@@ -81,6 +97,8 @@ class Gateway:
         """Answer one HTTP request; a RouterError from any stage becomes its response."""
         try:
             context = RequestContext(http, receive.negotiate(http))
+            if self.settings.csrf_headers is not None:
+                receive.check_csrf(http, self.settings.csrf_headers)
         except RouterError as error:
             return error_reply(error)
         try:
@@ -95,8 +113,10 @@ class Gateway:
         )
         if self.hooks.on_request:
             await hooks.run(self.hooks.on_request, "on_request", client)
+        if self.limiter is not None:
+            await rate_limit(self.limiter, client_key(http, self.settings.rate_limit_key))
         request = self.persisted.resolve(receive.graphql_request(http))
-        cached = self.operation(request.query or "", request.operation_name)
+        cached = await self.operation(request.query or "", request.operation_name)
         if request.via_get and cached.valid.kind != "query":
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
@@ -105,25 +125,47 @@ class Gateway:
         variables = request.variables
         if self.hooks.on_operation:
             cached = await self._on_operation(client, request.query or "", cached, variables)
-        enforce_limits(cached.valid)
         authorize(cached.valid)
-        prepared = cached.prepared(self.supergraph, self.overrides.labels_for(http.headers))
+        prepared = await self.plan(cached, self.overrides.labels_for(http.headers))
         if self.hooks.on_plan:
             await hooks.run(self.hooks.on_plan, "on_plan", api.Plan(client, prepared.plan))
+        enforce_variables(variables, self.settings.limits)
         variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
         return await self._respond(context, client, prepared, variables)
 
-    def operation(self, query: str, operation_name: str | None) -> CachedOperation:
-        """The parsed and validated operation, from the cache when it was seen before."""
+    async def operation(self, query: str, operation_name: str | None) -> CachedOperation:
+        """The parsed, limited and validated operation; prepared off the loop when new."""
         key = (query, operation_name)
         cached = self.operations.get(key)
         if cached is None:
-            document = parse_document(query)
+            cached = await self.preparer.run(key, lambda: self._read(query, operation_name))
+            self.operations.put(key, cached, cached.size)
+        return cached
+
+    def _read(self, query: str, operation_name: str | None) -> CachedOperation:
+        """Parse, limits, validate: on a worker thread (``Preparer``)."""
+        limits = self.settings.limits
+        document = parse_document(query, limits.max_tokens)
+        try:
+            enforce_limits(document, limits)
             schema = self.supergraph.api_schema
             validate_document(schema, document, introspection=self.settings.introspection)
-            cached = CachedOperation(select_operation(document, operation_name))
-            self.operations.put(key, cached)
-        return cached
+        except RecursionError:
+            raise RouterError(MAX_DEPTH_LIMIT, "The document nests too deeply.") from None
+        return CachedOperation((query, operation_name), select_operation(document, operation_name))
+
+    async def plan(self, cached: CachedOperation, labels: frozenset[str]) -> PreparedOperation:
+        """The operation's plan for these override labels; planned off the loop when new."""
+        prepared = cached.plans.get(labels)
+        if prepared is None:
+            valid = cached.valid
+            prepared = await self.preparer.run(
+                (id(cached), labels), lambda: prepare(self.supergraph, valid, labels)
+            )
+            cached.remember(labels, prepared)
+            self.operations.put(cached.key, cached, cached.size)  # now larger
+        enforce_fetches(prepared.fetches, self.settings.limits)
+        return prepared
 
     async def _on_operation(
         self,
@@ -140,7 +182,7 @@ class Gateway:
         await hooks.run(self.hooks.on_operation, "on_operation", operation)
         if operation.rewritten is None:
             return cached
-        return self.operation(operation.rewritten, valid.operation_name)
+        return await self.operation(operation.rewritten, valid.operation_name)
 
     async def _respond(
         self,

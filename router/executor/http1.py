@@ -250,12 +250,12 @@ class Http1Client:
         """
         pool = self._pool(origin)
         payload = b"%s%sContent-Length: %d\r\n\r\n%s" % (origin.head, headers, len(body), body)
-        async with pool.slots:
-            try:
-                async with asyncio.timeout(timeout):
+        try:
+            async with asyncio.timeout(timeout):  # waiting for a connection slot counts too
+                async with pool.slots:
                     return await self._exchange(pool, payload, retry_stale)
-            except TimeoutError:
-                raise RequestTimedOut(f"no response within {timeout:g} s") from None
+        except TimeoutError:
+            raise RequestTimedOut(f"no response within {timeout:g} s") from None
 
     async def _exchange(self, pool: _OriginPool, payload: bytes, retry_stale: bool) -> Response:
         connection, reused = await pool.acquire()

@@ -1,4 +1,4 @@
-"""Stage 6, authorize: remove the fields the request's identity may not see, before planning."""
+"""Stage 7, authorize: remove the fields the request's identity may not see, before planning."""
 
 from __future__ import annotations
 

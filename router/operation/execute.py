@@ -1,4 +1,4 @@
-"""Stage 8, execute: coerce the variables, run the plan's fetches, answer introspection.
+"""Stage 9, execute: coerce the variables, run the plan's fetches, answer introspection.
 
 Subgraph failures are values (errors with paths next to the data), never exceptions.
 """

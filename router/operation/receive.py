@@ -14,6 +14,7 @@ import orjson
 
 from router.errors import (
     BAD_REQUEST,
+    CSRF_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_ACCEPTABLE,
     PAYLOAD_TOO_LARGE,
@@ -49,6 +50,32 @@ def negotiate(http: HttpRequest) -> str:
             NOT_ACCEPTABLE, "Accept application/graphql-response+json or application/json."
         )
     return media_type
+
+
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+)
+
+
+def check_csrf(http: HttpRequest, required_headers: tuple[str, ...]) -> None:
+    """Apollo Router's CSRF rule: a request a browser sends without a CORS preflight (no
+    content type, or a form/text one) must carry one of ``required_headers``, which no page
+    can add without a preflight."""
+    content_type = http.headers.get("content-type")
+    if content_type is not None:
+        media = content_type.split(";")[0].strip().lower()
+        if media and media not in SIMPLE_CONTENT_TYPES:
+            return
+    if any(http.headers.get(name) for name in required_headers):
+        return
+    raise RouterError(
+        CSRF_ERROR,
+        "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). "
+        "Send a content-type that is not application/x-www-form-urlencoded, "
+        "multipart/form-data or text/plain, or a non-empty header: "
+        + ", ".join(required_headers)
+        + ".",
+    )
 
 
 async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:

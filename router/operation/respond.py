@@ -1,4 +1,4 @@
-"""Stage 9, respond: shape the client's response and write the HTTP response.
+"""Stage 10, respond: shape the client's response and write the HTTP response.
 
 Shaping puts fields in selection order under the client's aliases, drops fields only the
 router asked for, propagates nulls and moves error paths to the client's keys. Request

@@ -1,4 +1,4 @@
-"""Stage 4, validate: the document against the API schema, then the operation to run.
+"""Stage 6, validate: the document against the API schema, then the operation to run.
 
 Every validation error is reported (graphql-core stops at 100), each with its locations.
 Production's introspection switch is applied here too, as a rule of this router.

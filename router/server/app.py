@@ -21,8 +21,11 @@ from router.config import RouterConfig
 from router.executor.fetcher import HttpFetcher
 from router.gateway import EXPOSE_PLAN_HEADER, Gateway, GatewaySettings
 from router.operation.headers import HeaderRules
+from router.operation.manifest import load_manifest
 from router.operation.overrides import OverridePolicy
 from router.operation.persisted import PersistedQueries
+from router.operation.ratelimit import Limiter, build_limiter
+from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
 from router.server.endpoint import GraphQLEndpoint
@@ -60,6 +63,11 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
             timeout=config.subgraph_timeout_seconds,
             timeouts=config.subgraph_timeouts(),
             dedupe=config.traffic.dedupe_subgraph_requests,
+            concurrency=config.subgraph_concurrency(),
+            default_concurrency=(
+                config.traffic.subgraph_max_concurrency,
+                config.traffic.subgraph_max_queued,
+            ),
         )
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
         app.state.graphiql = page
@@ -75,6 +83,9 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             await shared.plugins.shutdown()
+            shared.preparer.close()
+            if shared.limiter is not None:
+                await shared.limiter.aclose()
             await fetcher.aclose()
 
     async def health(_request: Request) -> Response:
@@ -102,16 +113,29 @@ class SharedState:
     persisted_queries: PersistedQueries
     headers: HeaderRules
     plugins: Hooks
+    preparer: Preparer
+    limiter: Limiter | None
 
     @classmethod
     def of(cls, config: RouterConfig) -> SharedState:
-        apq = config.persisted_queries
-        plugins = [load_plugin(p.module, p.config, p.name) for p in config.plugins]
-        return cls(
-            PersistedQueries(apq.cache_size, enabled=apq.enabled),
-            HeaderRules(config.headers),
-            Hooks(plugins),
+        pq = config.persisted_queries
+        manifest = load_manifest(pq.manifest) if pq.manifest is not None else None
+        persisted = PersistedQueries(
+            pq.cache_size,
+            enabled=config.apq_enabled,
+            max_bytes=pq.cache_bytes,
+            manifest=manifest,
+            safelist=pq.safelist,
         )
+        plugins = [load_plugin(p.module, p.config, p.name) for p in config.plugins]
+        planning = config.planning
+        preparer = Preparer(
+            threads=planning.threads,
+            max_waiting=planning.max_waiting,
+            timeout=planning.timeout_seconds,
+        )
+        limiter = build_limiter(config.rate_limit)
+        return cls(persisted, HeaderRules(config.headers), Hooks(plugins), preparer, limiter)
 
 
 def build_gateway(
@@ -129,6 +153,10 @@ def build_gateway(
         expose_plans=config.dev,
         dedupe_requests=config.traffic.dedupe_requests,
         operation_cache_size=config.operation_cache_size,
+        operation_cache_bytes=config.operation_cache_bytes,
+        limits=config.limits,
+        csrf_headers=tuple(config.csrf.required_headers) if config.csrf.enabled else None,
+        rate_limit_key=config.rate_limit.key,
     )
     return Gateway(
         graph,
@@ -138,6 +166,8 @@ def build_gateway(
         overrides=overrides,
         headers=shared.headers,
         plugins=shared.plugins,
+        preparer=shared.preparer,
+        limiter=shared.limiter,
     )
 
 

@@ -20,6 +20,7 @@ async def test_second_request_skips_parse_validate_and_plan(
     calls: dict[str, int] = {}
     for module, name in (
         (gateway_module, "parse_document"),
+        (gateway_module, "enforce_limits"),
         (gateway_module, "validate_document"),
         (plan_module, "plan_operation"),
     ):
@@ -34,15 +35,16 @@ async def test_second_request_skips_parse_validate_and_plan(
     first = await ask(gateway, "{ plans { code } }")
     second = await ask(gateway, "{ plans { code } }")
     assert first.body == second.body == {"data": {"plans": [{"code": "starter"}]}}
-    assert calls == {"parse_document": 1, "validate_document": 1, "plan_operation": 1}
+    expected = {"parse_document": 1, "enforce_limits": 1, "validate_document": 1}
+    assert calls == {**expected, "plan_operation": 1}
     assert gateway.operations.hits == 1
 
 
-def test_cache_is_bounded() -> None:
+async def test_cache_is_bounded() -> None:
     supergraph = load_supergraph(SUPERGRAPH.read_text())
     gateway = Gateway(supergraph, StaticFetcher(), settings=_settings(cache_size=2))
     for code in ("a", "b", "c"):
-        gateway.operation(f'{{ plan(id: "{code}") {{ id }} }}', None)
+        await gateway.operation(f'{{ plan(id: "{code}") {{ id }} }}', None)
     assert len(gateway.operations) == 2
 
 
