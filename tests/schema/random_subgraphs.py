@@ -243,3 +243,103 @@ def shared_entities(rng: random.Random, subgraphs: int = 7, types: int = 12) -> 
             lines.append(f'type {t} @key(fields: "id") {{\n' + "\n".join(body) + "\n}")
         sdl[s] = HEAD + "\n".join(lines) + "\n"
     return _services(sdl)
+
+
+_SCOPES = ("read", "write", "admin", "billing")
+
+
+def _dnf(rng: random.Random) -> str:
+    clauses = [
+        "[" + ", ".join(f'"{s}"' for s in rng.sample(_SCOPES, rng.randint(1, 2))) + "]"
+        for _ in range(rng.randint(1, 2))
+    ]
+    return "[" + ", ".join(clauses) + "]"
+
+
+class _Access:
+    """Random access-control directives, spelled the way this scenario imports them."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.version = rng.choice([5, 6, 6, 7, 9])
+        style = rng.choice(["import", "import", "rename", "namespace"])
+        names = {"authenticated": "auth", "requiresScopes": "scopes", "policy": "pol"}
+        self.names = {
+            d: (n if style == "rename" else f"federation__{d}" if style == "namespace" else d)
+            for d, n in names.items()
+        }
+        wanted = ["authenticated", "requiresScopes"] + (["policy"] if self.version >= 6 else [])
+        imports = ['"@key"', '"@shareable"', '"@interfaceObject"']
+        for d in wanted if style != "namespace" else ():
+            local = self.names[d]
+            imports.append(f'{{name: "@{d}", as: "@{local}"}}' if local != d else f'"@{d}"')
+        self.head = (
+            f'extend schema @link(url: "https://specs.apollo.dev/federation/v2.{self.version}", '
+            f"import: [{', '.join(imports)}])\n"
+        )
+        self.available = wanted
+
+    def some(self, chance: float = 0.35) -> str:
+        found = []
+        for d in self.available:
+            if self.rng.random() >= chance:
+                continue
+            local = self.names[d]
+            if d == "authenticated":
+                found.append(f" @{local}")
+            else:
+                arg = "scopes" if d == "requiresScopes" else "policies"
+                found.append(f" @{local}({arg}: {_dnf(self.rng)})")
+        self.rng.shuffle(found)
+        return "".join(found)
+
+
+def access_control(rng: random.Random) -> Services:
+    """Entities, an interface, an @interfaceObject, a scalar and an enum over 2 or 3 subgraphs,
+    with random @authenticated/@requiresScopes/@policy (sometimes where they are refused)."""
+    subs = [chr(ord("a") + i) for i in range(rng.randint(2, 3))]
+    access = _Access(rng)
+    ents = [f"E{i}" for i in range(rng.randint(1, 3))]
+    itf_sub = rng.choice(subs)
+    itf_obj = rng.choice([s for s in subs if s != itf_sub]) if rng.random() < 0.5 else None
+    others = [s for s in subs if s != itf_obj]
+    where = {e: set(rng.sample(others, rng.randint(1, len(others)))) for e in ents}
+    sdl = {}
+    for s in subs:
+        lines = [
+            "type Query {\n"
+            + "".join(
+                f"  q{s}{e}: {e}{access.some(0.2)} @shareable\n" for e in ents if s in where[e]
+            )
+            + f"  s{s}: Secret{access.some(0.2)}\n  l{s}: Level\n"
+            + (f"  n{s}: [Node]\n" if s == itf_sub else "")
+            + "}",
+            f"scalar Secret{access.some()}",
+            f"enum Level{access.some()} {{ LOW HIGH }}",
+        ]
+        for e in ents:
+            if s not in where[e] and s != itf_sub:
+                continue
+            implements = " implements Node" if s == itf_sub else ""
+            shared = f"  shared: Int @shareable{access.some()}\n"
+            own = f"  f{s}: Int{access.some()}\n"
+            name = f"  name: String @shareable{access.some(0.2)}\n" if s == itf_sub else ""
+            lines.append(
+                f'type {e}{implements} @key(fields: "id"){access.some()} {{\n  id: ID!\n'
+                + shared
+                + own
+                + name
+                + "}"
+            )
+        if s == itf_sub:
+            lines.append(
+                f'interface Node @key(fields: "id"){access.some(0.02)} {{\n  id: ID!\n'
+                f"  name: String{access.some(0.02)}\n}}"
+            )
+        if s == itf_obj:
+            lines.append(
+                f'type Node @key(fields: "id") @interfaceObject{access.some(0.02)} {{\n  id: ID!\n'
+                f"  score: Int{access.some()}\n}}"
+            )
+        sdl[s] = access.head + "\n".join(lines) + "\n"
+    return _services(sdl)
