@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -28,7 +28,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from router.headers import HeadersConfig
+from router.operation.headers import HeadersConfig
 
 ENV_PREFIX = "SWITCHBOARD_ROUTER_"
 ENV_NESTED_DELIMITER = "__"
@@ -154,6 +154,33 @@ class ProgressiveOverrideConfig(BaseModel):
     )
 
 
+_PLUGIN_SPEC = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
+
+
+class PluginEntry(BaseModel):
+    """One plugin: a `Plugin` subclass (`pkg.module:Class`) or a module of hook functions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    module: str = Field(
+        description="`pkg.module:Class` (a `router.plugins.Plugin` subclass) or `pkg.module` "
+        "(a module whose `async def on_…` functions are hooks)."
+    )
+    name: str | None = Field(
+        default=None, description="Name used in logs and errors; defaults to `module`."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Settings validated by the plugin's `Config` model."
+    )
+
+    @field_validator("module")
+    @classmethod
+    def _spec(cls, value: str) -> str:
+        if not _PLUGIN_SPEC.match(value):
+            raise ValueError(f"{value!r} is not `package.module` or `package.module:Class`")
+        return value
+
+
 class RouterConfig(BaseSettings):
     """Everything the router can be told; unknown keys are an error."""
 
@@ -219,6 +246,11 @@ class RouterConfig(BaseSettings):
         description="How `@override(label:)` labels are enabled per request.",
     )
 
+    plugins: list[PluginEntry] = Field(
+        default_factory=list,
+        description="Python plugins, run in this order at each stage (docs/plugins.md).",
+    )
+
     @field_validator("subgraph_urls")
     @classmethod
     def _urls(cls, value: dict[str, str]) -> dict[str, str]:
@@ -282,7 +314,30 @@ def load_config(path: Path | None, **overrides: Any) -> RouterConfig:
     except SettingsError as exc:  # an environment value that should be JSON and is not
         raise ConfigError(_env_problem(str(exc))) from None
     values = {name: getattr(config, name) for name in RouterConfig.model_fields}
+    _check_plugins(config.plugins, path, root, given)
     return RouterConfig.model_construct(config.model_fields_set, **values)  # validated above
+
+
+def _check_plugins(
+    plugins: Sequence[PluginEntry],
+    path: Path | None,
+    root: yaml.Node | None,
+    given: Mapping[str, Any],
+) -> None:
+    """Import each plugin and validate its config now, so mistakes get a file and line."""
+    from router.plugins.loader import PluginLoadError, load_plugin
+
+    problems: list[str] = []
+    for index, entry in enumerate(plugins):
+        try:
+            load_plugin(entry.module, entry.config, entry.name)
+        except PluginLoadError as exc:
+            for loc, message in exc.problems:
+                error = cast(ErrorDetails, {"loc": ("plugins", index, *loc), "msg": message})
+                error["type"] = "plugin"
+                problems.append(_describe(error, path, root, given))
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def _env_problem(message: str) -> str:

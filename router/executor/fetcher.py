@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
 
-from router.headers import RESERVED
-from router.inflight import Inflight
-
-from .errors import (
+from router.errors import (
     SUBREQUEST_HTTP_ERROR,
     SUBREQUEST_MALFORMED_RESPONSE,
+    ErrorCode,
     GraphQLErrorDict,
-    router_error,
+    graphql_error,
 )
+from router.executor.inflight import Inflight
+
 from .http1 import (
+    RESERVED,
     ConnectFailed,
     Http1Client,
     HttpClientError,
@@ -29,11 +30,25 @@ from .http1 import (
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What a subgraph answered: ``data`` and its raw ``errors``, or a transport ``failure``."""
+    """What a subgraph answered: ``data`` and its raw ``errors``, or a transport ``failure``.
+
+    ``status`` and ``raw_headers`` are the HTTP response's, when there was one.
+    """
 
     data: dict[str, Any] | None
     errors: list[Any] = field(default_factory=list)
     failure: GraphQLErrorDict | None = None
+    status: int | None = None
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers by lower-case name (repeats joined), decoded on demand."""
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in self.raw_headers:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return headers
 
 
 class Fetcher(Protocol):
@@ -154,6 +169,11 @@ def _safe(text: str) -> bool:
 
 
 def _interpret(service: str, response: Response) -> FetchResult:
+    result = _decode(service, response)
+    return replace(result, status=response.status, raw_headers=response.headers)
+
+
+def _decode(service: str, response: Response) -> FetchResult:
     try:
         payload = orjson.loads(response.body)
     except orjson.JSONDecodeError:
@@ -182,5 +202,5 @@ def _interpret(service: str, response: Response) -> FetchResult:
     return FetchResult(data=data, errors=errors)
 
 
-def _failure(service: str, message: str, code: str = SUBREQUEST_HTTP_ERROR) -> FetchResult:
-    return FetchResult(data=None, failure=router_error(message, code, service=service))
+def _failure(service: str, message: str, code: ErrorCode = SUBREQUEST_HTTP_ERROR) -> FetchResult:
+    return FetchResult(data=None, failure=graphql_error(message, code, service=service))

@@ -17,15 +17,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from router.apq import PersistedQueries
 from router.config import RouterConfig
 from router.executor.fetcher import HttpFetcher
-from router.gateway import Gateway
-from router.headers import HeaderRules
-from router.override_policy import OverridePolicy
-from router.server.endpoint import EXPOSE_PLAN_HEADER, GraphQLEndpoint
+from router.gateway import EXPOSE_PLAN_HEADER, Gateway, GatewaySettings
+from router.operation.headers import HeaderRules
+from router.operation.overrides import OverridePolicy
+from router.operation.persisted import PersistedQueries
+from router.plugins.hooks import Hooks
+from router.plugins.loader import load_plugin
+from router.server.endpoint import GraphQLEndpoint
 from router.server.graphiql import GraphiQLPage, build_graphiql
-from router.server.introspection_policy import reject_introspection
 from router.server.reload import SupergraphWatcher, one_line
 from router.supergraph import Supergraph, load_supergraph, override_labels
 
@@ -46,7 +47,6 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
     loaded_text = None if supergraph is not None else config.supergraph.read_text()
     graph = supergraph or load_supergraph(loaded_text or "", url_overrides=config.url_overrides())
     warn_unknown_subgraphs(config, graph)
-    rules = HeaderRules(config.headers)
     page = build_graphiql(config, graph)
     if page is not None and not config.introspection_enabled:
         logger.warning("GraphiQL is on but introspection is off: its docs and completion are empty")
@@ -63,6 +63,7 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
         )
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
         app.state.graphiql = page
+        await shared.plugins.startup()
         watcher = None
         if loaded_text is not None and config.hot_reload_enabled:
             watcher = asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared))
@@ -73,13 +74,14 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            await shared.plugins.shutdown()
             await fetcher.aclose()
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     app = Starlette(routes=[], middleware=_middleware(config), lifespan=lifespan)
-    endpoint = GraphQLEndpoint(config, rules, app.state)
+    endpoint = GraphQLEndpoint(config.max_request_bytes, app.state)
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
@@ -95,14 +97,21 @@ def subgraph_urls(graph: Supergraph) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SharedState:
-    """What outlives a supergraph reload: the APQ store."""
+    """What outlives a supergraph reload: the APQ store, header rules and plugins."""
 
     persisted_queries: PersistedQueries
+    headers: HeaderRules
+    plugins: Hooks
 
     @classmethod
     def of(cls, config: RouterConfig) -> SharedState:
         apq = config.persisted_queries
-        return cls(PersistedQueries(apq.cache_size, enabled=apq.enabled))
+        plugins = [load_plugin(p.module, p.config, p.name) for p in config.plugins]
+        return cls(
+            PersistedQueries(apq.cache_size, enabled=apq.enabled),
+            HeaderRules(config.headers),
+            Hooks(plugins),
+        )
 
 
 def build_gateway(
@@ -115,13 +124,20 @@ def build_gateway(
         seed=override.seed,
         key_header=override.key_header,
     )
+    settings = GatewaySettings(
+        introspection=config.introspection_enabled,
+        expose_plans=config.dev,
+        dedupe_requests=config.traffic.dedupe_requests,
+        operation_cache_size=config.operation_cache_size,
+    )
     return Gateway(
         graph,
         fetcher,
-        cache_size=config.operation_cache_size,
-        guard=None if config.introspection_enabled else reject_introspection,
+        settings=settings,
         persisted_queries=shared.persisted_queries,
         overrides=overrides,
+        headers=shared.headers,
+        plugins=shared.plugins,
     )
 
 

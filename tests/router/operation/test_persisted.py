@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 
-from router.apq import PersistedQueries
 from router.gateway import Gateway
-from router.request import GraphQLRequest
+from router.operation.context import GraphQLRequest
+from router.operation.persisted import PersistedQueries
 from router.supergraph import load_supergraph
-from tests.router.test_gateway_cache import StaticFetcher
+from tests.router.kit import SUPERGRAPH, StaticFetcher, ask
 
-SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
 QUERY = "{ plans { code } }"
 HASH = hashlib.sha256(QUERY.encode()).hexdigest()
 
@@ -28,9 +26,8 @@ def gateway() -> Gateway:
 
 
 async def test_hash_alone_is_unknown_until_registered(gateway: Gateway) -> None:
-    hashed = GraphQLRequest(query=None, extensions=persisted())
-    missing = await gateway.execute(hashed)
-    assert missing.request_error
+    missing = await ask(gateway, extensions=persisted())
+    assert missing.status == 200  # a request error, under application/json
     assert missing.body == {
         "errors": [
             {
@@ -39,13 +36,11 @@ async def test_hash_alone_is_unknown_until_registered(gateway: Gateway) -> None:
             }
         ]
     }
-    registered = await gateway.execute(GraphQLRequest(query=QUERY, extensions=persisted()))
+    registered = await ask(gateway, QUERY, extensions=persisted())
     assert registered.body == {"data": {"plans": [{"code": "starter"}]}}
-    again = await gateway.execute(hashed)
+    again = await ask(gateway, extensions=persisted())
     assert again.body == registered.body
-    via_get = await gateway.execute(
-        GraphQLRequest(query=None, extensions=persisted(), via_get=True)
-    )
+    via_get = await ask(gateway, extensions=persisted(), get=True)
     assert via_get.body == registered.body
 
 
@@ -61,9 +56,9 @@ async def test_hash_alone_is_unknown_until_registered(gateway: Gateway) -> None:
 async def test_bad_persisted_query_extensions(
     gateway: Gateway, extensions: dict[str, object], code: str, status: int
 ) -> None:
-    outcome = await gateway.execute(GraphQLRequest(query=QUERY, extensions=extensions))
-    assert outcome.body["errors"][0]["extensions"]["code"] == code
-    assert outcome.http_status == status
+    outcome = await ask(gateway, QUERY, extensions=extensions)
+    assert outcome.codes == [code]
+    assert outcome.status == status
     assert "data" not in outcome.body
 
 
@@ -73,9 +68,9 @@ async def test_disabled_store_says_not_supported() -> None:
         StaticFetcher(),
         persisted_queries=PersistedQueries(enabled=False),
     )
-    outcome = await gateway.execute(GraphQLRequest(query=None, extensions=persisted()))
-    assert outcome.body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
-    plain = await gateway.execute(GraphQLRequest(query=QUERY))
+    outcome = await ask(gateway, extensions=persisted())
+    assert outcome.codes == ["PERSISTED_QUERY_NOT_SUPPORTED"]
+    plain = await ask(gateway, QUERY)
     assert plain.body == {"data": {"plans": [{"code": "starter"}]}}
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from router.gateway import Gateway
-from router.request import GraphQLRequest
 from router.supergraph import load_supergraph
-from tests.router.test_gateway_cache import StaticFetcher
-
-SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
+from tests.router.kit import SUPERGRAPH, StaticFetcher, ask
 
 
 @pytest.fixture(scope="module")
@@ -48,5 +43,5 @@ def gateway() -> Gateway:
 async def test_introspection_through_fragments(
     gateway: Gateway, query: str, variables: dict[str, object], expected: dict[str, object]
 ) -> None:
-    outcome = await gateway.execute(GraphQLRequest(query=query, variables=variables))
+    outcome = await ask(gateway, query, variables=variables)
     assert outcome.body == {"data": expected}

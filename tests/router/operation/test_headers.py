@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 
-from router.headers import RESERVED, HeaderRules, HeadersConfig, normalise
+from router.operation.headers import RESERVED, HeaderRules, HeadersConfig, normalise
 
 
 def rules(config: dict[str, Any]) -> HeaderRules:

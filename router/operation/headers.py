@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Never copied from a client, never set by a rule: the router owns the subgraph request's
-# framing and content negotiation, and hop-by-hop headers describe one connection only.
-RESERVED = frozenset(
-    {
-        "accept",
-        "accept-encoding",
-        "connection",
-        "content-encoding",
-        "content-length",
-        "content-type",
-        "expect",
-        "host",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
+from router.executor.http1 import RESERVED as RESERVED
+
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 
@@ -264,6 +244,15 @@ class HeaderRules:
             return found
 
         return headers_for
+
+    def fingerprint(
+        self, client_headers: Mapping[str, str], subgraphs: Iterable[str]
+    ) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """What these client headers make each subgraph see (empty when no rules)."""
+        if self.empty:
+            return ()
+        bound = self.bind(client_headers)
+        return tuple(tuple(sorted(bound(name).items())) for name in sorted(subgraphs))
 
     def _apply(self, name: str, client: Mapping[str, str]) -> dict[str, str]:
         out: dict[str, str] = {}

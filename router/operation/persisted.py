@@ -1,5 +1,6 @@
-"""Automatic persisted queries (Apollo's protocol): clients may send a hash for the document.
+"""Stage 2, persisted documents: Apollo's automatic persisted queries (APQ).
 
+Clients may send a hash for the document instead of the document.
 A request carries ``extensions.persistedQuery = {"version": 1, "sha256Hash": H}``. With a
 query, the router checks that H is the query's SHA-256 and remembers it; without one, it
 looks H up, and asks for the full query with ``PERSISTED_QUERY_NOT_FOUND`` if it has none
@@ -13,26 +14,15 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
-from router.cache import LruCache
-from router.request import GraphQLRequest
-
-PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
-PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
-PERSISTED_QUERY_INVALID = "PERSISTED_QUERY_INVALID"
-
-
-class PersistedQueryError(Exception):
-    """An APQ request the router cannot serve; ``code`` is the client's cue.
-
-    ``status`` None: a request error with the usual status (200 for application/json,
-    400 for application/graphql-response+json)."""
-
-    def __init__(self, message: str, code: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+from router.errors import (
+    PERSISTED_QUERY_HASH_MISMATCH,
+    PERSISTED_QUERY_INVALID,
+    PERSISTED_QUERY_NOT_FOUND,
+    PERSISTED_QUERY_NOT_SUPPORTED,
+    RouterError,
+)
+from router.operation.cache import LruCache
+from router.operation.context import GraphQLRequest
 
 
 class PersistedQueries:
@@ -48,17 +38,15 @@ class PersistedQueries:
         if extension is None:
             return request
         if not self.enabled:
-            raise PersistedQueryError("PersistedQueryNotSupported", PERSISTED_QUERY_NOT_SUPPORTED)
+            raise RouterError(PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported")
         digest = _hash_of(extension)
         if request.query is None:
             query = self._documents.get(digest)
             if query is None:
-                raise PersistedQueryError("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND)
+                raise RouterError(PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
             return replace(request, query=query)
         if hashlib.sha256(request.query.encode()).hexdigest() != digest:
-            raise PersistedQueryError(
-                "provided sha does not match query", PERSISTED_QUERY_HASH_MISMATCH, 400
-            )
+            raise RouterError(PERSISTED_QUERY_HASH_MISMATCH, "provided sha does not match query")
         self._documents.put(digest, request.query)
         return request
 
@@ -68,12 +56,12 @@ class PersistedQueries:
 
 def _hash_of(extension: Any) -> str:
     if not isinstance(extension, dict) or extension.get("version") != 1:
-        raise PersistedQueryError(
-            "Unsupported persistedQuery: expected version 1.", PERSISTED_QUERY_INVALID, 400
+        raise RouterError(
+            PERSISTED_QUERY_INVALID, "Unsupported persistedQuery: expected version 1."
         )
     digest = extension.get("sha256Hash")
     if not isinstance(digest, str) or len(digest) != 64:
-        raise PersistedQueryError(
-            "persistedQuery.sha256Hash must be a hex SHA-256.", PERSISTED_QUERY_INVALID, 400
+        raise RouterError(
+            PERSISTED_QUERY_INVALID, "persistedQuery.sha256Hash must be a hex SHA-256."
         )
     return digest.lower()

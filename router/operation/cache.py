@@ -33,6 +33,9 @@ class LruCache(Generic[K, V]):
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def values(self) -> list[V]:
+        return list(self._items.values())
+
     def clear(self) -> None:
         self._items.clear()
 

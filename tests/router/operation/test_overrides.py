@@ -8,11 +8,11 @@ from typing import Any
 
 from router.executor.fetcher import FetchResult
 from router.gateway import Gateway
-from router.override_policy import OverridePolicy
-from router.request import GraphQLRequest
+from router.operation.overrides import OverridePolicy
 from router.supergraph import load_supergraph, override_labels
+from tests.router.kit import ask
 
-CASE = Path(__file__).resolve().parents[1] / "differential" / "cases" / "override"
+CASE = Path(__file__).resolve().parents[2] / "differential" / "cases" / "override"
 SUPERGRAPH = load_supergraph((CASE / "supergraph.graphql").read_text())
 LABELS = frozenset({"percent(25)", "beta"})
 
@@ -77,17 +77,19 @@ async def test_gateway_plans_each_label_set_once() -> None:
     users = {"percent(25)" in policy.labels_for({"x-user": f"u{n}"}): f"u{n}" for n in range(50)}
     fetcher = RecordingFetcher()
     gateway = Gateway(SUPERGRAPH, fetcher, overrides=policy)
-    request = GraphQLRequest(query="{ accounts { id tier } }")
+    query = "{ accounts { id tier } }"
 
-    off = await gateway.execute(request, client_headers={"x-user": users[False]})
+    off = await ask(gateway, query, headers={"x-user": users[False]})
     assert off.body == {"data": {"accounts": [{"id": "a1", "tier": "legacy-a1"}]}}
     assert fetcher.services == ["legacy"]
 
     fetcher.services.clear()
-    on = await gateway.execute(request, client_headers={"x-user": users[True]})
+    on = await ask(gateway, query, headers={"x-user": users[True]})
     assert on.body == {"data": {"accounts": [{"id": "a1", "tier": "crm-a1"}]}}
     assert fetcher.services == ["legacy", "crm"]
 
-    await gateway.execute(request, client_headers={"x-user": users[True]})
-    assert len(gateway.operations) == 2  # one plan per label set, reused
-    assert gateway.operations.hits == 1
+    await ask(gateway, query, headers={"x-user": users[True]})
+    assert len(gateway.operations) == 1
+    (cached,) = gateway.operations.values()
+    assert len(cached.plans) == 2  # one plan per label set, reused
+    assert gateway.operations.hits == 2
