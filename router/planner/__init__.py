@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from router.planner.budget import (
+    BUDGET_EXCEEDED,
+    DEFAULT_BUDGET,
+    PlanningBudget,
+    PlanningBudgetExceeded,
+)
 from router.planner.cache import PlanCache
+from router.planner.normalize import normalize_operation
 from router.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -23,6 +30,8 @@ from router.planner.printer import plan_to_json, print_plan
 from router.planner.routes import PlanningError
 
 __all__ = [
+    "BUDGET_EXCEEDED",
+    "DEFAULT_BUDGET",
     "ConditionNode",
     "FetchNode",
     "Field",
@@ -32,12 +41,15 @@ __all__ = [
     "ParallelNode",
     "PlanCache",
     "PlanNode",
+    "PlanningBudget",
+    "PlanningBudgetExceeded",
     "PlanningError",
     "QueryPlan",
     "Rewrite",
     "Selection",
     "SequenceNode",
     "ValueSetter",
+    "normalize_operation",
     "plan_operation",
     "plan_to_json",
     "print_plan",

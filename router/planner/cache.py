@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 from graphql import DocumentNode
 
+from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.planner.plan import QueryPlan
 from router.planner.planner import plan_operation
 from router.supergraph import Supergraph
@@ -34,8 +35,11 @@ class PlanCache:
         document: DocumentNode,
         operation_name: str | None = None,
         override_labels: frozenset[str] = frozenset(),
+        *,
+        budget: PlanningBudget = DEFAULT_BUDGET,
     ) -> QueryPlan:
-        """The cached plan, or a new one; plans differ per set of enabled override labels."""
+        """The cached plan, or a new one; plans differ per set of enabled override labels.
+        A plan over `budget` raises PlanningBudgetExceeded and is not cached."""
         key: PlanKey = (document_hash, operation_name, override_labels)
         cached = self._plans.get(key)
         if cached is not None:
@@ -43,7 +47,9 @@ class PlanCache:
             self._plans.move_to_end(key)
             return cached
         self.misses += 1
-        plan = plan_operation(self.supergraph, document, operation_name, override_labels)
+        plan = plan_operation(
+            self.supergraph, document, operation_name, override_labels, budget=budget
+        )
         self._plans[key] = plan
         if len(self._plans) > self.maxsize:
             self._plans.popitem(last=False)

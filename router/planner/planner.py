@@ -14,10 +14,12 @@ from graphql import (
 )
 
 from router.planner.aliases import internal_aliases
+from router.planner.budget import DEFAULT_BUDGET, BudgetMeter, PlanningBudget
 from router.planner.emit import arrange
 from router.planner.groups import FetchGroup, GroupRegistry, build_fetch
 from router.planner.items import FieldItem, Item
 from router.planner.merging import alias_non_merging
+from router.planner.normalize import normalize_operation
 from router.planner.plan import FetchNode, OperationKind, PlanNode, QueryPlan, SequenceNode
 from router.planner.position import Position
 from router.planner.routes import PlanningError
@@ -31,11 +33,17 @@ def plan_operation(
     document: DocumentNode,
     operation_name: str | None = None,
     override_labels: frozenset[str] = frozenset(),
+    *,
+    budget: PlanningBudget = DEFAULT_BUDGET,
+    meter: BudgetMeter | None = None,
 ) -> QueryPlan:
     """Build the query plan for a validated operation; variable values play no part.
 
     `override_labels` are the enabled progressive-override labels (`@override(label:)`);
     a labelled field is planned on the overriding subgraph only when its label is enabled.
+    Planning is pure and synchronous; it raises `PlanningBudgetExceeded` (a
+    `PlanningError` with `code` QUERY_PLANNING_BUDGET_EXCEEDED) past `budget`. A caller
+    that passes its own `meter` (holding the budget) can read the work it took after.
     """
     if override_labels or _has_labels(supergraph):
         supergraph = with_override_labels(supergraph, override_labels)
@@ -44,28 +52,32 @@ def plan_operation(
         raise PlanningError(f"no operation named {operation_name!r} in the document")
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported")
-    return _OperationPlanner(supergraph, document, operation).plan()
+    meter = meter or BudgetMeter(budget)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = normalize_operation(supergraph.schema, operation, fragments, meter)
+    return _OperationPlanner(supergraph, operation, meter).plan()
 
 
 class _OperationPlanner:
     def __init__(
-        self, supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode
+        self, supergraph: Supergraph, operation: OperationDefinitionNode, meter: BudgetMeter
     ) -> None:
         self.supergraph = supergraph
         self.operation = operation
+        self.meter = meter
         self.kind: OperationKind = (
             "mutation" if operation.operation == OperationType.MUTATION else "query"
         )
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        self.fragments: dict[str, FragmentDefinitionNode] = {}  # normalised: none left
         self.variables = {v.variable.name.value: v for v in operation.variable_definitions or ()}
         root = supergraph.root_type(operation.operation.value)
         if root is None:
             raise PlanningError(f"the supergraph has no {operation.operation.value} type")
         self.root_type = root
         self.ids: Iterator[int] = itertools.count()
-        self.aliases = internal_aliases(document, supergraph)
+        self.aliases = internal_aliases(DocumentNode(definitions=(operation,)), supergraph)
 
     def plan(self) -> QueryPlan:
         items = self._root_items()
@@ -79,7 +91,7 @@ class _OperationPlanner:
         return QueryPlan(self._plan_batch(items))
 
     def _root_items(self) -> list[FieldItem]:
-        walker = Walker(self.supergraph, self.fragments, GroupRegistry())
+        walker = Walker(self.supergraph, self.fragments, GroupRegistry(), meter=self.meter)
         items: list[Item] = walker.collect(self.root_type, self.operation.selection_set)
         return [
             i
@@ -91,7 +103,7 @@ class _OperationPlanner:
 
     def _mutation_batches(self, items: list[FieldItem]) -> list[list[FieldItem]]:
         """Consecutive mutation fields of one subgraph share a fetch; order is kept."""
-        chooser = Walker(self.supergraph, self.fragments, GroupRegistry()).chooser
+        chooser = Walker(self.supergraph, self.fragments, GroupRegistry(), meter=self.meter).chooser
         batches: list[tuple[str, list[FieldItem]]] = []
         for item in items:
             service = chooser.for_root(self.root_type, item.node, ())
@@ -105,7 +117,12 @@ class _OperationPlanner:
         registry = GroupRegistry()
         shared = self.kind == "query"
         walker = Walker(
-            self.supergraph, self.fragments, registry, self.aliases, shared_roots=shared
+            self.supergraph,
+            self.fragments,
+            registry,
+            self.aliases,
+            shared_roots=shared,
+            meter=self.meter,
         )
         forced = self._single_candidates(walker, items)
         for item in items if shared else ():
@@ -113,7 +130,7 @@ class _OperationPlanner:
             if len(candidates) == 1:
                 registry.root_group(candidates[0])  # visible to shared root fields before
         for item in items:
-            existing = forced | {g.service for g in registry.groups if not g.is_entity}
+            existing = forced | registry.root_services()
             service = walker.chooser.for_root(self.root_type, item.node, existing)
             group = registry.root_group(service)
             position = Position(group, group.root, self.root_type, (), top_level=True)

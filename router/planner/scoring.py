@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionSetNode
 
+from router.planner.budget import BudgetMeter
 from router.planner.groups import FetchGroup, GroupRegistry
 from router.planner.routes import PlanningError, route_length
 from router.supergraph import Supergraph
@@ -15,10 +16,14 @@ class ServiceChooser:
     """Scores candidate subgraphs by the entity fetches choosing them would cost."""
 
     def __init__(
-        self, supergraph: Supergraph, fragments: Mapping[str, FragmentDefinitionNode]
+        self,
+        supergraph: Supergraph,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        meter: BudgetMeter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fragments = fragments
+        self.meter = meter or BudgetMeter()
 
     def candidates(self, type_name: str, name: str) -> tuple[str, ...]:
         found = self.supergraph.type(type_name).resolving_graphs(name)
@@ -76,6 +81,7 @@ class ServiceChooser:
         if info is None:
             return 0
         total = 0
+        self.meter.spend(len(selection_set.selections))
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 name = selection.name.value

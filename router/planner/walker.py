@@ -20,6 +20,7 @@ from router.planner.abstract import (
     unprovided,
 )
 from router.planner.aliases import InternalAliases, alias_field_set
+from router.planner.budget import BudgetMeter
 from router.planner.conditions import Condition
 from router.planner.groups import FetchGroup, GroupRegistry, requirement_fits
 from router.planner.interface_objects import (
@@ -49,20 +50,23 @@ class Walker:
         aliases: InternalAliases | None = None,
         *,
         shared_roots: bool = False,
+        meter: BudgetMeter | None = None,
     ) -> None:
         self.shared_roots = shared_roots
+        self.meter = meter or BudgetMeter()
         self.supergraph = supergraph
         self.aliases = aliases or InternalAliases()
         self.schema = supergraph.schema
         self.fragments = fragments
         self.registry = registry
-        self.chooser = ServiceChooser(supergraph, fragments)
+        self.chooser = ServiceChooser(supergraph, fragments, self.meter)
         self.collect = ItemCollector(supergraph.schema, fragments).collect
         self._touched: set[int] = set()
 
     def walk(self, position: Position, items: list[Item]) -> None:
         """Place items; local fields whose subtree needs jumps go last (see _walk_deferred)."""
         deferred: list[FieldItem] = []
+        self.meter.spend(len(items))
         items = concrete_elsewhere(self, position, items)
         for item in items:
             if isinstance(item, FragmentItem):

@@ -6,9 +6,19 @@ import os
 from functools import cache
 
 import pytest
-from graphql import parse, validate
+from graphql import parse, print_ast, validate
 
-from router.planner import plan_operation, plan_to_json, print_plan
+from router.planner import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+    plan_operation,
+    plan_to_json,
+    print_plan,
+)
 from router.supergraph import Supergraph, load_supergraph
 from tests.router.planner.cases import Case, all_cases
 
@@ -33,3 +43,24 @@ def test_plan_matches_snapshot(case: Case) -> None:
             pytest.fail(f"wrote a new snapshot for {case.id}; review it")
     assert printed == case.expected_path.read_text()
     assert plan_to_json(plan)["kind"] == "QueryPlan"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_operation_text_as_graphql_core_prints_it(case: Case) -> None:
+    """The planner prints subgraph operations itself; graphql-core would print the same."""
+    plan = plan_operation(_supergraph(case.supergraph), parse(case.operation))
+    for fetch in _fetches(plan.node):
+        assert fetch.operation == print_ast(parse(fetch.operation))
+
+
+def _fetches(node: PlanNode | None) -> list[FetchNode]:
+    if node is None:
+        return []
+    if isinstance(node, FetchNode):
+        return [node]
+    if isinstance(node, FlattenNode):
+        return [node.node]
+    if isinstance(node, ConditionNode):
+        return _fetches(node.if_clause) + _fetches(node.else_clause)
+    assert isinstance(node, SequenceNode | ParallelNode)
+    return [fetch for child in node.nodes for fetch in _fetches(child)]
