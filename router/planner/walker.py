@@ -31,9 +31,11 @@ from router.planner.interface_objects import (
     representation_fragments,
 )
 from router.planner.items import FieldItem, FragmentItem, Item, ItemCollector
+from router.planner.key_prerequisites import prerequisite_jump
 from router.planner.position import Position
-from router.planner.routes import Hop, find_route, own_key_field
+from router.planner.routes import Hop, PlanningError, Routes, own_key_of
 from router.planner.scoring import ServiceChooser
+from router.planner.search import CostSearch
 from router.supergraph import Supergraph
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -51,6 +53,8 @@ class Walker:
         *,
         shared_roots: bool = False,
         meter: BudgetMeter | None = None,
+        search: CostSearch | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.shared_roots = shared_roots
         self.meter = meter or BudgetMeter()
@@ -59,8 +63,11 @@ class Walker:
         self.schema = supergraph.schema
         self.fragments = fragments
         self.registry = registry
-        self.chooser = ServiceChooser(supergraph, fragments, self.meter)
+        self.routes = routes or Routes(supergraph)
+        self.chooser = ServiceChooser(supergraph, fragments, self.meter, self.routes)
         self.collect = ItemCollector(supergraph.schema, fragments).collect
+        self.search = search
+        self.prerequisites: set[tuple[str, str, str]] = set()  # key jumps being prepared
         self._touched: set[int] = set()
 
     def walk(self, position: Position, items: list[Item]) -> None:
@@ -68,15 +75,37 @@ class Walker:
         deferred: list[FieldItem] = []
         self.meter.spend(len(items))
         items = concrete_elsewhere(self, position, items)
+        assigned = self._assigned(position, items)
         for item in items:
             if isinstance(item, FragmentItem):
                 self.walk_fragment(position, item)
+            elif assigned.get(id(item.node), position.group.service) != position.group.service:
+                self._walk_assigned(position, item, assigned[id(item.node)])
             elif self._misses_here(position, item):
                 deferred.append(item)
             else:
                 self.walk_field(position, item)
         for item in deferred:
             self._walk_deferred(position, item)
+
+    def _assigned(self, position: Position, items: list[Item]) -> dict[int, str]:
+        """The cost search's subgraph per field here (empty where it does not apply)."""
+        if self.search is None or position.provided is not None:
+            return {}
+        choice = self.search.choose(position.type_name, position.group.service, items)
+        return choice.graphs if choice is not None else {}
+
+    def _walk_assigned(self, position: Position, item: FieldItem, target: str) -> None:
+        """Place a field in the subgraph the cost search chose: an existing sibling fetch
+        that resolves it where there is one, else an entity jump (merged with the other
+        fields the search sent there)."""
+        name = item.node.name.value
+        if not self._resolves_here(position, name):
+            sibling = self._sibling_position(position, name)
+            if sibling is not None:
+                self.add_field(sibling, item)
+                return
+        self.add_field(self.jump(position, target, None), item)
 
     def _misses_here(self, position: Position, item: FieldItem) -> int:
         name = item.node.name.value
@@ -189,6 +218,8 @@ class Walker:
         else:
             existing = sorted(self.registry.existing_entity_services(parent.path, parent.group))
         for graph in (g for g in existing if g != position.group.service):
+            if at_root and not self._reachable(position, graph):
+                continue  # a rescue, not a shortcut: these objects cannot reach `graph`
             via_type = self.supergraph.type(parent.type_name).fields[via.node.name.value].type_name
             if (
                 self._resolves_plainly(graph, parent.type_name, via.node.name.value)
@@ -201,6 +232,13 @@ class Walker:
                 outer = self._root_position(graph) if at_root else self.jump(parent, graph, None)
                 return self._narrowed(self._select(outer, via), position.type_name)
         return None
+
+    def _reachable(self, position: Position, graph: str) -> bool:
+        """Whether an entity jump could take the objects here to `graph`. Fetching a shared
+        root field from a second subgraph is a shortcut only then; otherwise the first
+        subgraph's objects are ones the supergraph cannot complete (issue #16, item 8:
+        each subgraph's own implementation lacks the field) and planning fails."""
+        return self.routes.length(position.type_name, position.group.service, graph) < 1_000
 
     def _narrowed(self, position: Position | None, type_name: str) -> Position | None:
         """`position` under `... on type_name` when the walk had narrowed to that type."""
@@ -240,7 +278,7 @@ class Walker:
         info = self.supergraph.type(position.type_name)
         service = position.group.service
         if not info.resolves(service, name):
-            return own_key_field(info.fields.get(name), info.keys(service), service)
+            return own_key_of(info, name, service)
         join = info.fields[name].in_graph(service)
         return (join is None or join.requires is None) and resolves_for_every_implementation(
             self.supergraph, service, position.type_name, name, position.provided
@@ -314,8 +352,16 @@ class Walker:
         extra: tuple[FetchGroup, ...] = ()
         if requires is not None:
             extra = self.plan_requirements(position, requires)
-        hops = find_route(self.supergraph, position.type_name, position.group.service, target)
         required = alias_field_set(requires, self.aliases) if requires is not None else None
+        try:
+            hops = self.routes.find(position.type_name, position.group.service, target)
+        except PlanningError:
+            found = prerequisite_jump(self, position, target, extra, required)
+            if found is None and requires is None:
+                found = self._reenter(position, target)
+            if found is None:
+                raise
+            return found
         current = position
         for index, hop in enumerate(hops):
             last = index == len(hops) - 1
@@ -324,6 +370,27 @@ class Walker:
             for fragment in representation_fragments(self, current.group, current.type_name):
                 fragment.add_field_set(required)
         return current
+
+    def _reenter(self, position: Position, target: str) -> Position | None:
+        """The same spot reached from the nearest enclosing entity in `target`: a value
+        type (no key) whose field only `target` resolves is selected along its path from
+        an entity `target` can be entered at (issue #16, item 2)."""
+        path: list[tuple[FieldItem, str]] = []
+        current = position
+        while current.parent is not None and current.via is not None:
+            parent, via = current.parent, current.via
+            if parent.group is not current.group or not self._resolves_plainly(
+                target, parent.type_name, via.node.name.value
+            ):
+                return None
+            path.append((via, current.type_name))
+            current = parent
+            if self.routes.length(current.type_name, current.group.service, target) < 1_000:
+                outer: Position | None = self.jump(current, target, None)
+                for via_item, type_name in reversed(path):
+                    outer = self._narrowed(self._select(outer, via_item), type_name)  # type: ignore[arg-type]
+                return outer
+        return None
 
     def _hop(
         self,
