@@ -9,6 +9,7 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     SelectionSetNode,
     is_abstract_type,
 )
@@ -148,6 +149,11 @@ class Walker:
         target = self.supergraph.types.get(item.type_condition)
         service = position.group.service
         parent = self.supergraph.type(position.type_name)
+        split = self._split_abstract(position, item)
+        if split is not None:
+            for narrowed in split:
+                self.walk_fragment(position, narrowed)
+            return
         if target is None or service not in target.graphs:
             return  # the subgraph cannot return objects of this type
         if target.kind == "object" and not self._member_in(parent.name, target.name, service):
@@ -160,6 +166,26 @@ class Walker:
             conditions=position.conditions | frozenset(item.conditions),
         )
         self.walk(inner, self.collect(item.type_condition, item.selection_set))
+
+    def _split_abstract(self, position: Position, item: FragmentItem) -> list[FragmentItem] | None:
+        """`... on Node` where the subgraph returns objects that are Nodes in the supergraph
+        but not in the subgraph (its Oven does not implement Node): one fragment per such
+        implementation instead, or the subgraph would skip them (issue #16, item 4)."""
+        target = self.supergraph.types.get(item.type_condition)
+        if target is None or target.kind == "object":
+            return None
+        service = position.group.service
+        condition = self.schema.get_type(item.type_condition)
+        possible = self.schema.get_possible_types(condition)  # type: ignore[arg-type]
+        members = [
+            p.name
+            for p in possible
+            if service in self.supergraph.type(p.name).graphs
+            and self._member_in(position.type_name, p.name, service)
+        ]
+        if all(self._member_in(item.type_condition, m, service) for m in members):
+            return None
+        return [FragmentItem(m, item.selection_set, item.conditions) for m in members]
 
     def _member_in(self, abstract: str, member: str, service: str) -> bool:
         """Union membership / interface implementation as `service` declares it."""
@@ -221,6 +247,9 @@ class Walker:
             if at_root and not self._reachable(position, graph):
                 continue  # a rescue, not a shortcut: these objects cannot reach `graph`
             via_type = self.supergraph.type(parent.type_name).fields[via.node.name.value].type_name
+            listed = bool(position.path) and position.path[-1] == "@"
+            if listed and not self._same_members(via_type, position.group.service, graph):
+                continue  # two lists of different members must not merge item by item
             if (
                 self._resolves_plainly(graph, parent.type_name, via.node.name.value)
                 and self._resolves_plainly(graph, position.type_name, name)
@@ -232,6 +261,24 @@ class Walker:
                 outer = self._root_position(graph) if at_root else self.jump(parent, graph, None)
                 return self._narrowed(self._select(outer, via), position.type_name)
         return None
+
+    def _same_members(self, type_name: str, first: str, second: str) -> bool:
+        """Whether two subgraphs agree on the possible types of an abstract type. A shared
+        list is answered by a second subgraph only then; otherwise by one subgraph, with
+        the members it knows (Apollo's rule), the others' fields by entity jump (issue
+        #16, item 6)."""
+        info = self.supergraph.type(type_name)
+        if info.kind == "union":
+            return info.union_members.get(first) == info.union_members.get(second)
+        if info.kind != "interface":
+            return True
+        abstract = self.schema.get_type(type_name)
+        for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
+            implements = self.supergraph.type(possible.name).implements
+            in_first = type_name in implements.get(first, frozenset())
+            if in_first != (type_name in implements.get(second, frozenset())):
+                return False
+        return True
 
     def _reachable(self, position: Position, graph: str) -> bool:
         """Whether an entity jump could take the objects here to `graph`. Fetching a shared
@@ -328,6 +375,7 @@ class Walker:
             return None
         if is_abstract_type(self.schema.get_type(return_type)):
             child.field("__typename")
+            return_type = self._declared_type(position, node.name.value, return_type)
         return Position(
             group=position.group,
             node=child,
@@ -338,6 +386,21 @@ class Walker:
             parent=position,
             via=item,
         )
+
+    def _declared_type(self, position: Position, name: str, return_type: str) -> str:
+        """The object type the subgraph itself declares for an abstract field, when it is
+        narrower (`@join__field(type: "Book")` on a `Media` field): fragments that cannot
+        apply there are dropped, or the subgraph would reject them (issue #16, item 5)."""
+        field = self.supergraph.type(position.type_name).fields.get(name)
+        join = field.in_graph(position.group.service) if field is not None else None
+        if join is None or not join.type:
+            return return_type
+        declared = join.type.replace("[", "").replace("]", "").replace("!", "").strip()
+        named = self.schema.get_type(declared)
+        abstract = self.schema.get_type(return_type)
+        if declared == return_type or not isinstance(named, GraphQLObjectType):
+            return return_type
+        return declared if self.schema.is_sub_type(abstract, named) else return_type  # type: ignore[arg-type]
 
     def _provided_below(self, position: Position, name: str) -> SelectionSetNode | None:
         provided = provided_field(position.provided, name, position.type_name)
