@@ -8,7 +8,6 @@ from router.planner.budget import (
     PlanningBudget,
     PlanningBudgetExceeded,
 )
-from router.planner.cache import PlanCache
 from router.planner.normalize import normalize_operation
 from router.planner.plan import (
     ConditionNode,
@@ -39,7 +38,6 @@ __all__ = [
     "InlineFragment",
     "KeyRenamer",
     "ParallelNode",
-    "PlanCache",
     "PlanNode",
     "PlanningBudget",
     "PlanningBudgetExceeded",

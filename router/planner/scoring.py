@@ -90,7 +90,10 @@ class ServiceChooser:
         else:
             join = field.in_graph(graph)
             below = join.provides if join is not None else None
-        return self._selection_misses(graph, field.type_name, node.selection_set, below)
+        join = field.in_graph(graph)
+        declared = join.type.strip("[]!") if join is not None and join.type else None
+        narrowed = declared if declared != field.type_name else None
+        return self._selection_misses(graph, field.type_name, node.selection_set, below, narrowed)
 
     def _selection_misses(
         self,
@@ -98,6 +101,7 @@ class ServiceChooser:
         type_name: str,
         selection_set: SelectionSetNode,
         provided: SelectionSetNode | None = None,
+        narrowed: str | None = None,
     ) -> int:
         info = self.supergraph.types.get(type_name)
         if info is None:
@@ -116,6 +120,10 @@ class ServiceChooser:
                     total += self.misses(graph, type_name, selection, provided)
                 continue
             inner, condition = self._fragment(selection)
+            known = self.supergraph.types.get(condition or type_name)
+            object_type = known is not None and known.kind == "object"
+            if narrowed is not None and object_type and condition != narrowed:
+                continue  # the subgraph declares the field narrower: never such objects
             total += self._selection_misses(graph, condition or type_name, inner, provided)
         return total
 

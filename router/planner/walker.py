@@ -164,6 +164,7 @@ class Walker:
             node=node,
             type_name=item.type_condition,
             conditions=position.conditions | frozenset(item.conditions),
+            expanded=position.expanded or item.expanded,
         )
         self.walk(inner, self.collect(item.type_condition, item.selection_set))
 
@@ -244,7 +245,7 @@ class Walker:
         else:
             existing = sorted(self.registry.existing_entity_services(parent.path, parent.group))
         for graph in (g for g in existing if g != position.group.service):
-            if at_root and not self._reachable(position, graph):
+            if at_root and position.expanded and not self._reachable(position, graph):
                 continue  # a rescue, not a shortcut: these objects cannot reach `graph`
             via_type = self.supergraph.type(parent.type_name).fields[via.node.name.value].type_name
             listed = bool(position.path) and position.path[-1] == "@"
@@ -281,10 +282,12 @@ class Walker:
         return True
 
     def _reachable(self, position: Position, graph: str) -> bool:
-        """Whether an entity jump could take the objects here to `graph`. Fetching a shared
-        root field from a second subgraph is a shortcut only then; otherwise the first
-        subgraph's objects are ones the supergraph cannot complete (issue #16, item 8:
-        each subgraph's own implementation lacks the field) and planning fails."""
+        """Whether an entity jump could take the objects here to `graph`. For a field the
+        client selected on an interface (expanded per implementation by the planner),
+        fetching the shared root field from a second subgraph is a shortcut only then;
+        otherwise the interface's field cannot be answered for every object (issue #16,
+        item 8) and planning fails, as Apollo's planner does. A client's own `... on Pen`
+        may still come from the subgraph that resolves it."""
         return self.routes.length(position.type_name, position.group.service, graph) < 1_000
 
     def _narrowed(self, position: Position | None, type_name: str) -> Position | None:
@@ -337,8 +340,10 @@ class Walker:
         abstract = self.schema.get_type(position.type_name)
         assert abstract is not None
         for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
-            narrowed = FragmentItem(possible.name, SelectionSetNode(selections=(item.node,)))
-            self.walk_fragment(position, replace(narrowed, conditions=item.conditions))
+            narrowed = FragmentItem(
+                possible.name, SelectionSetNode(selections=(item.node,)), item.conditions, True
+            )
+            self.walk_fragment(position, narrowed)
 
     def _add_typename(self, position: Position, item: FieldItem) -> None:
         alias = item.node.alias.value if item.node.alias else None

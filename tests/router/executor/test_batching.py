@@ -25,6 +25,7 @@ from router.executor.batching import levels, merge_operations
 from router.executor.fetcher import FetchResult
 from router.executor.shape import ResponseShaper
 from router.executor.walker import execute_plan
+from router.operation.typename_aliases import rename_error_paths, rename_typename_aliases
 from router.planner import (
     FetchNode,
     FlattenNode,
@@ -35,7 +36,6 @@ from router.planner import (
     plan_operation,
 )
 from router.supergraph import Supergraph, load_supergraph
-from router.typename_aliases import rename_error_paths, rename_typename_aliases
 from tests.differential.corpus import CASES_DIR, Operation, load_operations, synthetic_cases
 from tests.kit.serve import execute, load_cases
 from tests.kit.subgraph import Subgraph, sequence
