@@ -26,6 +26,7 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from router.errors import QUERY_PLANNING_BUDGET_EXCEEDED
 from router.planner.budget import BudgetMeter, PlanningBudget, PlanningBudgetExceeded
 
 from .errors import (
@@ -90,7 +91,7 @@ class ResponseShaper:
         try:
             shaped = run.object(self.root, self.selections, data, None)
         except PlanningBudgetExceeded as exc:
-            errors.append({"message": str(exc), "extensions": {"code": exc.code}})
+            errors.append(graphql_error(str(exc), QUERY_PLANNING_BUDGET_EXCEEDED))
             return None
         return None if shaped is _INVALID else shaped
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from router.errors import QUERY_PLANNING_BUDGET_EXCEEDED
 from router.planner.routes import PlanningError
 
-BUDGET_EXCEEDED = "QUERY_PLANNING_BUDGET_EXCEEDED"
+BUDGET_EXCEEDED = QUERY_PLANNING_BUDGET_EXCEEDED.code
 _CLOCK_EVERY = 1024  # work units between two looks at the clock
 
 
