@@ -29,6 +29,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from router.auth.subgraph_tokens import SubgraphAuthConfig
+from router.auth.verify import AuthenticationConfig
 from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
@@ -350,6 +352,14 @@ class RouterConfig(BaseSettings):
         description="Preparing new operations off the event loop.",
     )
     csrf: CsrfConfig = Field(default_factory=CsrfConfig, description="CSRF prevention.")
+    authentication: AuthenticationConfig = Field(
+        default_factory=AuthenticationConfig,
+        description="JWT bearer tokens: keys, issuers, audiences (docs/security.md).",
+    )
+    subgraph_auth: SubgraphAuthConfig = Field(
+        default_factory=SubgraphAuthConfig,
+        description="The key the router signs subgraph requests with (docs/security.md).",
+    )
     rate_limit: RateLimitConfig = Field(
         default_factory=RateLimitConfig, description="Requests per client (token buckets)."
     )

@@ -67,12 +67,15 @@ class ResponseShaper:
         fragments: dict[str, FragmentDefinitionNode],
         client_keys: dict[str, str] | None = None,
         budget: PlanningBudget | None = None,
+        nulled: frozenset[int] = frozenset(),
+        dropped: frozenset[int] = frozenset(),
     ) -> None:
         """``client_keys``: response keys the planner saw → the keys the client gets.
 
         ``budget`` bounds the work of generating the shaper (selections read, steps
         generated, CPU time), which happens as responses need it; past it, a response
         gets ``data: null`` and a QUERY_PLANNING_BUDGET_EXCEEDED error. None: unbounded.
+        ``nulled``/``dropped``: what the authorization stage removed (see ShapeCompiler).
         """
         root = schema.get_root_type(operation.operation)
         assert root is not None, "operation was validated against the schema"
@@ -80,7 +83,9 @@ class ResponseShaper:
         self.root = root
         conditions = _condition_variables(operation, fragments)
         meter = BudgetMeter(budget) if budget is not None else None
-        self.compiler = ShapeCompiler(schema, fragments, conditions, client_keys or {}, meter)
+        self.compiler = ShapeCompiler(
+            schema, fragments, conditions, client_keys or {}, meter, nulled, dropped
+        )
         self.selections = self.compiler.shape_of((operation.selection_set,))
 
     def shape(

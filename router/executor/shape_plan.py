@@ -39,6 +39,7 @@ COPY = 1  # a nullable scalar: copied as is
 SCALAR = 2  # a non-null scalar: copied; null is a violation
 META = 3  # introspection meta-field answered elsewhere: copied as is
 COMPLETE = 4  # anything else: completed by the type chain
+UNAUTHORIZED = "\x00unauthorized"  # the data key of a field the plan does not fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +146,17 @@ class ShapeCompiler:
         condition_variables: tuple[str, ...],
         client_keys: dict[str, str],
         meter: BudgetMeter | None = None,
+        nulled: frozenset[int] = frozenset(),
+        dropped: frozenset[int] = frozenset(),
     ) -> None:
         """``meter``: the shaper's budget, counting selections read and steps generated
-        over the compiler's life (compiling happens lazily, during responses)."""
+        over the compiler's life (compiling happens lazily, during responses).
+
+        ``nulled``: ids of field nodes answered as null without a look at the data (the
+        authorization stage removed them from the plan); ``dropped``: ids of fragment nodes
+        it removed, which select nothing."""
+        self.nulled = nulled
+        self.dropped = dropped
         self.schema = schema
         self.fragments = fragments
         self.condition_variables = condition_variables
@@ -188,6 +197,8 @@ class ShapeCompiler:
         name = nodes[0].name.value
         coordinate = f"{runtime.name}.{name}"
         out = self.client_keys.get(key, key)
+        if self.nulled and any(id(node) in self.nulled for node in nodes):
+            return Step(UNAUTHORIZED, out, COPY, coordinate)  # a key no data ever has
         if name == "__typename":
             return Step(key, out, TYPENAME, coordinate, typename=runtime.name)
         definition = runtime.fields.get(name)
@@ -228,6 +239,8 @@ class ShapeCompiler:
             self.meter.spend(len(selection_set.selections))
         for selection in selection_set.selections:
             if not self._included(selection, variables):
+                continue
+            if self.dropped and id(selection) in self.dropped:
                 continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
