@@ -6,6 +6,8 @@
 
 Each stage raises ``RouterError`` to stop the request; this module turns that into the
 response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
+``context.telemetry.stage(name)`` marks each boundary (spans, metrics, access log:
+``router.telemetry``); with telemetry off those calls do nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from router.executor.inflight import Inflight
 from router.operation import receive
 from router.operation.authorize import authorize
 from router.operation.cache import LruCache
-from router.operation.context import HttpRequest, HttpResponse, RequestContext
+from router.operation.context import (
+    NULL_TELEMETRY,
+    HttpRequest,
+    HttpResponse,
+    NullTelemetry,
+    RequestContext,
+)
 from router.operation.execute import coerce_variables, execute, share_key
 from router.operation.headers import HeaderRules, HeadersConfig
 from router.operation.identify import client_key, rate_limit
@@ -45,6 +53,7 @@ from router.operation.validate import select_operation, validate_document
 from router.operation.workers import Preparer
 from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
+from router.telemetry import NO_TELEMETRY, Telemetry
 
 EXPOSE_PLAN_HEADER = "switchboard-expose-query-plan"
 
@@ -78,6 +87,7 @@ class Gateway:
         plugins: hooks.Hooks | None = None,
         preparer: Preparer | None = None,
         limiter: Limiter | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
@@ -88,6 +98,7 @@ class Gateway:
         self.hooks = plugins or hooks.Hooks()
         self.preparer = preparer or Preparer()
         self.limiter = limiter
+        self.telemetry = telemetry or NO_TELEMETRY
         self.operations: LruCache[tuple[str, str | None], CachedOperation] = LruCache(
             self.settings.operation_cache_size, self.settings.operation_cache_bytes
         )
@@ -95,15 +106,27 @@ class Gateway:
 
     async def handle(self, http: HttpRequest) -> HttpResponse:
         """Answer one HTTP request; a RouterError from any stage becomes its response."""
+        telemetry = self.telemetry.request(http)
         try:
-            context = RequestContext(http, receive.negotiate(http))
+            reply = await self._handle(http, telemetry)
+        except BaseException as exc:
+            telemetry.crashed(exc)
+            raise
+        return telemetry.finish(reply)
+
+    async def _handle(self, http: HttpRequest, telemetry: NullTelemetry) -> HttpResponse:
+        telemetry.stage("receive")
+        try:
+            context = RequestContext(http, receive.negotiate(http), telemetry=telemetry)
             if self.settings.csrf_headers is not None:
                 receive.check_csrf(http, self.settings.csrf_headers)
         except RouterError as error:
+            telemetry.refused(error)
             return error_reply(error)
         try:
             return await self._serve(context)
         except RouterError as error:
+            telemetry.refused(error)
             return error_reply(error, context.media_type, context.response_headers)
 
     async def _serve(self, context: RequestContext) -> HttpResponse:
@@ -113,10 +136,15 @@ class Gateway:
         )
         if self.hooks.on_request:
             await hooks.run(self.hooks.on_request, "on_request", client)
+        telemetry = context.telemetry
+        telemetry.stage("identify")
         if self.limiter is not None:
             await rate_limit(self.limiter, client_key(http, self.settings.rate_limit_key))
-        request = self.persisted.resolve(receive.graphql_request(http))
-        cached = await self.operation(request.query or "", request.operation_name)
+        telemetry.stage("persisted")
+        request = await self.persisted.lookup(receive.graphql_request(http))
+        telemetry.stage("document")
+        cached = await self.operation(request.query or "", request.operation_name, telemetry)
+        telemetry.operation(cached.valid)
         if request.via_get and cached.valid.kind != "query":
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
@@ -125,7 +153,9 @@ class Gateway:
         variables = request.variables
         if self.hooks.on_operation:
             cached = await self._on_operation(client, request.query or "", cached, variables)
+        telemetry.stage("authorize")
         authorize(cached.valid)
+        telemetry.stage("plan")
         prepared = await self.plan(cached, self.overrides.labels_for(http.headers))
         if self.hooks.on_plan:
             await hooks.run(self.hooks.on_plan, "on_plan", api.Plan(client, prepared.plan))
@@ -133,23 +163,32 @@ class Gateway:
         variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
         return await self._respond(context, client, prepared, variables)
 
-    async def operation(self, query: str, operation_name: str | None) -> CachedOperation:
+    async def operation(
+        self, query: str, operation_name: str | None, telemetry: NullTelemetry = NULL_TELEMETRY
+    ) -> CachedOperation:
         """The parsed, limited and validated operation; prepared off the loop when new."""
         key = (query, operation_name)
         cached = self.operations.get(key)
         if cached is None:
-            cached = await self.preparer.run(key, lambda: self._read(query, operation_name))
+            cached = await self.preparer.run(
+                key, lambda: self._read(query, operation_name, telemetry)
+            )
             self.operations.put(key, cached, cached.size)
         return cached
 
-    def _read(self, query: str, operation_name: str | None) -> CachedOperation:
+    def _read(
+        self, query: str, operation_name: str | None, telemetry: NullTelemetry
+    ) -> CachedOperation:
         """Parse, limits, validate: on a worker thread (``Preparer``)."""
         limits = self.settings.limits
-        document = parse_document(query, limits.max_tokens)
+        with telemetry.child("parse"):
+            document = parse_document(query, limits.max_tokens)
         try:
-            enforce_limits(document, limits)
+            with telemetry.child("limits"):
+                enforce_limits(document, limits)
             schema = self.supergraph.api_schema
-            validate_document(schema, document, introspection=self.settings.introspection)
+            with telemetry.child("validate"):
+                validate_document(schema, document, introspection=self.settings.introspection)
         except RecursionError:
             raise RouterError(MAX_DEPTH_LIMIT, "The document nests too deeply.") from None
         return CachedOperation((query, operation_name), select_operation(document, operation_name))
@@ -196,7 +235,8 @@ class Gateway:
             self.settings.expose_plans and headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         )
         headers_for = None if self.headers.empty else self.headers.bind(headers)
-        fetcher = self.fetcher
+        context.telemetry.stage("execute")
+        fetcher = context.telemetry.fetcher(self.fetcher, prepared)
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, client)
 
@@ -204,6 +244,7 @@ class Gateway:
             executed = await execute(
                 self.supergraph.api_schema, prepared, variables, fetcher, headers_for
             )
+            context.telemetry.stage("respond")
             body = shape(prepared, executed, variables)
             if expose:
                 body["extensions"] = {"queryPlan": plan_extension(prepared)}
@@ -216,6 +257,7 @@ class Gateway:
             reply, body = await self.inflight.run(key, run)
         else:
             reply, body = await run()
+        context.telemetry.executed(body)
         if not self.hooks.on_response:
             return reply
         response = api.RouterResponse(client, reply.status, body)
