@@ -2,13 +2,16 @@
 
 ``DrainingServer`` is uvicorn's server with two additions: the first SIGTERM marks the app
 draining (``/ready`` answers 503) and, with ``delay`` seconds, keeps accepting requests that
-long so load balancers notice; then uvicorn closes the listener and gives in-flight requests
-``timeout_graceful_shutdown`` seconds. ``on_started`` runs once the app is serving (a
+long so load balancers notice, answering each with ``Connection: close`` so keep-alive
+clients reconnect elsewhere; then the listener closes, connections accepted just before get
+a moment to send their request, and in-flight requests get ``timeout_graceful_shutdown``
+seconds. ``on_started`` runs once the app is serving (a
 supervisor's worker reports readiness with it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import time
@@ -19,6 +22,7 @@ from typing import Any
 import uvicorn
 
 logger = logging.getLogger("switchboard.router")
+LINGER_SECONDS = 0.3
 
 
 class DrainingServer(uvicorn.Server):
@@ -58,6 +62,14 @@ class DrainingServer(uvicorn.Server):
                 self.config.timeout_graceful_shutdown or 0,
             )
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        """Close the listener, let just-accepted connections send their request, then drain."""
+        if self.state.draining and self.delay > 0:
+            for server in self.servers:
+                server.close()
+            await asyncio.sleep(LINGER_SECONDS)
+        await super().shutdown(sockets=sockets)
 
     async def on_tick(self, counter: int) -> bool:
         if self._exit_at is not None and time.monotonic() >= self._exit_at:

@@ -19,6 +19,7 @@ from switchboard.telemetry.logs import configure_logging
 
 logger = logging.getLogger("switchboard.router")
 SERVICE = "switchboard-router"
+WORKER_DRAIN_SECONDS = 1.0  # a worker replaced by SIGHUP moves keep-alive clients over first
 
 
 def serve_router(
@@ -57,7 +58,7 @@ def serve_router(
             timeout_graceful_shutdown=int(config.shutdown.grace_seconds),
         ),
         state=app.state,
-        delay=config.shutdown.delay_seconds,
+        delay=max(config.shutdown.delay_seconds, WORKER_DRAIN_SECONDS if inherited else 0.0),
         on_started=inherited[1] if inherited is not None else None,
     )
     if inherited is not None:

@@ -109,11 +109,10 @@ class Supervisor:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_stop)
             signal.signal(signal.SIGHUP, self._on_hup)
-            for index in range(self.config.workers):
-                worker = self._start(index)
-                if not self._await_ready(worker):
-                    self._stop_all()
-                    return 1
+            started = [self._start(index) for index in range(self.config.workers)]
+            if not all([self._await_ready(worker) for worker in started]):
+                self._stop_all()
+                return 1
             logger.info(
                 "router on http://%s:%d/graphql with %d workers (pids %s)",
                 self.config.host,
@@ -248,6 +247,8 @@ class Supervisor:
     def _stop_all(self) -> None:
         workers = list(self.workers.values())
         logger.info("stopping: %d workers drain in-flight requests", len(workers))
+        if self.sock is not None:
+            self.sock.close()  # once the workers close theirs, new connections are refused
         for worker in workers:
             if worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGTERM)

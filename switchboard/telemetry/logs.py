@@ -96,6 +96,7 @@ class JsonFormatter(logging.Formatter):
             "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "service": self.service,
+            "pid": record.process,
             "logger": record.name,
             "message": redact(record.getMessage()),
         }

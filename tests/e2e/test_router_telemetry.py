@@ -162,7 +162,9 @@ def test_metrics_count_operations_errors_fetches_limits_and_caches(stack: Teleme
     assert post(stack, {"query": "{ betaNested }", "extensions": apq}).status_code == 200
     assert post(stack, {"extensions": apq}).json() == {"data": {"betaNested": "betaNested"}}
 
-    text = wait_metric(stack, "switchboard_router_cache_lookups_total", 1, cache="apq", result="hit")
+    text = wait_metric(
+        stack, "switchboard_router_cache_lookups_total", 1, cache="apq", result="hit"
+    )
     operations = "switchboard_router_operations_total"
     assert sample(text, operations, graphql_operation_name="Hi", outcome="success") == 2
     assert sample(text, operations, graphql_operation_name="", outcome="failure") >= 3
