@@ -110,7 +110,8 @@ class Supervisor:
                 signal.signal(sig, self._on_stop)
             signal.signal(signal.SIGHUP, self._on_hup)
             started = [self._start(index) for index in range(self.config.workers)]
-            if not all([self._await_ready(worker) for worker in started]):
+            ready = [self._await_ready(worker) for worker in started]  # each pipe is closed
+            if not all(ready):
                 self._stop_all()
                 return 1
             logger.info(

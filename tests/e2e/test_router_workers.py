@@ -1,4 +1,4 @@
-"""``workers: 2`` in a real supervisor: one port, summed metrics, restarts, SIGHUP, SIGTERM drain."""
+"""``workers: 2`` under the supervisor: one port, summed metrics, restarts, SIGHUP, SIGTERM."""
 
 from __future__ import annotations
 
