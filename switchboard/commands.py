@@ -42,6 +42,11 @@ def run_subgraph(args: argparse.Namespace) -> int:
 
     svc = _service(args.name)
     settings = _settings(args)
+    if args.socket_fd is not None:  # one of several processes on a port `switchboard up` holds
+        from switchboard.shared_port import serve_on_socket
+
+        serve_on_socket(svc.create_app(settings), settings, args.socket_fd)
+        return 0
     _prepare(settings, svc, seed=args.seed)
     serve(svc.create_app(settings), settings)
     return 0
@@ -237,3 +242,9 @@ def dev(_args: argparse.Namespace) -> int:
     from switchboard.dev import run_dev
 
     return asyncio.run(run_dev())
+
+
+def up(args: argparse.Namespace) -> int:
+    from switchboard.up import UpOptions, run_up
+
+    return asyncio.run(run_up(UpOptions.of(args)))
