@@ -89,7 +89,9 @@ class InstrumentedFetcher:
         metrics = telemetry.metrics
         span, token = None, None
         parent = self.request.parent_span()
-        if parent is not None and telemetry.tracer is not None:
+        if parent is not None and not self.request.recording:  # unsampled: propagate the root
+            token = otel_context.attach(trace.set_span_in_context(parent))
+        elif parent is not None and telemetry.tracer is not None:
             span = telemetry.tracer.start_span(
                 f"subgraph {service}",
                 context=trace.set_span_in_context(parent),

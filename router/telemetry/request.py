@@ -41,8 +41,8 @@ class RequestTelemetry(NullTelemetry):
     """Telemetry on: spans (when tracing), metrics (when metrics), a log line (when logging)."""
 
     __slots__ = (
-        "current", "errors", "http", "kind", "name", "outcome", "root", "started", "telemetry",
-        "token",
+        "current", "errors", "http", "kind", "name", "outcome", "recording", "root", "started",
+        "telemetry", "token",
     )  # fmt: skip
 
     def __init__(self, telemetry: Telemetry, http: HttpRequest) -> None:
@@ -56,6 +56,7 @@ class RequestTelemetry(NullTelemetry):
         self.root: Span | None = None
         self.current: Span | None = None
         self.token: object | None = None
+        self.recording = False
         if telemetry.tracer is not None:
             self._start_trace(telemetry, http)
         if telemetry.metrics is not None:
@@ -71,22 +72,23 @@ class RequestTelemetry(NullTelemetry):
             attributes={"http.request.method": http.method, "url.path": http.path},
         )
         self.token = otel_context.attach(trace.set_span_in_context(self.root))
+        self.recording = self.root.is_recording()  # unsampled: no child spans, only propagation
 
     # Spans --------------------------------------------------------------------------------
 
     def stage(self, name: str) -> None:
         """End the running stage's span and start ``name``'s (a child of the request's)."""
-        if self.root is None:
+        if not self.recording:
             return
         if self.current is not None:
             self.current.end()
-        assert self.telemetry.tracer is not None
+        assert self.telemetry.tracer is not None and self.root is not None
         parent = trace.set_span_in_context(self.root)
         self.current = self.telemetry.tracer.start_span(name, context=parent)
 
     def child(self, name: str) -> AbstractContextManager[None]:
         """A span under the running stage, also from a worker thread (parse, validate)."""
-        if self.root is None:
+        if not self.recording:
             return _NULL_CONTEXT
         return self._child(name)
 
