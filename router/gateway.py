@@ -51,6 +51,7 @@ from router.operation.respond import (
 )
 from router.operation.validate import select_operation, validate_document
 from router.operation.workers import Preparer
+from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
 from router.telemetry import NO_TELEMETRY, Telemetry
@@ -70,6 +71,8 @@ class GatewaySettings:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     csrf_headers: tuple[str, ...] | None = None  # None: no CSRF prevention
     rate_limit_key: str = "subject"
+    budget: PlanningBudget = DEFAULT_BUDGET
+    batch_entities: bool = False
 
 
 class Gateway:
@@ -199,7 +202,8 @@ class Gateway:
         if prepared is None:
             valid = cached.valid
             prepared = await self.preparer.run(
-                (id(cached), labels), lambda: prepare(self.supergraph, valid, labels)
+                (id(cached), labels),
+                lambda: prepare(self.supergraph, valid, labels, self.settings.budget),
             )
             cached.remember(labels, prepared)
             self.operations.put(cached.key, cached, cached.size)  # now larger
@@ -242,7 +246,12 @@ class Gateway:
 
         async def run() -> tuple[HttpResponse, dict[str, Any]]:
             executed = await execute(
-                self.supergraph.api_schema, prepared, variables, fetcher, headers_for
+                self.supergraph.api_schema,
+                prepared,
+                variables,
+                fetcher,
+                headers_for,
+                batch_entities=self.settings.batch_entities,
             )
             context.telemetry.stage("respond")
             body = shape(prepared, executed, variables)

@@ -31,6 +31,8 @@ from graphql import (
 )
 from graphql import GraphQLBoolean as _Boolean
 
+from router.planner.budget import BudgetMeter
+
 # What a step does with the value at its key.
 TYPENAME = 0  # the runtime type's name
 COPY = 1  # a nullable scalar: copied as is
@@ -128,6 +130,7 @@ class SelectionShape:
         function = self._functions.get(key)
         if function is None:
             steps = self.steps(runtime, variables)
+            self.compiler.spend(len(steps) + 1)
             function = self._functions[key] = build(steps)
         return function
 
@@ -141,11 +144,25 @@ class ShapeCompiler:
         fragments: dict[str, FragmentDefinitionNode],
         condition_variables: tuple[str, ...],
         client_keys: dict[str, str],
+        meter: BudgetMeter | None = None,
     ) -> None:
+        """``meter``: the shaper's budget, counting selections read and steps generated
+        over the compiler's life (compiling happens lazily, during responses)."""
         self.schema = schema
         self.fragments = fragments
         self.condition_variables = condition_variables
         self.client_keys = client_keys
+        self.meter = meter
+        if meter is not None:
+            meter.pause()
+
+    def spend(self, units: int) -> None:
+        if self.meter is not None:
+            self.meter.resume()
+            try:
+                self.meter.spend(units)
+            finally:
+                self.meter.pause()
 
     def shape_of(self, selection_sets: tuple[SelectionSetNode, ...]) -> SelectionShape:
         return SelectionShape(self, selection_sets, bool(self.condition_variables))
@@ -157,9 +174,15 @@ class ShapeCompiler:
         self, shape: SelectionShape, runtime: Runtime, variables: dict[str, Any]
     ) -> tuple[Step, ...]:
         fields: dict[str, list[FieldNode]] = {}
-        for selection_set in shape.selection_sets:
-            self._collect(runtime, selection_set, variables, fields, set())
-        return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
+        if self.meter is not None:
+            self.meter.resume()
+        try:
+            for selection_set in shape.selection_sets:
+                self._collect(runtime, selection_set, variables, fields, set())
+            return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
+        finally:
+            if self.meter is not None:
+                self.meter.pause()
 
     def _step(self, runtime: Runtime, key: str, nodes: list[FieldNode]) -> Step:
         name = nodes[0].name.value
@@ -201,6 +224,8 @@ class ShapeCompiler:
         fields: dict[str, list[FieldNode]],
         visited: set[str],
     ) -> None:
+        if self.meter is not None:
+            self.meter.spend(len(selection_set.selections))
         for selection in selection_set.selections:
             if not self._included(selection, variables):
                 continue

@@ -39,6 +39,7 @@ from router.planner import (
     SequenceNode,
     plan_operation,
 )
+from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.supergraph import Supergraph
 
 logger = logging.getLogger("switchboard.router")
@@ -99,7 +100,10 @@ def count_fetches(node: PlanNode | None) -> int:
 
 
 def prepare(
-    supergraph: Supergraph, valid: ValidOperation, labels: frozenset[str]
+    supergraph: Supergraph,
+    valid: ValidOperation,
+    labels: frozenset[str],
+    budget: PlanningBudget = DEFAULT_BUDGET,
 ) -> PreparedOperation:
     document, client_keys = rename_typename_aliases(valid.document)
     operation = valid.operation
@@ -111,7 +115,7 @@ def prepare(
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     try:
-        plan = plan_operation(supergraph, document, valid.operation_name, labels)
+        plan = plan_operation(supergraph, document, valid.operation_name, labels, budget=budget)
     except PlanningError as exc:
         code = QUERY_PLANNING_FAILED
         if getattr(exc, "code", None) == QUERY_PLANNING_BUDGET_EXCEEDED.code:
@@ -120,7 +124,7 @@ def prepare(
         raise RouterError(code, f"The router cannot plan this operation: {exc}") from None
     except RecursionError:
         raise RouterError(MAX_DEPTH_LIMIT, "The operation nests too deeply to plan.") from None
-    shaper = ResponseShaper(supergraph.api_schema, operation, fragments, client_keys)
+    shaper = ResponseShaper(supergraph.api_schema, operation, fragments, client_keys, budget)
     introspection = introspection_fields(operation, fragments)
     return PreparedOperation(
         valid,

@@ -205,6 +205,8 @@ def build_gateway(
         limits=config.limits,
         csrf_headers=tuple(config.csrf.required_headers) if config.csrf.enabled else None,
         rate_limit_key=config.rate_limit.key,
+        budget=config.planning.budget,
+        batch_entities=config.traffic.batch_entity_fetches,
     )
     return Gateway(
         graph,
