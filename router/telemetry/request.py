@@ -82,7 +82,8 @@ class RequestTelemetry(NullTelemetry):
             return
         if self.current is not None:
             self.current.end()
-        assert self.telemetry.tracer is not None and self.root is not None
+        assert self.telemetry.tracer is not None
+        assert self.root is not None
         parent = trace.set_span_in_context(self.root)
         self.current = self.telemetry.tracer.start_span(name, context=parent)
 
