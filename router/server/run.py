@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import ipaddress
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 
@@ -55,7 +56,7 @@ def serve_router(
             lifespan="on",
             proxy_headers=False,  # the router reads no X-Forwarded-* headers
             backlog=2048,
-            timeout_graceful_shutdown=int(config.shutdown.grace_seconds),
+            timeout_graceful_shutdown=math.ceil(config.shutdown.grace_seconds),
         ),
         state=app.state,
         delay=max(config.shutdown.delay_seconds, WORKER_DRAIN_SECONDS if inherited else 0.0),
