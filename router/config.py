@@ -35,6 +35,7 @@ from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
 from router.planner.budget import PlanningBudget
+from switchboard.telemetry.settings import TelemetrySettings
 
 ENV_PREFIX = "SWITCHBOARD_ROUTER_"
 ENV_NESTED_DELIMITER = "__"
@@ -182,6 +183,20 @@ class PersistedQueriesConfig(BaseModel):
         "text), others get PERSISTED_QUERY_NOT_IN_LIST; `log`: others run and are logged.",
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Share APQ documents between router processes through Redis (e.g. "
+        "`redis://127.0.0.1:6379/0`): a hash registered on one router is known to all. "
+        "While Redis is down each router keeps its own documents.",
+    )
+    redis_prefix: str = Field(default="switchboard:apq:", description="Redis key prefix.")
+    redis_timeout_seconds: float = Field(
+        default=0.25, gt=0, description="Past this, a Redis call counts as failed."
+    )
+    redis_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, description="How long Redis keeps a document unused."
+    )
+
     @model_validator(mode="after")
     def _manifest_for_safelist(self) -> PersistedQueriesConfig:
         if self.safelist != "off" and self.manifest is None:
@@ -255,6 +270,25 @@ class ProgressiveOverrideConfig(BaseModel):
         default=None,
         description="Client header (e.g. a user id) that keeps a client on one side of every "
         "`percent(N)` label; without it each request is drawn from the seeded sequence.",
+    )
+
+
+class ShutdownConfig(BaseModel):
+    """Stopping on SIGTERM: in-flight requests finish, new ones go to other routers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grace_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deadline for in-flight requests after SIGTERM; later ones are cancelled.",
+    )
+    delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=300,
+        description="After SIGTERM keep serving this long with `/ready` answering 503, so "
+        "load balancers stop sending before the listener closes (Kubernetes: a few seconds).",
     )
 
 
@@ -379,6 +413,20 @@ class RouterConfig(BaseSettings):
     plugins: list[PluginEntry] = Field(
         default_factory=list,
         description="Python plugins, run in this order at each stage (docs/plugins.md).",
+    )
+    telemetry: TelemetrySettings = Field(
+        default_factory=TelemetrySettings,
+        description="OpenTelemetry traces, Prometheus metrics and logs (docs/operations.md).",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Router processes sharing the listening socket under one supervisor "
+        "(about one per core); SIGHUP replaces them one by one, SIGTERM drains them all.",
+    )
+    shutdown: ShutdownConfig = Field(
+        default_factory=ShutdownConfig, description="Graceful drain on SIGTERM."
     )
 
     @field_validator("subgraph_urls")

@@ -6,6 +6,8 @@
 
 Each stage raises ``RouterError`` to stop the request; this module turns that into the
 response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
+``context.telemetry.stage(name)`` marks each boundary (spans, metrics, access log:
+``router.telemetry``); with telemetry off those calls do nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from router.executor.inflight import Inflight
 from router.executor.walker import HeadersFor
 from router.operation import receive
 from router.operation.authorize import Grants, grants, policies_of
-from router.operation.context import HttpRequest, HttpResponse, RequestContext
+from router.operation.context import HttpRequest, HttpResponse, NullTelemetry, RequestContext
 from router.operation.execute import Executed, coerce_variables, execute, share_key
 from router.operation.headers import HeaderRules, HeadersConfig
 from router.operation.identify import client_key, rate_limit
@@ -37,6 +39,7 @@ from router.operation.workers import Preparer
 from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
+from router.telemetry import NO_TELEMETRY, Telemetry
 
 EXPOSE_PLAN_HEADER = "switchboard-expose-query-plan"
 
@@ -81,6 +84,7 @@ class Gateway:
         plugins: hooks.Hooks | None = None,
         preparer: Preparer | None = None,
         security: Security | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
@@ -90,6 +94,7 @@ class Gateway:
         self.headers = headers or HeaderRules(HeadersConfig())
         self.hooks = plugins or hooks.Hooks()
         self.security = security or Security()
+        self.telemetry = telemetry or NO_TELEMETRY
         store = StoreSettings(s.limits, s.introspection, s.budget, s.operation_cache_size,
                               s.operation_cache_bytes)  # fmt: skip
         self.store = OperationStore(supergraph, store, preparer or Preparer())
@@ -99,15 +104,27 @@ class Gateway:
 
     async def handle(self, http: HttpRequest) -> HttpResponse:
         """Answer one HTTP request; a RouterError from any stage becomes its response."""
+        telemetry = self.telemetry.request(http)
         try:
-            context = RequestContext(http, receive.negotiate(http))
+            reply = await self._handle(http, telemetry)
+        except BaseException as exc:
+            telemetry.crashed(exc)
+            raise
+        return telemetry.finish(reply)
+
+    async def _handle(self, http: HttpRequest, telemetry: NullTelemetry) -> HttpResponse:
+        telemetry.stage("receive")
+        try:
+            context = RequestContext(http, receive.negotiate(http), telemetry=telemetry)
         except RouterError as error:
+            telemetry.refused(error)
             return error_reply(error)
         try:
             if self.settings.csrf_headers is not None:
                 receive.check_csrf(http, self.settings.csrf_headers)
             return await self._serve(context)
         except RouterError as error:
+            telemetry.refused(error)
             return error_reply(error, context.media_type, context.response_headers)
 
     async def _serve(self, context: RequestContext) -> HttpResponse:
@@ -117,9 +134,15 @@ class Gateway:
         )
         if self.hooks.on_request:
             await hooks.run(self.hooks.on_request, "on_request", client)
+        telemetry = context.telemetry
+        telemetry.stage("identify")
         identity = await self._identify(http, client)
-        request = self.persisted.resolve(receive.graphql_request(http))
-        cached = await self.store.operation(request.query or "", request.operation_name)
+        telemetry.stage("persisted")
+        request = await self.persisted.lookup(receive.graphql_request(http))
+        telemetry.stage("document")
+        query = request.query or ""
+        cached = await self.store.operation(query, request.operation_name, telemetry)
+        telemetry.operation(cached.valid)
         if request.via_get and cached.valid.kind != "query":
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
@@ -128,7 +151,9 @@ class Gateway:
         variables = request.variables
         if self.hooks.on_operation:
             cached = await self._on_operation(client, request.query or "", cached, variables)
+        telemetry.stage("authorize")
         outcome = await self._authorize(client, cached, identity)
+        telemetry.stage("plan")
         labels = self.overrides.labels_for(http.headers)
         prepared = await self.store.plan(cached, labels, outcome)
         if self.hooks.on_plan:
@@ -139,7 +164,11 @@ class Gateway:
 
     async def _identify(self, http: HttpRequest, client: api.RouterRequest) -> Identity:
         verifier = self.security.verifier
-        identity = await verifier.identify(http.headers) if verifier else Identity()
+        try:
+            identity = await verifier.identify(http.headers) if verifier else Identity()
+        except RouterError as error:
+            self.telemetry.jwt_failure(str((error.extensions or {}).get("reason", "other")))
+            raise
         client.context["identity"] = identity
         if self.security.limiter is not None:
             key = client_key(http, self.settings.rate_limit_key, identity.subject)
@@ -200,7 +229,8 @@ class Gateway:
         asked = headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         expose = self.settings.expose_plans and asked
         headers_for = self._headers_for(headers, identity)
-        fetcher = self.fetcher
+        context.telemetry.stage("execute")
+        fetcher = context.telemetry.fetcher(self.fetcher, prepared)
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, client)
 
@@ -212,6 +242,7 @@ class Gateway:
                     self.supergraph.api_schema, prepared, variables, fetcher, headers_for,
                     batch_entities=self.settings.batch_entities,
                 )  # fmt: skip
+            context.telemetry.stage("respond")
             body = shape(prepared, executed, variables)
             if expose:
                 body["extensions"] = {"queryPlan": plan_extension(prepared)}
@@ -223,6 +254,7 @@ class Gateway:
             reply, body = await self.inflight.run(key, run)
         else:
             reply, body = await run()
+        context.telemetry.executed(body)
         if not self.hooks.on_response:
             return reply
         response = api.RouterResponse(client, reply.status, body)

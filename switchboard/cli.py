@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="listen port (default 4001-4004, env NAME_PORT)")
     p.add_argument("--database-url", help="SQLAlchemy URL (env NAME_DATABASE_URL)")
     p.add_argument("--seed", action="store_true", help="insert demo data into empty tables")
+    p.add_argument(
+        "--socket-fd", type=int, help=argparse.SUPPRESS
+    )  # `switchboard up`'s shared port
     p.set_defaults(handler=commands.run_subgraph)
 
     p = sub.add_parser("migrate", help="apply a service's database migrations")
@@ -84,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dev", help="run every service with demo data, logs in one terminal")
     p.set_defaults(handler=commands.dev)
+
+    p = sub.add_parser("up", help="run the whole system: dev (SQLite) or production profile")
+    p.add_argument("--profile", choices=["dev", "production"], default="production")
+    p.add_argument("--routers", type=int, default=2, help="router processes on one port")
+    p.add_argument(
+        "--subgraph-processes", type=int, default=1, help="processes per subgraph, one port each"
+    )
+    p.add_argument("--postgres-url", help="server for the databases (env SWITCHBOARD_POSTGRES_URL)")
+    p.add_argument("--redis-url", help="shared APQ and rate limits (env SWITCHBOARD_REDIS_URL)")
+    p.add_argument("--seed", action="store_true", help="insert demo data into empty tables")
+    p.set_defaults(handler=commands.up)
     __import__("schema.cli", fromlist=["register"]).register(sub)
     return parser
 

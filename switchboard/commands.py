@@ -42,6 +42,11 @@ def run_subgraph(args: argparse.Namespace) -> int:
 
     svc = _service(args.name)
     settings = _settings(args)
+    if args.socket_fd is not None:  # one of several processes on a port `switchboard up` holds
+        from switchboard.shared_port import serve_on_socket
+
+        serve_on_socket(svc.create_app(settings), settings, args.socket_fd)
+        return 0
     _prepare(settings, svc, seed=args.seed)
     serve(svc.create_app(settings), settings)
     return 0
@@ -129,23 +134,35 @@ def export_sdl(args: argparse.Namespace) -> int:
 def run_router(args: argparse.Namespace) -> int:
     from graphql import GraphQLError
 
-    from router.config import ConfigError, load_config
+    from router.config import ConfigError, RouterConfig, load_config
     from router.server.run import serve_router
     from router.supergraph import SupergraphError
 
+    def load() -> RouterConfig:
+        return load_config(args.config, supergraph=args.supergraph, host=args.host,
+                           port=args.port)  # fmt: skip
+
     try:
-        config = load_config(args.config, supergraph=args.supergraph, host=args.host,
-                             port=args.port)  # fmt: skip
+        config = load()
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
     try:
-        serve_router(config)
+        return serve_router(config, router_argv(args), load)
     except (OSError, ConfigError) as exc:
         raise CommandError(str(exc)) from None
     except (SupergraphError, GraphQLError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CommandError(f"supergraph {config.supergraph}: {first}") from None
-    return 0
+
+
+def router_argv(args: argparse.Namespace) -> list[str]:
+    """The ``switchboard router`` arguments given, for the supervisor's worker processes."""
+    argv = ["router"]
+    for flag in ("config", "supergraph", "host", "port"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += [f"--{flag}", str(value)]
+    return argv
 
 
 def print_query_plan(args: argparse.Namespace) -> int:
@@ -225,3 +242,9 @@ def dev(_args: argparse.Namespace) -> int:
     from switchboard.dev import run_dev
 
     return asyncio.run(run_dev())
+
+
+def up(args: argparse.Namespace) -> int:
+    from switchboard.up import UpOptions, run_up
+
+    return asyncio.run(run_up(UpOptions.of(args)))

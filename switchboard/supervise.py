@@ -39,6 +39,7 @@ class ProcessSpec:
     health_path: str | None = "/health"
     watch: tuple[Path, ...] = ()
     address: str | None = None  # what the banner shows; the GraphQL endpoint by default
+    pass_fds: tuple[int, ...] = ()  # inherited file descriptors (a shared listening socket)
 
     @property
     def url(self) -> str:
@@ -98,6 +99,7 @@ class Child:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
+            pass_fds=self.spec.pass_fds,
         )
         assert self.process.stdout is not None
         self.pipe = asyncio.create_task(self._copy(self.process.stdout))

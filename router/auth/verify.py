@@ -92,7 +92,7 @@ class Verifier:
         raw = headers.get(self.config.header)
         if raw is None:
             if self.config.require_authentication:
-                raise unauthenticated("This API needs a bearer token.", error=None)
+                raise unauthenticated("This API needs a bearer token.", "missing", error=None)
             return ANONYMOUS
         token = _bearer(raw)
         cached = self._verified.get(token)
@@ -111,20 +111,22 @@ class Verifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise unauthenticated("The bearer token is not a JWT.") from None
+            raise unauthenticated("The bearer token is not a JWT.", "malformed") from None
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self.config.algorithms:
-            raise unauthenticated(f"Tokens signed with {alg!r} are not accepted.")
+            raise unauthenticated(f"Tokens signed with {alg!r} are not accepted.", "algorithm")
         kid = header.get("kid") if isinstance(header.get("kid"), str) else None
         candidates = self.keys.find(kid, alg)
         if not candidates and await self.keys.refresh_for_unknown_kid():
             candidates = self.keys.find(kid, alg)
         if not candidates:
-            raise unauthenticated("The token was not signed by a key this router trusts.")
+            raise unauthenticated(
+                "The token was not signed by a key this router trusts.", "unknown_key"
+            )
         claims = self._decode(token, alg, candidates)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
-            raise unauthenticated("The token has no subject (`sub`).")
+            raise unauthenticated("The token has no subject (`sub`).", "claims")
         exp = claims.get("exp")
         expires_at = float(exp) if isinstance(exp, (int, float)) else None
         issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
@@ -149,36 +151,57 @@ class Verifier:
                 return claims
             except jwt.InvalidSignatureError as exc:
                 last = exc  # maybe the next key with this kid
-            except jwt.ExpiredSignatureError:
-                raise unauthenticated("The token has expired.") from None
-            except jwt.ImmatureSignatureError:
-                raise unauthenticated("The token is not valid yet (`nbf`/`iat`).") from None
-            except jwt.InvalidAudienceError:
-                raise unauthenticated("The token is not for this API (`aud`).") from None
-            except jwt.InvalidIssuerError:
-                raise unauthenticated("The token's issuer is not trusted (`iss`).") from None
             except jwt.MissingRequiredClaimError as exc:
-                raise unauthenticated(f"The token has no `{exc.claim}` claim.") from None
-            except jwt.PyJWTError:
-                raise unauthenticated("The bearer token is malformed.") from None
+                message = f"The token has no `{exc.claim}` claim."
+                raise unauthenticated(message, "claims") from None
+            except jwt.PyJWTError as exc:
+                message, reason = _explain(exc)
+                raise unauthenticated(message, reason) from None
         del last
-        raise unauthenticated("The token's signature does not verify.")
+        raise unauthenticated("The token's signature does not verify.", "signature")
+
+
+_EXPLAINED: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
+    (jwt.ExpiredSignatureError, "The token has expired.", "expired"),
+    (jwt.ImmatureSignatureError, "The token is not valid yet (`nbf`/`iat`).", "not_yet_valid"),
+    (jwt.InvalidAudienceError, "The token is not for this API (`aud`).", "audience"),
+    (jwt.InvalidIssuerError, "The token's issuer is not trusted (`iss`).", "issuer"),
+)
+
+
+def _explain(exc: jwt.PyJWTError) -> tuple[str, str]:
+    for kind, message, reason in _EXPLAINED:
+        if isinstance(exc, kind):
+            return message, reason
+    return "The bearer token is malformed.", "malformed"
 
 
 def _bearer(raw: str) -> str:
     scheme, _, token = raw.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise unauthenticated("Send the token as `Authorization: Bearer <token>`.")
+        raise unauthenticated("Send the token as `Authorization: Bearer <token>`.", "malformed")
     if len(token) > MAX_TOKEN_BYTES:
-        raise unauthenticated(f"The bearer token is longer than {MAX_TOKEN_BYTES} bytes.")
+        raise unauthenticated(
+            f"The bearer token is longer than {MAX_TOKEN_BYTES} bytes.", "malformed"
+        )
     return token
 
 
-def unauthenticated(description: str, *, error: str | None = "invalid_token") -> RouterError:
-    """HTTP 401 with a WWW-Authenticate challenge (RFC 6750); never echoes the token."""
+def unauthenticated(
+    description: str, reason: str, *, error: str | None = "invalid_token"
+) -> RouterError:
+    """HTTP 401 with a WWW-Authenticate challenge (RFC 6750); never echoes the token.
+
+    ``reason`` (one of a few words: expired, signature, issuer…) goes to
+    ``extensions.reason`` and the JWT-failure metric."""
     challenge = 'Bearer realm="switchboard"'
     if error is not None:
         safe = description.replace('"', "'")
         challenge += f', error="{error}", error_description="{safe}"'
-    return RouterError(UNAUTHENTICATED, description, headers={"www-authenticate": challenge})
+    return RouterError(
+        UNAUTHENTICATED,
+        description,
+        headers={"www-authenticate": challenge},
+        extensions={"reason": reason},
+    )

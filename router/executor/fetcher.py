@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -78,7 +78,9 @@ class HttpFetcher:
     With ``dedupe`` on, a query whose exact request (subgraph, body, headers) is already in
     flight waits for that request's answer instead of sending its own; each waiter decodes
     the shared bytes itself, so no two requests ever share mutable response data.
-    Mutations are never de-duplicated and never retried.
+    Mutations are never de-duplicated and never retried. ``trace_headers()``, when given,
+    adds header lines (W3C ``traceparent``) to each request actually sent, after
+    de-duplication has compared requests.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class HttpFetcher:
         max_connections_per_origin: int = 100,
         concurrency: Mapping[str, tuple[int, int]] | None = None,
         default_concurrency: tuple[int, int] = (100, 500),
+        trace_headers: Callable[[], bytes] | None = None,
     ) -> None:
         self.urls: dict[str, str] = {}
         self._origins: dict[str, Origin] = {}
@@ -104,6 +107,7 @@ class HttpFetcher:
         self._concurrency = dict(concurrency or {})
         self._default_concurrency = default_concurrency
         self._gates: dict[str, Gate] = {}
+        self._trace_headers = trace_headers
         self.set_urls(urls)
 
     def set_urls(self, urls: Mapping[str, str]) -> None:
@@ -164,10 +168,13 @@ class HttpFetcher:
         gate = self._gates[service]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        head = self._static + extra
+        if self._trace_headers is not None:
+            head += self._trace_headers()
         async with gate.slot(deadline):
             return await self._client.post(
                 origin,
-                self._static + extra,
+                head,
                 payload,
                 timeout=max(deadline - loop.time(), 0.001),
                 retry_stale=idempotent,

@@ -55,5 +55,9 @@ class LruCache(Generic[K, V]):
         self._items.clear()
         self.bytes = 0
 
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` is held; neither a hit nor a miss, and its recency is unchanged."""
+        return key in self._items
+
     def __len__(self) -> int:
         return len(self._items)

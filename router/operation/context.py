@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from router.errors import RouterError
+    from router.executor.fetcher import Fetcher
+    from router.operation.plan import PreparedOperation
+    from router.operation.validate import ValidOperation
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,46 @@ class HttpResponse:
     body: bytes
 
 
+_NULL_CONTEXT: AbstractContextManager[None] = contextlib.nullcontext()
+
+
+class NullTelemetry:
+    """A request's telemetry while it is off: every call does nothing.
+
+    ``router.telemetry.RequestTelemetry`` is the recording one; the conductor calls these
+    at stage boundaries (``stage``), around work on threads (``child``) and with outcomes.
+    """
+
+    __slots__ = ()
+
+    def stage(self, name: str) -> None:
+        pass
+
+    def child(self, name: str) -> AbstractContextManager[None]:
+        return _NULL_CONTEXT
+
+    def operation(self, valid: ValidOperation) -> None:
+        pass
+
+    def refused(self, error: RouterError) -> None:
+        pass
+
+    def executed(self, body: Mapping[str, Any]) -> None:
+        pass
+
+    def fetcher(self, fetcher: Fetcher, prepared: PreparedOperation) -> Fetcher:
+        return fetcher
+
+    def finish(self, reply: HttpResponse) -> HttpResponse:
+        return reply
+
+    def crashed(self, exc: BaseException) -> None:
+        pass
+
+
+NULL_TELEMETRY = NullTelemetry()
+
+
 @dataclass(slots=True)
 class RequestContext:
     """Per-request state the stages fill in; plugins may keep their own in ``scratch``."""
@@ -47,3 +95,4 @@ class RequestContext:
     scratch: dict[str, Any] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)
+    telemetry: NullTelemetry = NULL_TELEMETRY

@@ -5,7 +5,8 @@ A request carries ``extensions.persistedQuery = {"version": 1, "sha256Hash": H}`
 query, the router checks that H is the query's SHA-256 and remembers it; without one, it
 looks H up, and asks for the full query with ``PERSISTED_QUERY_NOT_FOUND`` if it has none
 (the client then retries with the document). Works over GET too, so hashed queries are
-cacheable by URL. The store is a bounded LRU: an evicted hash only costs one retry.
+cacheable by URL. The store is a bounded LRU: an evicted hash only costs one retry. With
+``shared`` (Redis, ``shared_documents``) a local miss asks every router's documents.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from router.errors import (
 from router.operation.cache import LruCache
 from router.operation.context import GraphQLRequest
 from router.operation.manifest import Manifest
+from router.operation.shared_documents import RedisDocuments
 
 logger = logging.getLogger("switchboard.router")
 
@@ -46,6 +48,7 @@ class PersistedQueries:
         max_bytes: int | None = None,
         manifest: Manifest | None = None,
         safelist: str = "off",
+        shared: RedisDocuments | None = None,
     ) -> None:
         self.enabled = enabled
         self.manifest = manifest or Manifest({})
@@ -53,6 +56,23 @@ class PersistedQueries:
         self.safelist = safelist
         self._documents: LruCache[str, str] = LruCache(capacity, max_bytes)
         self._logged: LruCache[str, bool] = LruCache(1024)
+        self.shared = shared
+
+    @property
+    def cache(self) -> LruCache[str, str]:
+        return self._documents
+
+    async def lookup(self, request: GraphQLRequest) -> GraphQLRequest:
+        """``resolve``, first asking the shared documents for a hash this router lacks."""
+        if self.shared is not None and request.query is None and self.enabled:
+            extension = request.extensions.get("persistedQuery")
+            if extension is not None:
+                digest = _hash_of(extension)
+                if digest not in self.manifest.bodies and digest not in self._documents:
+                    found = await self.shared.get(digest)
+                    if found is not None:
+                        self._documents.put(digest, found, len(found))
+        return self.resolve(request)
 
     def resolve(self, request: GraphQLRequest) -> GraphQLRequest:
         """``request`` with its document, registering or looking up a persisted query."""
@@ -84,6 +104,8 @@ class PersistedQueries:
             raise RouterError(PERSISTED_QUERY_HASH_MISMATCH, "provided sha does not match query")
         if self.safelist == "enforce" and request.query not in self.listed:
             raise RouterError(PERSISTED_QUERY_NOT_IN_LIST, "PersistedQueryNotInList")
+        if self.shared is not None and digest not in self._documents:
+            self.shared.put(digest, request.query)
         self._documents.put(digest, request.query, len(request.query))
         return request
 

@@ -14,6 +14,7 @@ from router.auth.filter import touched_requirements
 from router.errors import MAX_DEPTH_LIMIT, RouterError
 from router.operation.authorize import Grants
 from router.operation.cache import LruCache
+from router.operation.context import NULL_TELEMETRY, NullTelemetry
 from router.operation.limits import LimitsConfig, enforce_fetches, enforce_limits
 from router.operation.parse import parse_document
 from router.operation.plan import CachedOperation, PreparedOperation, prepare
@@ -42,23 +43,32 @@ class OperationStore:
             settings.cache_size, settings.cache_bytes
         )
 
-    async def operation(self, query: str, operation_name: str | None) -> CachedOperation:
+    async def operation(
+        self, query: str, operation_name: str | None, telemetry: NullTelemetry = NULL_TELEMETRY
+    ) -> CachedOperation:
         """The parsed, limited and validated operation; prepared off the loop when new."""
         key = (query, operation_name)
         cached = self.cache.get(key)
         if cached is None:
-            cached = await self.preparer.run(key, lambda: self._read(query, operation_name))
+            cached = await self.preparer.run(
+                key, lambda: self._read(query, operation_name, telemetry)
+            )
             self.cache.put(key, cached, cached.size)
         return cached
 
-    def _read(self, query: str, operation_name: str | None) -> CachedOperation:
+    def _read(
+        self, query: str, operation_name: str | None, telemetry: NullTelemetry
+    ) -> CachedOperation:
         """Parse, limits, validate (on a worker thread)."""
         limits = self.settings.limits
-        document = parse_document(query, limits.max_tokens)
+        with telemetry.child("parse"):
+            document = parse_document(query, limits.max_tokens)
         schema = self.supergraph.api_schema
         try:
-            enforce_limits(document, limits)
-            validate_document(schema, document, introspection=self.settings.introspection)
+            with telemetry.child("limits"):
+                enforce_limits(document, limits)
+            with telemetry.child("validate"):
+                validate_document(schema, document, introspection=self.settings.introspection)
         except RecursionError:
             raise RouterError(MAX_DEPTH_LIMIT, "The document nests too deeply.") from None
         valid = select_operation(document, operation_name)

@@ -1,4 +1,8 @@
-"""The router's ASGI app (Starlette): ``/graphql`` over GET and POST, GraphiQL, ``/health``."""
+"""The router's ASGI app (Starlette): ``/graphql`` over GET and POST, GraphiQL, probes.
+
+``/health`` answers 200 while the process serves (liveness); ``/ready`` answers 200 once a
+supergraph is loaded and until a SIGTERM starts the drain (readiness), 503 otherwise.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from router.operation.manifest import load_manifest
 from router.operation.overrides import OverridePolicy
 from router.operation.persisted import PersistedQueries
 from router.operation.ratelimit import build_limiter
+from router.operation.shared_documents import RedisDocuments
 from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
@@ -35,6 +40,8 @@ from router.server.endpoint import GraphQLEndpoint
 from router.server.graphiql import GraphiQLPage, build_graphiql
 from router.server.reload import SupergraphWatcher, one_line
 from router.supergraph import Supergraph, load_supergraph, override_labels
+from router.telemetry import Telemetry
+from switchboard.telemetry import ProcessTelemetry, setup_process
 
 logger = logging.getLogger("switchboard.router")
 __all__ = ["EXPOSE_PLAN_HEADER", "create_app"]
@@ -44,11 +51,16 @@ def load_supergraph_file(config: RouterConfig) -> Supergraph:
     return load_supergraph(config.supergraph.read_text(), url_overrides=config.url_overrides())
 
 
-def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> Starlette:
+def create_app(
+    config: RouterConfig,
+    supergraph: Supergraph | None = None,
+    process: ProcessTelemetry | None = None,
+) -> Starlette:
     """The router app; the lifespan owns the subgraph HTTP pool and the supergraph watcher.
 
     ``app.state.gateway`` and ``app.state.graphiql`` serve the current supergraph; a reload
     replaces both between two requests, and a request keeps the gateway it started with.
+    ``process`` is the process's telemetry (``serve_router`` sets logging up first).
     """
     loaded_text = None if supergraph is not None else config.supergraph.read_text()
     graph = supergraph or load_supergraph(loaded_text or "", url_overrides=config.url_overrides())
@@ -57,7 +69,10 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
     if page is not None and not config.introspection_enabled:
         logger.warning("GraphiQL is on but introspection is off: its docs and completion are empty")
 
-    shared = SharedState.of(config)
+    if process is None:
+        process = setup_process("switchboard-router", config.telemetry, dev=config.dev,
+                                configure_logs=False)  # fmt: skip
+    shared = SharedState.of(config, process)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,23 +86,30 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
                 config.traffic.subgraph_max_concurrency,
                 config.traffic.subgraph_max_queued,
             ),
+            trace_headers=shared.telemetry.trace_headers,
         )
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
         app.state.graphiql = page
         await shared.plugins.startup()
         if shared.security.verifier is not None:
             await shared.security.verifier.keys.start()
-        watcher = None
+        tasks = [asyncio.create_task(shared.telemetry.sync_forever(lambda: app.state.gateway))]
         if loaded_text is not None and config.hot_reload_enabled:
-            watcher = asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared))
+            tasks.append(asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared)))
+        app.state.ready = True
+        shared.telemetry.ready(True)
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            app.state.ready = False
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                    await task
             await shared.plugins.shutdown()
+            if shared.documents is not None:
+                await shared.documents.aclose()
+            shared.telemetry.shutdown()
             shared.preparer.close()
             security = shared.security
             if security.limiter is not None:
@@ -99,11 +121,22 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def ready(_request: Request) -> Response:
+        state = app.state
+        if not state.ready or state.draining:
+            status = "draining" if state.draining else "starting"
+            return JSONResponse({"status": status}, status_code=503)
+        graph = state.gateway.supergraph
+        return JSONResponse({"status": "ready", "subgraphs": len(graph.graphs)})
+
     app = Starlette(routes=[], middleware=_middleware(config), lifespan=lifespan)
+    app.state.ready = app.state.draining = False  # the lifespan and a SIGTERM set them
+    app.state.telemetry = shared.telemetry
     endpoint = GraphQLEndpoint(config.max_request_bytes, app.state)
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
         *(page.routes if page is not None else []),
     ]
     app.router.routes.extend(routes)
@@ -116,24 +149,35 @@ def subgraph_urls(graph: Supergraph) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SharedState:
-    """What outlives a supergraph reload: the APQ store, header rules and plugins."""
+    """What outlives a supergraph reload: the APQ store, header rules, plugins, telemetry."""
 
     persisted_queries: PersistedQueries
     headers: HeaderRules
     plugins: Hooks
     preparer: Preparer
     security: Security
+    telemetry: Telemetry
+    documents: RedisDocuments | None
 
     @classmethod
-    def of(cls, config: RouterConfig) -> SharedState:
+    def of(cls, config: RouterConfig, process: ProcessTelemetry) -> SharedState:
         pq = config.persisted_queries
         manifest = load_manifest(pq.manifest) if pq.manifest is not None else None
+        documents = None
+        if pq.redis_url is not None and config.apq_enabled:
+            documents = RedisDocuments(
+                pq.redis_url,
+                prefix=pq.redis_prefix,
+                timeout=pq.redis_timeout_seconds,
+                ttl_seconds=pq.redis_ttl_seconds,
+            )
         persisted = PersistedQueries(
             pq.cache_size,
             enabled=config.apq_enabled,
             max_bytes=pq.cache_bytes,
             manifest=manifest,
             safelist=pq.safelist,
+            shared=documents,
         )
         plugins = [load_plugin(p.module, p.config, p.name) for p in config.plugins]
         planning = config.planning
@@ -142,9 +186,11 @@ class SharedState:
             max_waiting=planning.max_waiting,
             timeout=planning.timeout_seconds,
         )
+        telemetry = Telemetry.of(config, process)
         return cls(
-            persisted, HeaderRules(config.headers), Hooks(plugins), preparer, security_of(config)
-        )
+            persisted, HeaderRules(config.headers), Hooks(plugins), preparer, security_of(config),
+            telemetry, documents,
+        )  # fmt: skip
 
 
 def build_gateway(
@@ -179,6 +225,7 @@ def build_gateway(
         plugins=shared.plugins,
         preparer=shared.preparer,
         security=shared.security,
+        telemetry=shared.telemetry,
     )
 
 
@@ -239,10 +286,12 @@ async def _watch(
                 path,
                 one_line(exc),
             )
+            shared.telemetry.reloaded(False)
             return False
         fetcher.set_urls({**fetcher.urls, **subgraph_urls(graph)})  # in-flight keep theirs
         app.state.gateway, app.state.graphiql = gateway, page
         logger.info("supergraph %s reloaded (%d subgraphs)", path, len(graph.graphs))
+        shared.telemetry.reloaded(True)
         return True
 
     watcher = SupergraphWatcher(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -61,6 +62,8 @@ class GraphQLEndpoint:
         except Exception:  # a router bug: logged, answered as a GraphQL error
             logger.exception("unexpected error while executing a request")
             response = error_reply(RouterError(INTERNAL_SERVER_ERROR, "Internal router error."))
+        if self.state.draining:  # the client reconnects, to a router that is not stopping
+            response = replace(response, headers=(*response.headers, (b"connection", b"close")))
         await send_response(response, send)
 
 

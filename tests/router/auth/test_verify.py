@@ -203,6 +203,7 @@ def jwks_server() -> Iterator[_Jwks]:
     server = _Jwks()
     yield server
     server.server.shutdown()
+    server.server.server_close()
 
 
 async def test_a_jwks_url_is_fetched_and_refreshed_for_a_rotated_key(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import router.gateway as gateway_module
+import router.operation.store as store_module
 import router.operation.plan as plan_module
 from router.gateway import Gateway
 from router.supergraph import load_supergraph
@@ -19,9 +19,9 @@ async def test_second_request_skips_parse_validate_and_plan(
     gateway = Gateway(load_supergraph(SUPERGRAPH.read_text()), StaticFetcher())
     calls: dict[str, int] = {}
     for module, name in (
-        (gateway_module, "parse_document"),
-        (gateway_module, "enforce_limits"),
-        (gateway_module, "validate_document"),
+        (store_module, "parse_document"),
+        (store_module, "enforce_limits"),
+        (store_module, "validate_document"),
         (plan_module, "plan_operation"),
     ):
         calls[name] = 0
@@ -44,7 +44,7 @@ async def test_cache_is_bounded() -> None:
     supergraph = load_supergraph(SUPERGRAPH.read_text())
     gateway = Gateway(supergraph, StaticFetcher(), settings=_settings(cache_size=2))
     for code in ("a", "b", "c"):
-        await gateway.operation(f'{{ plan(id: "{code}") {{ id }} }}', None)
+        await gateway.store.operation(f'{{ plan(id: "{code}") {{ id }} }}', None)
     assert len(gateway.operations) == 2
 
 
