@@ -16,6 +16,7 @@ from strawberry.types import ExecutionResult
 from .context import SubgraphContext
 from .db import RequestDb, create_engine, session_factory
 from .graphql_errors import client_error
+from .http_guard import GraphQLRequestGuard
 from .schema import SubgraphSchema
 from .settings import SubgraphSettings
 
@@ -54,7 +55,7 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, echo=settings.echo_sql)
+        engine = create_engine(settings.database_url, echo=settings.echo_sql, pool=settings.pool)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
@@ -80,7 +81,10 @@ def create_subgraph_app(
         openapi_url=None,
     )
     app.state.settings = settings
-    graphql = SubgraphGraphQLRouter(schema, context_getter=get_context, graphql_ide=None)
+    app.add_middleware(GraphQLRequestGuard, path="/graphql", max_body_bytes=settings.max_body_bytes)
+    graphql = SubgraphGraphQLRouter(
+        schema, context_getter=get_context, graphql_ide=None, allow_queries_via_get=False
+    )
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/health")

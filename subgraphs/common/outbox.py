@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .app import LifespanHook
-from .db import RequestDb, create_engine, session_factory
+from .db import BACKGROUND_POOL, RequestDb, create_engine, session_factory
 from .mail import Mail, MailError, SmtpConfig, check_mail, send
 from .settings import SubgraphSettings
 from .timestamps import UtcDateTime
@@ -226,7 +226,7 @@ def outbox_hook(model: type[OutboxMixin]) -> LifespanHook:
         if not settings.outbox_enabled:
             yield
             return
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool=BACKGROUND_POOL)
         sender = OutboxSender(
             session_factory(engine),
             model,

@@ -64,7 +64,12 @@ def encode_cursor(row_id: str) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{row_id}".encode()).decode()
 
 
+MAX_CURSOR_LENGTH = 128
+
+
 def decode_cursor(cursor: str) -> str:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadUserInput(f"Invalid cursor {cursor[:40]!r}….", field="after")
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeError, ValueError):

@@ -20,6 +20,7 @@ from .tax import line_amount, totals
 STATUSES = ("DRAFT", "OPEN", "PAID", "VOID", "PARTIALLY_REFUNDED", "REFUNDED")
 VOIDABLE = ("DRAFT", "OPEN")
 PAYMENT_TERMS = timedelta(days=14)
+MAX_LINES = 100
 
 
 @dataclass(frozen=True, slots=True)

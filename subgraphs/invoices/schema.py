@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.common.ids import check_id
+from subgraphs.common.inputs import check_list
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
@@ -42,7 +44,7 @@ from .types import (
 class Query:
     @strawberry.field(description="An invoice by id, or null if there is none.")
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
-        row = await info.context.loaders.invoice.load(id)
+        row = await info.context.loaders.invoice.load(check_id(id))
         return Invoice.from_row(row) if row else None
 
     @strawberry.field(description="Invoices ordered by id, newest last.")
@@ -57,7 +59,9 @@ class Query:
         where = filter or InvoiceFilter()
         criteria = repository.InvoiceFilter(
             status=where.status.value if where.status else None,
-            customer_id=where.customer_id,
+            customer_id=check_id(where.customer_id, field="customerId")
+            if where.customer_id is not None
+            else None,
         )
         async with info.context.db.read() as session:
             rows = await repository.list_invoices(session, page=args, where=criteria)
@@ -65,7 +69,7 @@ class Query:
 
     @strawberry.field(description="A payment by id, or null if there is none.")
     async def payment(self, info: Info, id: strawberry.ID) -> Payment | None:
-        row = await info.context.loaders.payment.load(id)
+        row = await info.context.loaders.payment.load(check_id(id))
         return Payment.from_row(row) if row else None
 
 
@@ -74,7 +78,7 @@ class Mutation:
     @strawberry.mutation(description="Void a DRAFT or OPEN invoice; PAID and VOID ones conflict.")
     async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         async with info.context.db.transaction() as session:
-            await repository.void_invoice(session, invoice_id=id)
+            await repository.void_invoice(session, invoice_id=check_id(id))
         loaders = info.context.loaders
         return Invoice.from_row(await reload_after_write(loaders, loaders.invoice, id))
 
@@ -87,7 +91,7 @@ class Mutation:
     ) -> Invoice:
         lines = [
             repository.LineData(line.description, line.quantity, line.unit_amount, input.currency)
-            for line in input.lines
+            for line in check_list(input.lines, "lines", repository.MAX_LINES)
         ]
         billed = repository.Billed(
             order_id=input.order_id,
@@ -122,8 +126,10 @@ class Mutation:
         payment_id = await payments.pay_invoice(
             runtime_of(info.context),
             info.context.db,
-            invoice_id=invoice_id,
-            payment_method_id=payment_method_id,
+            invoice_id=check_id(invoice_id, field="invoiceId"),
+            payment_method_id=check_id(payment_method_id, field="paymentMethodId")
+            if payment_method_id is not None
+            else None,
             key=idempotency_key,
         )
         return await payment_result(info, payment_id)
@@ -142,7 +148,7 @@ class Mutation:
         refund_id = await payments.refund_payment(
             runtime_of(info.context),
             info.context.db,
-            payment_id=payment_id,
+            payment_id=check_id(payment_id, field="paymentId"),
             amount=amount.amount if amount else None,
             currency=amount.currency if amount else None,
             key=idempotency_key,

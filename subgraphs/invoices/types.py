@@ -190,6 +190,8 @@ class Customer:
         cls, id: strawberry.ID, address: dict[str, Any] | None = None
     ) -> Customer:
         country = (address or {}).get("country")
+        if country is not None and not isinstance(country, str):
+            raise BadUserInput("address.country must be a string.", field="address")
         return cls(id=id, address=Address(country=country) if country is not None else None)
 
 

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import Conflict
 from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
+from subgraphs.common.ids import check_id
+from subgraphs.common.inputs import check_list, check_text
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
@@ -31,8 +33,11 @@ async def _reload_order(info: Info, order_id: str) -> Order:
 
 
 def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
+    check_list(input.lines, "lines", repository.MAX_LINES)
     return [
-        repository.LineRequest(product_id=str(line.product_id), quantity=line.quantity)
+        repository.LineRequest(
+            product_id=check_id(line.product_id, field="productId"), quantity=line.quantity
+        )
         for line in input.lines
     ]
 
@@ -41,7 +46,7 @@ def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
 class Query:
     @strawberry.field(description="A product by id, or null if there is none.")
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        row = await info.context.loaders.product.load(id)
+        row = await info.context.loaders.product.load(check_id(id))
         return Product.from_row(row) if row else None
 
     @strawberry.field(description="Products ordered by id, newest last.")
@@ -54,14 +59,15 @@ class Query:
     ) -> Connection[Product]:
         args = info.context.page_args(first, after)
         where = filter or ProductFilter()
-        criteria = repository.ProductFilter(search=where.search, in_stock=where.in_stock)
+        search = check_text(where.search, "search", 200) if where.search else None
+        criteria = repository.ProductFilter(search=search, in_stock=where.in_stock)
         async with info.context.db.read() as session:
             rows = await repository.list_products(session, page=args, where=criteria)
         return build_connection(rows, args, Product.from_row)
 
     @strawberry.field(description="An order by id, or null if there is none.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        row = await info.context.loaders.order.load(id)
+        row = await info.context.loaders.order.load(check_id(id))
         return Order.from_row(row) if row else None
 
     @strawberry.field(description="Orders ordered by id, newest last.")
@@ -76,7 +82,9 @@ class Query:
         where = filter or OrderFilter()
         criteria = repository.OrderFilter(
             status=where.status.value if where.status else None,
-            customer_id=str(where.customer_id) if where.customer_id is not None else None,
+            customer_id=check_id(where.customer_id, field="customerId")
+            if where.customer_id is not None
+            else None,
         )
         async with info.context.db.read() as session:
             rows = await repository.list_orders(session, page=args, where=criteria)
@@ -118,6 +126,9 @@ class Mutation:
         idempotency_key: str,
         payment_method_id: strawberry.ID | None = None,
     ) -> Order:
+        check_id(id)
+        if payment_method_id is not None:
+            check_id(payment_method_id, field="paymentMethodId")
         digest = fingerprint(check_key(idempotency_key))[:32]
         async with info.context.db.transaction() as session:
             order = await payment_state.payment_view(session, order_id=id)
@@ -137,6 +148,7 @@ class Mutation:
         "stock back."
     )
     async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
+        check_id(id)
         await order_payments(info).void_invoice_of(info.context.db, id)
         async with info.context.db.transaction() as session:
             await repository.cancel_order(session, order_id=id)

@@ -31,12 +31,16 @@ from subgraphs.common.clients import (
     PeerUnavailable,
 )
 from subgraphs.common.db import RequestDb
+from subgraphs.common.errors import BadUserInput
 from subgraphs.common.outbox import enqueue_email
 
 from . import emails, runs
 from .runs import Ended, RunView
 
 LEASE = timedelta(minutes=5)
+# Business time a cycle may run at: far enough for any demo or test, and never near the end
+# of ``date``'s range, where period arithmetic would overflow.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 MAX_ROUNDS = 60  # five years of monthly periods behind the clock, in one cycle
 
 
@@ -212,6 +216,15 @@ class Biller:
             message=message,
             next_attempt_at=declined.next_attempt_at,
         )
+
+
+def check_as_of(as_of: datetime) -> datetime:
+    """``as_of`` if a cycle may run then; BAD_USER_INPUT otherwise."""
+    if not EARLIEST <= as_of < LATEST:
+        raise BadUserInput(
+            f"asOf must be from {EARLIEST.date()} and before {LATEST.date()}.", field="asOf"
+        )
+    return as_of
 
 
 def invoice_key(run: RunView) -> str:

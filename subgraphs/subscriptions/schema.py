@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
@@ -15,7 +16,7 @@ from subgraphs.common.timestamps import as_utc
 
 from . import repository
 from .admin import require_admin
-from .billing import CycleReport
+from .billing import CycleReport, check_as_of
 from .models import IdempotencyKey
 from .services import billing_services
 from .types import (
@@ -63,11 +64,15 @@ def _report(report: CycleReport) -> BillingCycleReport:
     )
 
 
+def _optional_id(value: str | None, field: str) -> str | None:
+    return check_id(value, field=field) if value is not None else None
+
+
 def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
     return repository.SubscriptionFilter(
         status=where.status.value if where.status else None,
-        customer_id=where.customer_id,
-        plan_id=where.plan_id,
+        customer_id=_optional_id(where.customer_id, "customerId"),
+        plan_id=_optional_id(where.plan_id, "planId"),
     )
 
 
@@ -75,7 +80,7 @@ def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
 class Query:
     @strawberry.field(description="A plan by id, or null if there is none.")
     async def plan(self, info: Info, id: strawberry.ID) -> Plan | None:
-        row = await info.context.loaders.plan.load(id)
+        row = await info.context.loaders.plan.load(check_id(id))
         return Plan.from_row(row) if row else None
 
     @strawberry.field(description="The price list, ordered by id.")
@@ -86,7 +91,7 @@ class Query:
 
     @strawberry.field(description="A subscription by id, or null if there is none.")
     async def subscription(self, info: Info, id: strawberry.ID) -> BillingSubscription | None:
-        row = await info.context.loaders.subscription.load(id)
+        row = await info.context.loaders.subscription.load(check_id(id))
         return BillingSubscription.from_row(row) if row else None
 
     @strawberry.field(description="Subscriptions ordered by id, newest last.")
@@ -114,7 +119,10 @@ class Mutation:
 
         async def create(session: AsyncSession) -> str:
             row = await repository.subscribe(
-                session, customer_id=input.customer_id, plan_id=input.plan_id, now=now
+                session,
+                customer_id=input.customer_id,
+                plan_id=check_id(input.plan_id, field="planId"),
+                now=now,
             )
             return row.id
 
@@ -137,7 +145,7 @@ class Mutation:
         async with info.context.db.transaction() as session:
             await repository.cancel_subscription(
                 session,
-                subscription_id=id,
+                subscription_id=check_id(id),
                 at_period_end=at_period_end,
                 now=billing_services(info).clock.now(),
             )
@@ -151,7 +159,10 @@ class Mutation:
     ) -> BillingSubscription:
         async with info.context.db.transaction() as session:
             await repository.change_plan(
-                session, subscription_id=id, plan_id=plan_id, now=billing_services(info).clock.now()
+                session,
+                subscription_id=check_id(id),
+                plan_id=check_id(plan_id, field="planId"),
+                now=billing_services(info).clock.now(),
             )
         return await _reload_subscription(info, id)
 
@@ -163,7 +174,7 @@ class Mutation:
     async def run_billing_cycle(self, info: Info, as_of: datetime) -> BillingCycleReport:
         require_admin(info, "runBillingCycle")
         biller = billing_services(info).biller
-        return _report(await biller.run_cycle(as_utc(as_of)))
+        return _report(await biller.run_cycle(check_as_of(as_utc(as_of))))
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[BillingSubscription, Plan, Customer])
