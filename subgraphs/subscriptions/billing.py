@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.clients import (
@@ -71,6 +72,7 @@ class CycleReport:
 class Biller:
     """What a cycle needs: the database, the peers, and who is billing (for leases)."""
 
+    http: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
     invoices: InvoicesClient
     customers: CustomersClient

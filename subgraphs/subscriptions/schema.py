@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.admin import require_admin
 from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
@@ -15,7 +16,6 @@ from subgraphs.common.schema import SubgraphSchema
 from subgraphs.common.timestamps import as_utc
 
 from . import repository
-from .admin import require_admin
 from .billing import CycleReport, check_as_of
 from .models import IdempotencyKey
 from .services import billing_services
