@@ -129,6 +129,8 @@ REASONS: dict[str, str] = {
     "PAYMENT_PENDING": "CONFLICT: a payment of the invoice is still pending at the bank.",
     "CUSTOMER_NOT_FOUND": "CONFLICT: the customers service has no such customer.",
     "NO_PAYMENT_METHOD": "CONFLICT: the customer has no default card; name one.",
+    "PERIOD_NOT_RENEWED": "CONFLICT: the subscription's period is over and unpaid; its plan "
+    "cannot change until it is paid.",
     "REFUND_EXCEEDS_CAPTURED": "BAD_USER_INPUT: more than is left to refund "
     "(extensions.refundable).",
 }

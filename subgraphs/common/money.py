@@ -38,6 +38,15 @@ def check_amount(amount: int, *, field: str = "amount", allow_zero: bool = True)
     return amount
 
 
+def check_signed_amount(amount: int, *, field: str = "amount") -> int:
+    """An amount that may be negative (a credit line), within the same bounds."""
+    if not -MAX_AMOUNT <= amount <= MAX_AMOUNT:
+        raise BadUserInput(
+            f"{field} must be between {-MAX_AMOUNT} and {MAX_AMOUNT} minor units.", field=field
+        )
+    return amount
+
+
 @fed.type(
     shareable=True,
     description="An amount of money: integer minor units and an ISO 4217 currency code.",

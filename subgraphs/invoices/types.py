@@ -241,7 +241,10 @@ class MoneyInput:
 @strawberry.input(description="One line of an invoice; amounts in the invoice's currency.")
 class InvoiceLineInput:
     description: str
-    unit_amount: int = strawberry.field(description="Minor units of the invoice's currency.")
+    unit_amount: int = strawberry.field(
+        description="Minor units of the invoice's currency; negative for a credit line (the "
+        "invoice's total may not be negative)."
+    )
     quantity: int = 1
 
 

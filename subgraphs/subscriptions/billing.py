@@ -27,6 +27,7 @@ from subgraphs.common.clients import (
     InvoiceLine,
     InvoiceRequest,
     InvoicesClient,
+    IssuedInvoice,
     PaymentOutcome,
     PeerRefused,
     PeerUnavailable,
@@ -95,6 +96,15 @@ class Biller:
                 break
         return report
 
+    async def bill_subscription(self, subscription_id: str, as_of: datetime) -> list[RunResult]:
+        """Bill the runs of one subscription that are due now (a first period, a plan change)."""
+        async with self._transaction() as session:
+            claimed = await runs.claim_due_runs(
+                session, as_of=as_of, wall=_wall(), worker=self.worker, lease=LEASE,
+                subscription_id=subscription_id,
+            )  # fmt: skip
+        return [await self._process(run_id, as_of) for run_id in claimed]
+
     def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         return _transaction(self.sessions)
 
@@ -122,13 +132,17 @@ class Biller:
     async def _process(self, run_id: str, as_of: datetime) -> RunResult:
         async with self._transaction() as session:
             run = await runs.load_run(session, run_id=run_id)
-            if run.subscription_status == "CANCELED":
-                await runs.close_canceled(session, run=run, worker=self.worker, wall=_wall())
-                return _result(run, "CANCELED", message="The subscription was canceled.")
+        if run.subscription_status == "CANCELED":
+            return await self._drop(run)
         try:
             contact = await self.customers.contact(run.customer_id)
-            invoice_id = run.invoice_id or await self._issue(run)
-            outcome = await self.invoices.pay_invoice(invoice_id, key=charge_key(run))
+            invoice = await self._issue(run)
+            invoice_id = invoice.id
+            outcome = (
+                await self.invoices.pay_invoice(invoice_id, key=charge_key(run))
+                if invoice.status == "OPEN"
+                else PaymentOutcome(kind="SUCCEEDED")  # nothing to charge: credit covered it
+            )
         except (PeerUnavailable, PeerRefused) as exc:
             await self._release(run, str(exc))
             return _result(run, "ERROR", message=str(exc))
@@ -137,21 +151,38 @@ class Biller:
             return _result(run, "PENDING", invoice_id=invoice_id)
         return await self._settle(run, invoice_id, outcome, contact, as_of)
 
-    async def _issue(self, run: RunView) -> str:
+    async def _drop(self, run: RunView) -> RunResult:
+        """A run of a subscription canceled before it was paid: void its invoice (nothing is
+        owed for service that ended), then close the run."""
+        if run.invoice_id is not None:
+            try:
+                await self.invoices.void_invoice(run.invoice_id)
+            except PeerUnavailable as exc:
+                await self._release(run, str(exc))
+                return _result(run, "ERROR", message=str(exc))
+            except PeerRefused:
+                pass  # voided already by an earlier attempt
+        async with self._transaction() as session:
+            await runs.close_canceled(session, run=run, worker=self.worker, wall=_wall())
+        return _result(run, "CANCELED", message="The subscription was canceled.")
+
+    async def _issue(self, run: RunView) -> IssuedInvoice:
+        """The run's invoice: issued now, or the one an earlier attempt issued (same key)."""
         request = InvoiceRequest(
             customer_id=run.customer_id,
             currency=run.currency,
-            lines=[InvoiceLine(run.description, 1, run.amount)],
+            lines=[InvoiceLine(text, 1, amount) for text, amount in run.invoice_lines()],
             subscription_id=run.subscription_id,
             period_start=run.period_start,
             period_end=run.period_end,
         )
         invoice = await self.invoices.issue_invoice(request, key=invoice_key(run))
-        async with self._transaction() as session:
-            await runs.record_invoice(
-                session, run_id=run.id, worker=self.worker, invoice_id=invoice.id, wall=_wall()
-            )
-        return invoice.id
+        if run.invoice_id is None:
+            async with self._transaction() as session:
+                await runs.record_invoice(
+                    session, run_id=run.id, worker=self.worker, invoice_id=invoice.id, wall=_wall()
+                )
+        return invoice
 
     async def _release(self, run: RunView, message: str) -> None:
         async with self._transaction() as session:
@@ -229,13 +260,18 @@ def check_as_of(as_of: datetime) -> datetime:
     return as_of
 
 
+def _run_key(run: RunView) -> str:
+    base = f"subscription:{run.subscription_id}:{run.period_start}"
+    return base if run.kind == runs.PERIOD else f"{base}:{run.kind}"
+
+
 def invoice_key(run: RunView) -> str:
-    return f"subscription:{run.subscription_id}:{run.period_start}:invoice"
+    return f"{_run_key(run)}:invoice"
 
 
 def charge_key(run: RunView) -> str:
     """One key per charge attempt: a retry of the same attempt replays, a dunning retry is new."""
-    return f"subscription:{run.subscription_id}:{run.period_start}:charge:{run.attempts}"
+    return f"{_run_key(run)}:charge:{run.attempts}"
 
 
 async def _email(

@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.admin import require_admin
+from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
@@ -17,6 +18,7 @@ from subgraphs.common.timestamps import as_utc
 
 from . import repository
 from .billing import CycleReport, check_as_of
+from .clock import ManualClock
 from .models import IdempotencyKey
 from .services import billing_services
 from .types import (
@@ -134,10 +136,13 @@ class Mutation:
             payload=strawberry.asdict(input),
             create=create,
         )
+        await billing_services(info).biller.bill_subscription(subscription_id, now)
         return await _reload_subscription(info, subscription_id)
 
     @strawberry.mutation(
-        description="Cancel now, or at the end of the current period with atPeriodEnd."
+        description="Cancel at the end of the current period (atPeriodEnd: true; the period "
+        "is used up, nothing more is billed) or now (service ends at once; a paid period is "
+        "not refunded, an unpaid one's invoice is voided)."
     )
     async def cancel_subscription(
         self, info: Info, id: strawberry.ID, at_period_end: bool
@@ -152,19 +157,40 @@ class Mutation:
         return await _reload_subscription(info, id)
 
     @strawberry.mutation(
-        description="Move to another plan of the same currency, now; nothing is prorated."
+        description="Move to another plan of the same currency, now, prorated: the unused part "
+        "of the current period is credited and the new plan charged for the rest of it (same "
+        "interval) or for a new period from today (another interval), as lines of one invoice "
+        "charged at once; a net credit is taken off the next period invoices."
     )
     async def change_plan(
         self, info: Info, id: strawberry.ID, plan_id: strawberry.ID
     ) -> BillingSubscription:
+        now = billing_services(info).clock.now()
         async with info.context.db.transaction() as session:
-            await repository.change_plan(
+            _, opened = await repository.change_plan(
                 session,
                 subscription_id=check_id(id),
                 plan_id=check_id(plan_id, field="planId"),
-                now=billing_services(info).clock.now(),
+                now=now,
             )
+        if opened:
+            await billing_services(info).biller.bill_subscription(id, now)
         return await _reload_subscription(info, id)
+
+    @strawberry.mutation(
+        description="Admin only (X-Admin-Token header), and only with a test clock "
+        "(SUBSCRIPTIONS_CLOCK=manual:…): move the service's clock forward to `to`."
+    )
+    async def set_clock(self, info: Info, to: datetime) -> datetime:
+        require_admin(info, "setClock")
+        clock = billing_services(info).clock
+        if not isinstance(clock, ManualClock):
+            raise Conflict("setClock needs a test clock (SUBSCRIPTIONS_CLOCK=manual:<time>).")
+        try:
+            clock.set(check_as_of(as_utc(to)))
+        except ValueError as exc:
+            raise BadUserInput(str(exc), field="to") from exc
+        return clock.now()
 
     @strawberry.mutation(
         description="Admin only (X-Admin-Token header): bill every subscription whose period "

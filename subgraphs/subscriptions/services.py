@@ -23,14 +23,14 @@ from subgraphs.common.clients import (
 from subgraphs.common.settings import SubgraphSettings
 
 from .billing import Biller, CycleReport
-from .clock import Clock, parse_clock
+from .clock import Clock, ManualClock, parse_clock
 
 logger = logging.getLogger("switchboard.billing")
 
 
 @dataclass(frozen=True)
 class BillingServices:
-    clock: Clock
+    clock: Clock | ManualClock
     biller: Biller
 
 

@@ -70,7 +70,8 @@ def test_the_same_key_issues_one_invoice_and_another_input_is_refused(p: Payment
     [
         ({"currency": "XXX"}, "currency"),
         ({"lines": []}, "lines"),
-        ({"lines": [{"description": "x", "unitAmount": -1}]}, "unitAmount"),
+        ({"lines": [{"description": "x", "unitAmount": -1}]}, "total"),  # a credit alone
+        ({"lines": [{"description": "x", "unitAmount": -(2**31)}]}, "unitAmount"),
         ({"lines": [{"description": "x", "unitAmount": 1, "quantity": 0}]}, "lines.quantity"),
         ({"periodStart": "2026-12-01"}, "periodEnd"),
         ({"periodStart": "2026-12-01", "periodEnd": "2026-11-01"}, "periodEnd"),
