@@ -52,6 +52,9 @@ class SubgraphSettings(BaseSettings):
     outbox_enabled: bool = Field(default=True, description="Run the outbox sender in the app.")
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_max_attempts: int = Field(
+        default=25, ge=1, description="Failed deliveries after which a row is a dead letter."
+    )
     # Services this one calls; empty means the service's default port on 127.0.0.1.
     invoices_url: str = ""
     customers_url: str = ""

@@ -20,7 +20,7 @@ from .models import OutboxRow
 from .order_events import order_events_hook
 from .reconcile import has_pending, reconcile_forever
 from .runtime import open_runtime
-from .schema import schema
+from .schema import OUTBOXES, schema
 
 
 def payments_hook(settings: SubgraphSettings, payments: PaymentSettings) -> LifespanHook:
@@ -50,6 +50,6 @@ def create_app(settings: SubgraphSettings, payments: PaymentSettings | None = No
         outbox_hook(OutboxRow),
         order_events_hook(settings, payment_settings),
     ]
-    app = create_subgraph_app(settings, schema, make_loaders, hooks)
+    app = create_subgraph_app(settings, schema, make_loaders, hooks, outboxes=OUTBOXES)
     app.include_router(router)
     return app

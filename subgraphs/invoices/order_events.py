@@ -114,6 +114,7 @@ def order_events_hook(settings: SubgraphSettings, payments: PaymentSettings) -> 
                 OrderEventRow,
                 http_delivery(http, payments.orders_url),
                 max_retry=timedelta(seconds=payments.order_events_max_retry),
+                max_attempts=settings.outbox_max_attempts,
             )
             task = asyncio.create_task(dispatcher.run(payments.order_events_poll))
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list
 from subgraphs.common.loaders import reload_after_write
@@ -11,6 +12,7 @@ from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import issuing, payments, repository
+from .models import OrderEventRow, OutboxRow
 from .payment_types import (
     Payment,
     PaymentDeclined,
@@ -38,6 +40,8 @@ from .types import (
     MoneyInput,
     Order,
 )
+
+OUTBOXES = {"emails": OutboxRow, "order-events": OrderEventRow}
 
 
 @strawberry.type
@@ -71,6 +75,13 @@ class Query:
     async def payment(self, info: Info, id: strawberry.ID) -> Payment | None:
         row = await info.context.loaders.payment.load(check_id(id))
         return Payment.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def invoices_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "invoicesDeadLetters", OUTBOXES, limit)
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import Conflict
 from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
 from subgraphs.common.ids import check_id
@@ -14,7 +15,7 @@ from subgraphs.common.pagination import Connection, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
-from .models import IdempotencyKey
+from .models import IdempotencyKey, OutboxRow
 from .services import order_payments
 from .types import (
     Customer,
@@ -40,6 +41,9 @@ def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
         )
         for line in input.lines
     ]
+
+
+OUTBOXES = {"emails": OutboxRow}
 
 
 @strawberry.type
@@ -89,6 +93,13 @@ class Query:
         async with info.context.db.read() as session:
             rows = await repository.list_orders(session, page=args, where=criteria)
         return build_connection(rows, args, Order.from_row)
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def orders_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "ordersDeadLetters", OUTBOXES, limit)
 
 
 @strawberry.type

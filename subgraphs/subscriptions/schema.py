@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.admin import require_admin
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.ids import check_id
@@ -19,7 +20,7 @@ from subgraphs.common.timestamps import as_utc
 from . import repository
 from .billing import CycleReport, check_as_of
 from .clock import ManualClock
-from .models import IdempotencyKey
+from .models import IdempotencyKey, OutboxRow
 from .services import billing_services
 from .types import (
     BillingCycleReport,
@@ -78,6 +79,9 @@ def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
     )
 
 
+OUTBOXES = {"emails": OutboxRow}
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A plan by id, or null if there is none.")
@@ -109,6 +113,13 @@ class Query:
         async with info.context.db.read() as session:
             rows = await repository.list_subscriptions(session, page=args, where=criteria)
         return build_connection(rows, args, BillingSubscription.from_row)
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def subscriptions_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "subscriptionsDeadLetters", OUTBOXES, limit)
 
 
 @strawberry.type
