@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
@@ -53,15 +53,16 @@ class Query:
         row = await info.context.loaders.customer.load(check_id(id))
         return Customer.from_row(row) if row else None
 
-    @strawberry.field(description="Customers ordered by id, newest last.")
+    @strawberry.field(description="Customers oldest first unless orderBy says NEWEST_FIRST.")
     async def customers(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: CustomerFilter | None = None,
     ) -> Connection[Customer]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or CustomerFilter()
         criteria = repository.CustomerFilter(
             status=where.status.value if where.status else None,

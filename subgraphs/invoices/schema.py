@@ -8,7 +8,7 @@ from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import issuing, payments, repository
@@ -51,15 +51,16 @@ class Query:
         row = await info.context.loaders.invoice.load(check_id(id))
         return Invoice.from_row(row) if row else None
 
-    @strawberry.field(description="Invoices ordered by id, newest last.")
+    @strawberry.field(description="Invoices oldest first unless orderBy says NEWEST_FIRST.")
     async def invoices(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: InvoiceFilter | None = None,
     ) -> Connection[Invoice]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or InvoiceFilter()
         criteria = repository.InvoiceFilter(
             status=where.status.value if where.status else None,

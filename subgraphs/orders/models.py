@@ -50,7 +50,9 @@ class OrderRow(Base):
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)  # the lines' sum, before tax
+    # What the customer is charged, tax included: its invoice's total, once invoiced.
+    total_with_tax: Mapped[int | None] = mapped_column(Integer)
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Payment: the invoice issued for the order, the idempotency key (and card) of the current

@@ -100,7 +100,12 @@ class OrderPayments:
         )
         invoice = await self.invoices.issue_invoice(request, key=f"order:{order.order_id}:invoice")
         async with db.transaction() as session:
-            await state.record_invoice(session, order_id=order.order_id, invoice_id=invoice.id)
+            await state.record_invoice(
+                session,
+                order_id=order.order_id,
+                invoice_id=invoice.id,
+                total_with_tax=invoice.total,
+            )
         return invoice.id
 
     async def _record(

@@ -11,7 +11,7 @@ from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list, check_text
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
@@ -53,15 +53,16 @@ class Query:
         row = await info.context.loaders.product.load(check_id(id))
         return Product.from_row(row) if row else None
 
-    @strawberry.field(description="Products ordered by id, newest last.")
+    @strawberry.field(description="Products oldest first unless orderBy says NEWEST_FIRST.")
     async def products(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: ProductFilter | None = None,
     ) -> Connection[Product]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or ProductFilter()
         search = check_text(where.search, "search", 200) if where.search else None
         criteria = repository.ProductFilter(search=search, in_stock=where.in_stock)
@@ -74,15 +75,16 @@ class Query:
         row = await info.context.loaders.order.load(check_id(id))
         return Order.from_row(row) if row else None
 
-    @strawberry.field(description="Orders ordered by id, newest last.")
+    @strawberry.field(description="Orders oldest first unless orderBy says NEWEST_FIRST.")
     async def orders(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: OrderFilter | None = None,
     ) -> Connection[Order]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or OrderFilter()
         criteria = repository.OrderFilter(
             status=where.status.value if where.status else None,

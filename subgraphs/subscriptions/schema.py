@@ -13,7 +13,7 @@ from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 from subgraphs.common.timestamps import as_utc
 
@@ -100,15 +100,16 @@ class Query:
         row = await info.context.loaders.subscription.load(check_id(id))
         return BillingSubscription.from_row(row) if row else None
 
-    @strawberry.field(description="Subscriptions ordered by id, newest last.")
+    @strawberry.field(description="Subscriptions oldest first unless orderBy says NEWEST_FIRST.")
     async def subscriptions(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: SubscriptionFilter | None = None,
     ) -> Connection[BillingSubscription]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         criteria = _criteria(filter or SubscriptionFilter())
         async with info.context.db.read() as session:
             rows = await repository.list_subscriptions(session, page=args, where=criteria)
