@@ -8,10 +8,12 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from .entities import MAX_REPRESENTATIONS, EntityShape, check_representation, entity_shape
 from .errors import BadUserInput, DomainError
+from .money import MINOR_UNITS, MinorUnits
 
 FEDERATION_VERSION = "2.5"
 # Documents a subgraph accepts (the router's own limits are tighter): nesting, aliases,
@@ -26,6 +28,7 @@ class SubgraphSchema(Schema):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        kwargs.setdefault("config", StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS}))
         kwargs.setdefault(
             "extensions",
             [

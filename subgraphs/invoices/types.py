@@ -12,7 +12,7 @@ import strawberry.federation as fed
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.loaders import PageKey
-from subgraphs.common.money import Money
+from subgraphs.common.money import MinorUnits, Money
 from subgraphs.common.pagination import Connection, SortOrder, build_connection
 
 from .loaders import Loaders
@@ -244,7 +244,7 @@ class InvoiceFilter:
 
 @strawberry.input(description="An amount of money: integer minor units and an ISO 4217 code.")
 class MoneyInput:
-    amount: int
+    amount: int = strawberry.field(graphql_type=MinorUnits)
     currency: str
 
 
@@ -252,8 +252,9 @@ class MoneyInput:
 class InvoiceLineInput:
     description: str
     unit_amount: int = strawberry.field(
+        graphql_type=MinorUnits,
         description="Minor units of the invoice's currency; negative for a credit line (the "
-        "invoice's total may not be negative)."
+        "invoice's total may not be negative).",
     )
     quantity: int = 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -37,7 +38,7 @@ class PlanRow(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     interval: Mapped[str] = mapped_column(String(8))
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     trial_days: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, index=True)
@@ -69,7 +70,7 @@ class SubscriptionRow(Base):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     # Minor units owed back to the customer (a downgrade's unused part), taken off the next
     # period invoices as a credit line until used up.
-    credit_balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    credit_balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     plan: Mapped[PlanRow] = relationship(lazy="raise")
@@ -99,7 +100,7 @@ class BillingRunRow(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(64), default="period", server_default="period")
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(String(200))
     lines: Mapped[str | None] = mapped_column(Text)
