@@ -85,6 +85,7 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     by_name = {spec.name: spec for spec in processes}
     defaults: dict[str, str] = {
         "SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS": "60",
+        "INVOICES_WEBHOOKS_ALLOW_PRIVATE": "true",  # dev: webhook receivers on this machine
     }
     if "bank" in by_name:
         defaults["INVOICES_BANK_URL"] = by_name["bank"].url

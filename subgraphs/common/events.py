@@ -56,9 +56,15 @@ class EventOutboxMixin:
 
 
 async def enqueue_event(
-    session: AsyncSession, model: type[EventOutboxMixin], *, key: str, payload: dict[str, Any]
+    session: AsyncSession,
+    model: type[EventOutboxMixin],
+    *,
+    key: str,
+    payload: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Add an event in ``session``'s transaction; a known ``key`` adds nothing."""
+    """Add an event in ``session``'s transaction; a known ``key`` adds nothing. ``extra``
+    fills the table's own columns besides the mixin's."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"an event key is 1 to {MAX_KEY_LENGTH} characters")
     now = datetime.now(UTC)
@@ -69,6 +75,7 @@ async def enqueue_event(
         "next_attempt_at": now,
         "rejected": False,
         "created_at": now,
+        **(extra or {}),
     }
     table: Any = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name

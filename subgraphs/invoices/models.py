@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.events import EventOutboxMixin
@@ -134,3 +134,40 @@ class OrderEventRow(EventOutboxMixin, Base):
     """Money settled on an order's invoice, for the orders service (see ``order_events``)."""
 
     __tablename__ = "order_events"
+
+
+class WebhookEndpointRow(Base):
+    """A merchant's URL for events; ``events`` is a JSON list of event types (``*``: all)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(80))  # signs every delivery (HMAC-SHA256)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookDeliveryRow(EventOutboxMixin, Base):
+    """One event for one endpoint: its outbox row (key ``<endpoint>:<event id>``, unique, so
+    an event reaches an endpoint once however often it is emitted)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(64))
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP exchange of a delivery: when, how it ended."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer)

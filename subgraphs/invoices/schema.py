@@ -12,7 +12,7 @@ from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import issuing, payments, repository
-from .models import OrderEventRow, OutboxRow
+from .models import OrderEventRow, OutboxRow, WebhookDeliveryRow
 from .payment_types import (
     Payment,
     PaymentDeclined,
@@ -40,8 +40,14 @@ from .types import (
     MoneyInput,
     Order,
 )
+from .webhook_types import (
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+    create_webhook_endpoint,
+    webhook_endpoints,
+)
 
-OUTBOXES = {"emails": OutboxRow, "order-events": OrderEventRow}
+OUTBOXES = {"emails": OutboxRow, "order-events": OrderEventRow, "webhooks": WebhookDeliveryRow}
 
 
 @strawberry.type
@@ -84,9 +90,23 @@ class Query:
     async def invoices_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
         return await list_dead_letters(info, "invoicesDeadLetters", OUTBOXES, limit)
 
+    @strawberry.field(description="Admin only (X-Admin-Token): the webhook endpoints.")
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        return await webhook_endpoints(info)
+
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Admin only (X-Admin-Token): deliver events (invoice.paid, payment.failed, "
+        "refund.succeeded, … or '*') to an http(s) URL with a public address, signed with "
+        "the secret answered here (Switchboard-Signature: t=…,v1=HMAC-SHA256)."
+    )
+    async def create_webhook_endpoint(
+        self, info: Info, url: str, events: list[str]
+    ) -> WebhookEndpointCreated:
+        return await create_webhook_endpoint(info, url, events)
+
     @strawberry.mutation(description="Void a DRAFT or OPEN invoice; PAID and VOID ones conflict.")
     async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         async with info.context.db.transaction() as session:
