@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
@@ -28,7 +29,9 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from router.headers import HeadersConfig
+from router.operation.headers import HeadersConfig
+from router.operation.limits import LimitsConfig
+from router.operation.ratelimit import RateLimitConfig
 
 ENV_PREFIX = "SWITCHBOARD_ROUTER_"
 ENV_NESTED_DELIMITER = "__"
@@ -58,6 +61,12 @@ class SubgraphConfig(_Section):
     )  # fmt: skip
     timeout_seconds: float | None = Field(
         default=None, gt=0, description="Request timeout; unset means `subgraph_timeout_seconds`."
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="Requests in flight; unset means `traffic`'s."
+    )
+    max_queued: int | None = Field(
+        default=None, ge=0, description="Requests waiting for a slot; unset means `traffic`'s."
     )
 
     @field_validator("url")
@@ -124,6 +133,17 @@ class TrafficConfig(BaseModel):
         description="Run identical concurrent client queries once and share the response "
         "(same document, variables, media type and forwarded headers). Mutations never.",
     )
+    subgraph_max_concurrency: int = Field(
+        default=100,
+        ge=1,
+        description="Requests in flight to one subgraph; more wait (within their timeout).",
+    )
+    subgraph_max_queued: int = Field(
+        default=500,
+        ge=0,
+        description="Requests waiting for one subgraph; beyond, a fetch fails at once with "
+        "SUBREQUEST_HTTP_ERROR (`reason: overloaded`).",
+    )
     dedupe_subgraph_requests: bool = Field(
         default=True,
         description="Send identical concurrent subgraph queries once; each waiter gets the "
@@ -134,8 +154,69 @@ class TrafficConfig(BaseModel):
 class PersistedQueriesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(default=True, description="Accept `extensions.persistedQuery` hashes.")
-    cache_size: int = Field(default=4096, ge=1, description="Documents remembered by hash.")
+    enabled: bool | None = Field(
+        default=None,
+        description="Automatic persisted queries: clients may register documents by hash "
+        "(APQ). Unset means on in dev mode only; hashes of the manifest work either way.",
+    )
+    cache_size: int = Field(default=4096, ge=1, description="APQ documents remembered by hash.")
+    cache_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Bytes of APQ documents remembered."
+    )
+    manifest: Path | None = Field(
+        default=None,
+        description="Trusted documents: a persisted query list in Apollo's JSON format "
+        "(`switchboard persisted-queries` writes one from .graphql files).",
+    )
+    safelist: Literal["off", "log", "enforce"] = Field(
+        default="off",
+        description="`enforce`: only operations in `manifest` run (by hash or by identical "
+        "text), others get PERSISTED_QUERY_NOT_IN_LIST; `log`: others run and are logged.",
+    )
+
+    @model_validator(mode="after")
+    def _manifest_for_safelist(self) -> PersistedQueriesConfig:
+        if self.safelist != "off" and self.manifest is None:
+            raise ValueError("safelist needs a `manifest`")
+        return self
+
+
+class PlanningConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threads: int = Field(
+        default=2, ge=1, le=64, description="Worker threads preparing new operations."
+    )
+    max_waiting: int = Field(
+        default=256,
+        ge=1,
+        description="New operations waiting for preparation before more get OVERLOADED.",
+    )
+    timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Answer QUERY_PLANNING_BUDGET_EXCEEDED when preparing an operation takes "
+        "longer.",
+    )
+
+
+class CsrfConfig(BaseModel):
+    """Apollo Router's CSRF prevention: simple requests must carry a preflight-forcing header."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Refuse simple requests without a header.")
+    required_headers: list[str] = Field(
+        default_factory=lambda: ["x-apollo-operation-name", "apollo-require-preflight"],
+        description="Any one of these (non-empty) makes a GET or form POST acceptable.",
+    )
+
+    @field_validator("required_headers")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one header, or set enabled: false")
+        return [name.lower() for name in value]
 
 
 class ProgressiveOverrideConfig(BaseModel):
@@ -152,6 +233,33 @@ class ProgressiveOverrideConfig(BaseModel):
         description="Client header (e.g. a user id) that keeps a client on one side of every "
         "`percent(N)` label; without it each request is drawn from the seeded sequence.",
     )
+
+
+_PLUGIN_SPEC = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
+
+
+class PluginEntry(BaseModel):
+    """One plugin: a `Plugin` subclass (`pkg.module:Class`) or a module of hook functions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    module: str = Field(
+        description="`pkg.module:Class` (a `router.plugins.Plugin` subclass) or `pkg.module` "
+        "(a module whose `async def on_…` functions are hooks)."
+    )
+    name: str | None = Field(
+        default=None, description="Name used in logs and errors; defaults to `module`."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Settings validated by the plugin's `Config` model."
+    )
+
+    @field_validator("module")
+    @classmethod
+    def _spec(cls, value: str) -> str:
+        if not _PLUGIN_SPEC.match(value):
+            raise ValueError(f"{value!r} is not `package.module` or `package.module:Class`")
+        return value
 
 
 class RouterConfig(BaseSettings):
@@ -171,8 +279,9 @@ class RouterConfig(BaseSettings):
         default=Path("schema/supergraph.graphql"), description="Supergraph SDL file."
     )
     dev: bool = Field(
-        default=True,
-        description="Dev mode: GraphiQL, query plans, introspection and hot reload default on.",
+        default=False,
+        description="Dev mode (`switchboard dev` sets it): GraphiQL, query plans, "
+        "introspection, APQ registration and hot reload default on. Off: production.",
     )
     graphiql: bool | None = Field(
         default=None,
@@ -206,6 +315,23 @@ class RouterConfig(BaseSettings):
     operation_cache_size: int = Field(
         default=2048, ge=1, description="Prepared operations (parsed, validated, planned) kept."
     )
+    operation_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Estimated bytes the prepared operations may keep alive.",
+    )
+    limits: LimitsConfig = Field(
+        default_factory=LimitsConfig,
+        description="Operation limits, checked before validation and planning.",
+    )
+    planning: PlanningConfig = Field(
+        default_factory=PlanningConfig,
+        description="Preparing new operations off the event loop.",
+    )
+    csrf: CsrfConfig = Field(default_factory=CsrfConfig, description="CSRF prevention.")
+    rate_limit: RateLimitConfig = Field(
+        default_factory=RateLimitConfig, description="Requests per client (token buckets)."
+    )
     traffic: TrafficConfig = Field(
         default_factory=TrafficConfig,
         description="De-duplication of identical concurrent work.",
@@ -217,6 +343,11 @@ class RouterConfig(BaseSettings):
     progressive_override: ProgressiveOverrideConfig = Field(
         default_factory=ProgressiveOverrideConfig,
         description="How `@override(label:)` labels are enabled per request.",
+    )
+
+    plugins: list[PluginEntry] = Field(
+        default_factory=list,
+        description="Python plugins, run in this order at each stage (docs/plugins.md).",
     )
 
     @field_validator("subgraph_urls")
@@ -235,6 +366,11 @@ class RouterConfig(BaseSettings):
         return self.dev if self.introspection is None else self.introspection
 
     @property
+    def apq_enabled(self) -> bool:
+        enabled = self.persisted_queries.enabled
+        return self.dev if enabled is None else enabled
+
+    @property
     def hot_reload_enabled(self) -> bool:
         return self.dev if self.hot_reload.enabled is None else self.hot_reload.enabled
 
@@ -243,6 +379,18 @@ class RouterConfig(BaseSettings):
         urls = dict(self.subgraph_urls)
         urls.update({name: s.url for name, s in self.subgraphs.items() if s.url is not None})
         return urls
+
+    def subgraph_concurrency(self) -> dict[str, tuple[int, int]]:
+        """(in flight, waiting) per subgraph with its own setting; others use ``traffic``'s."""
+        traffic = self.traffic
+        return {
+            name: (
+                s.max_concurrency or traffic.subgraph_max_concurrency,
+                traffic.subgraph_max_queued if s.max_queued is None else s.max_queued,
+            )
+            for name, s in self.subgraphs.items()
+            if s.max_concurrency is not None or s.max_queued is not None
+        }
 
     def subgraph_timeouts(self) -> dict[str, float]:
         """Timeouts set per subgraph; every other subgraph uses ``subgraph_timeout_seconds``."""
@@ -282,7 +430,47 @@ def load_config(path: Path | None, **overrides: Any) -> RouterConfig:
     except SettingsError as exc:  # an environment value that should be JSON and is not
         raise ConfigError(_env_problem(str(exc))) from None
     values = {name: getattr(config, name) for name in RouterConfig.model_fields}
+    _check_plugins(config.plugins, path, root, given)
+    _check_manifest(config, path, root, given)
     return RouterConfig.model_construct(config.model_fields_set, **values)  # validated above
+
+
+def _check_manifest(
+    config: RouterConfig, path: Path | None, root: yaml.Node | None, given: Mapping[str, Any]
+) -> None:
+    from router.operation.manifest import ManifestError, load_manifest
+
+    manifest = config.persisted_queries.manifest
+    if manifest is None:
+        return
+    try:
+        load_manifest(manifest)
+    except ManifestError as exc:
+        loc = ("persisted_queries", "manifest")
+        error = cast(ErrorDetails, {"loc": loc, "msg": str(exc), "type": "manifest"})
+        raise ConfigError(_describe(error, path, root, given)) from None
+
+
+def _check_plugins(
+    plugins: Sequence[PluginEntry],
+    path: Path | None,
+    root: yaml.Node | None,
+    given: Mapping[str, Any],
+) -> None:
+    """Import each plugin and validate its config now, so mistakes get a file and line."""
+    from router.plugins.loader import PluginLoadError, load_plugin
+
+    problems: list[str] = []
+    for index, entry in enumerate(plugins):
+        try:
+            load_plugin(entry.module, entry.config, entry.name)
+        except PluginLoadError as exc:
+            for loc, message in exc.problems:
+                error = cast(ErrorDetails, {"loc": ("plugins", index, *loc), "msg": message})
+                error["type"] = "plugin"
+                problems.append(_describe(error, path, root, given))
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def _env_problem(message: str) -> str:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from router.config import ENV_NESTED_DELIMITER, ENV_PREFIX, RouterConfig
-from router.headers import RESERVED, HeaderRule, Insert, Propagate, Remove
+from router.config import ENV_NESTED_DELIMITER, ENV_PREFIX, PluginEntry, RouterConfig
+from router.operation.headers import RESERVED, HeaderRule, Insert, Propagate, Remove
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "configuration.md"
@@ -73,11 +73,31 @@ owns them: {", ".join(f"`{name}`" for name in sorted(RESERVED))}.
 """
 
 
+PLUGINS_INTRO = """\
+## Plugins
+
+`plugins` is a list of Python plugins, run in the listed order at every stage of the request
+path ([docs/plugins.md](plugins.md) has the hooks, their order and a worked example):
+
+```yaml
+plugins:
+  - module: myco.audit:AuditPlugin
+    config: {header: x-audit}
+  - module: myco.hooks
+```
+
+Each entry's `config` is validated by the plugin's own `Config` model when the router starts;
+a mistake stops it with the file and line, like every other setting.
+"""
+
+
 def render() -> str:
     parts = [INTRO, "## Settings\n", _table(_rows(RouterConfig, "", ENV_PREFIX)), RULES_INTRO]
     for kind, model in (("propagate", Propagate), ("insert", Insert), ("remove", Remove)):
         parts.append(f"### `{kind}`\n\n{model.__doc__}\n")
         parts.append(_table(_rows(model, f"{kind}.", None), with_env=False))
+    parts.append(PLUGINS_INTRO)
+    parts.append(_table(_rows(PluginEntry, "plugins[].", None), with_env=False))
     return "\n".join(parts)
 
 
@@ -139,6 +159,8 @@ def _type_name(annotation: Any) -> str:
     if origin is list:
         if args and args[0] is HeaderRule:
             return "list of [header rules](#header-rules)"
+        if args and args[0] is PluginEntry:
+            return "list of [plugins](#plugins)"
         return f"list of {_type_name(args[0])}"
     if origin is dict:
         return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}"

@@ -1,244 +1,223 @@
-"""The router's request path: parse → validate → plan (cached) → execute → shape."""
+"""The conductor: runs a request through the stages of ``router.operation`` in order.
+
+    receive → [on_request] → identify → persisted → parse → limits → validate (cached) →
+    [on_operation] → authorize → plan (cached) → [on_plan] → execute [subgraph hooks] →
+    respond → [on_response]
+
+Each stage raises ``RouterError`` to stop the request; this module turns that into the
+response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    FragmentDefinitionNode,
-    GraphQLError,
-    GraphQLSyntaxError,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionNode,
-    get_operation_ast,
-    parse,
-    validate,
-)
-from graphql.execution.values import get_variable_values
-from graphql.utilities import value_from_ast_untyped
-
-from router.apq import PersistedQueries, PersistedQueryError
-from router.cache import LruCache
-from router.executor.errors import GraphQLErrorDict
+from router.errors import MAX_DEPTH_LIMIT, METHOD_NOT_ALLOWED, RouterError
 from router.executor.fetcher import Fetcher
-from router.executor.shape import ResponseShaper
-from router.executor.walker import HeadersFor, execute_plan
-from router.introspection import introspection_fields, run_introspection
-from router.override_policy import NO_LABELS, OverridePolicy
-from router.planner import QueryPlan, plan_to_json, print_plan
-from router.planner.planner import plan_operation
-from router.planner.routes import PlanningError
-from router.request import GraphQLRequest
+from router.executor.inflight import Inflight
+from router.operation import receive
+from router.operation.authorize import authorize
+from router.operation.cache import LruCache
+from router.operation.context import HttpRequest, HttpResponse, RequestContext
+from router.operation.execute import coerce_variables, execute, share_key
+from router.operation.headers import HeaderRules, HeadersConfig
+from router.operation.identify import client_key, rate_limit
+from router.operation.limits import (
+    LimitsConfig,
+    enforce_fetches,
+    enforce_limits,
+    enforce_variables,
+)
+from router.operation.overrides import OverridePolicy
+from router.operation.parse import parse_document
+from router.operation.persisted import PersistedQueries
+from router.operation.plan import CachedOperation, PreparedOperation, prepare
+from router.operation.ratelimit import Limiter
+from router.operation.respond import (
+    body_reply,
+    error_reply,
+    plan_extension,
+    shape,
+    with_additions,
+)
+from router.operation.validate import select_operation, validate_document
+from router.operation.workers import Preparer
+from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
-from router.typename_aliases import rename_error_paths, rename_typename_aliases
 
-logger = logging.getLogger("switchboard.router")
-OperationKey = tuple[str, str | None, frozenset[str]]  # document, operation name, labels
+EXPOSE_PLAN_HEADER = "switchboard-expose-query-plan"
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedOperation:
-    """Everything about an operation that does not depend on variable values."""
+class GatewaySettings:
+    """The parts of the router's configuration the request path reads."""
 
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
-    plan: QueryPlan
-    introspection: list[SelectionNode]
-    shaper: ResponseShaper
-    client_keys: dict[str, str]  # internal response key → the client's (typename_aliases)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """A GraphQL response body, and whether it reports a request error (HTTP 4xx)."""
-
-    body: dict[str, Any]
-    request_error: bool = False
-    http_status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class OperationRejected(Exception):
-    def __init__(self, message: str, code: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.error: GraphQLErrorDict = {"message": message, "extensions": {"code": code}}
-        self.status = status
-
-
-# Called with each new valid operation before planning; raises OperationRejected to refuse it.
-OperationGuard = Callable[[DocumentNode], None]
+    introspection: bool = True
+    expose_plans: bool = False  # honour EXPOSE_PLAN_HEADER (dev mode only)
+    dedupe_requests: bool = False
+    operation_cache_size: int = 2048
+    operation_cache_bytes: int = 64 * 1024 * 1024
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    csrf_headers: tuple[str, ...] | None = None  # None: no CSRF prevention
+    rate_limit_key: str = "subject"
 
 
 class Gateway:
-    """Serves one supergraph: caches prepared operations and executes requests."""
+    """Serves one supergraph; a reload builds a new Gateway sharing the long-lived parts."""
 
     def __init__(
         self,
         supergraph: Supergraph,
         fetcher: Fetcher,
         *,
-        cache_size: int = 2048,
-        guard: OperationGuard | None = None,
+        settings: GatewaySettings | None = None,
         persisted_queries: PersistedQueries | None = None,
         overrides: OverridePolicy | None = None,
+        headers: HeaderRules | None = None,
+        plugins: hooks.Hooks | None = None,
+        preparer: Preparer | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
-        self.guard = guard
-        # shared across supergraph reloads by whoever builds the gateways
-        self.persisted_queries = (
-            PersistedQueries() if persisted_queries is None else persisted_queries
-        )
+        self.settings = settings or GatewaySettings()
+        self.persisted = PersistedQueries() if persisted_queries is None else persisted_queries
         self.overrides = overrides or OverridePolicy(override_labels(supergraph))
-        self.operations: LruCache[OperationKey, PreparedOperation] = LruCache(cache_size)
+        self.headers = headers or HeaderRules(HeadersConfig())
+        self.hooks = plugins or hooks.Hooks()
+        self.preparer = preparer or Preparer()
+        self.limiter = limiter
+        self.operations: LruCache[tuple[str, str | None], CachedOperation] = LruCache(
+            self.settings.operation_cache_size, self.settings.operation_cache_bytes
+        )
+        self.inflight: Inflight[tuple[HttpResponse, dict[str, Any]]] = Inflight()
 
-    async def execute(
-        self,
-        request: GraphQLRequest,
-        *,
-        expose_plan: bool = False,
-        headers_for: HeadersFor | None = None,
-        client_headers: Mapping[str, str] | None = None,
-    ) -> Outcome:
-        """Answer ``request``; ``headers_for(subgraph)`` adds headers to subgraph requests.
-
-        ``client_headers`` (lower-case names) may decide progressive-override labels.
-        """
+    async def handle(self, http: HttpRequest) -> HttpResponse:
+        """Answer one HTTP request; a RouterError from any stage becomes its response."""
         try:
-            request = self._with_document(request)
-            labels = self.overrides.labels_for(client_headers)
-            prepared = self.prepare(request.query or "", request.operation_name, labels)
-            if request.via_get and prepared.operation.operation != OperationType.QUERY:
-                raise OperationRejected(
-                    "Only queries may be sent with GET; use POST.", "BAD_REQUEST", 405
-                )
-            variables = self._variables(prepared, request.variables)
-        except OperationRejected as rejected:
-            outcome = Outcome({"errors": [rejected.error]}, request_error=True)
-            outcome.http_status = rejected.status
-            return outcome
-        body = await self._run(prepared, variables, headers_for)
-        if expose_plan:
-            body["extensions"] = {
-                "queryPlan": {
-                    "text": print_plan(prepared.plan),
-                    "json": plan_to_json(prepared.plan),
-                }
-            }
-        return Outcome(body)
-
-    def is_query(self, request: GraphQLRequest) -> bool:
-        """Whether ``request`` is a valid query (not a mutation); never raises."""
+            context = RequestContext(http, receive.negotiate(http))
+            if self.settings.csrf_headers is not None:
+                receive.check_csrf(http, self.settings.csrf_headers)
+        except RouterError as error:
+            return error_reply(error)
         try:
-            request = self._with_document(request)
-            prepared = self.prepare(
-                request.query or "", request.operation_name, self.overrides.always
-            )
-        except OperationRejected:
-            return False
-        return prepared.operation.operation == OperationType.QUERY
+            return await self._serve(context)
+        except RouterError as error:
+            return error_reply(error, context.media_type, context.response_headers)
 
-    def _with_document(self, request: GraphQLRequest) -> GraphQLRequest:
+    async def _serve(self, context: RequestContext) -> HttpResponse:
+        http = context.http
+        client = api.RouterRequest(
+            http.method, http.path, http.headers, http.client, context.scratch
+        )
+        if self.hooks.on_request:
+            await hooks.run(self.hooks.on_request, "on_request", client)
+        if self.limiter is not None:
+            await rate_limit(self.limiter, client_key(http, self.settings.rate_limit_key))
+        request = self.persisted.resolve(receive.graphql_request(http))
+        cached = await self.operation(request.query or "", request.operation_name)
+        if request.via_get and cached.valid.kind != "query":
+            raise RouterError(
+                METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
+                headers={"allow": "POST"},
+            )  # fmt: skip
+        variables = request.variables
+        if self.hooks.on_operation:
+            cached = await self._on_operation(client, request.query or "", cached, variables)
+        authorize(cached.valid)
+        prepared = await self.plan(cached, self.overrides.labels_for(http.headers))
+        if self.hooks.on_plan:
+            await hooks.run(self.hooks.on_plan, "on_plan", api.Plan(client, prepared.plan))
+        enforce_variables(variables, self.settings.limits)
+        variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
+        return await self._respond(context, client, prepared, variables)
+
+    async def operation(self, query: str, operation_name: str | None) -> CachedOperation:
+        """The parsed, limited and validated operation; prepared off the loop when new."""
+        key = (query, operation_name)
+        cached = self.operations.get(key)
+        if cached is None:
+            cached = await self.preparer.run(key, lambda: self._read(query, operation_name))
+            self.operations.put(key, cached, cached.size)
+        return cached
+
+    def _read(self, query: str, operation_name: str | None) -> CachedOperation:
+        """Parse, limits, validate: on a worker thread (``Preparer``)."""
+        limits = self.settings.limits
+        document = parse_document(query, limits.max_tokens)
         try:
-            return self.persisted_queries.resolve(request)
-        except PersistedQueryError as exc:
-            raise OperationRejected(exc.message, exc.code, exc.status) from None
+            enforce_limits(document, limits)
+            schema = self.supergraph.api_schema
+            validate_document(schema, document, introspection=self.settings.introspection)
+        except RecursionError:
+            raise RouterError(MAX_DEPTH_LIMIT, "The document nests too deeply.") from None
+        return CachedOperation((query, operation_name), select_operation(document, operation_name))
 
-    def prepare(
-        self, query: str, operation_name: str | None, labels: frozenset[str] = NO_LABELS
-    ) -> PreparedOperation:
-        key = (query, operation_name, labels)
-        prepared = self.operations.get(key)
+    async def plan(self, cached: CachedOperation, labels: frozenset[str]) -> PreparedOperation:
+        """The operation's plan for these override labels; planned off the loop when new."""
+        prepared = cached.plans.get(labels)
         if prepared is None:
-            prepared = self._prepare(query, operation_name, labels)
-            self.operations.put(key, prepared)
+            valid = cached.valid
+            prepared = await self.preparer.run(
+                (id(cached), labels), lambda: prepare(self.supergraph, valid, labels)
+            )
+            cached.remember(labels, prepared)
+            self.operations.put(cached.key, cached, cached.size)  # now larger
+        enforce_fetches(prepared.fetches, self.settings.limits)
         return prepared
 
-    def _prepare(
-        self, query: str, operation_name: str | None, labels: frozenset[str]
-    ) -> PreparedOperation:
-        try:
-            document = parse(query)
-        except GraphQLSyntaxError as exc:
-            raise OperationRejected(exc.message, "GRAPHQL_PARSE_FAILED") from None
-        errors = validate(self.supergraph.api_schema, document)
-        if errors:
-            raise OperationRejected(errors[0].message, "GRAPHQL_VALIDATION_FAILED")
-        if self.guard is not None:  # a server policy, e.g. production mode's introspection switch
-            self.guard(document)
-        document, client_keys = rename_typename_aliases(document)
-        operation = get_operation_ast(document, operation_name)
-        if operation is None:
-            message = (
-                f"Unknown operation named {operation_name!r}."
-                if operation_name
-                else "The document has several operations: name one with operationName."
-            )
-            raise OperationRejected(message, "GRAPHQL_UNKNOWN_OPERATION_NAME")
-        if operation.operation == OperationType.SUBSCRIPTION:
-            raise OperationRejected("Subscriptions are not supported.", "BAD_REQUEST")
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        try:
-            plan = plan_operation(self.supergraph, document, operation_name, labels)
-        except PlanningError as exc:
-            logger.warning("cannot plan operation: %s", exc)
-            raise OperationRejected(
-                f"The router cannot plan this operation: {exc}", "QUERY_PLANNING_FAILED"
-            ) from None
-        shaper = ResponseShaper(self.supergraph.api_schema, operation, fragments, client_keys)
-        introspection = introspection_fields(operation, fragments)
-        return PreparedOperation(
-            document, operation, fragments, plan, introspection, shaper, client_keys
-        )
-
-    def _variables(self, prepared: PreparedOperation, raw: dict[str, Any]) -> dict[str, Any]:
-        definitions = prepared.operation.variable_definitions or ()
-        coerced = get_variable_values(self.supergraph.api_schema, definitions, raw)
-        if isinstance(coerced, list):
-            error: GraphQLError = coerced[0]
-            raise OperationRejected(error.message, "BAD_USER_INPUT")
-        values = {
-            d.variable.name.value: raw[d.variable.name.value]
-            for d in definitions
-            if d.variable.name.value in raw
-        }
-        for definition in definitions:
-            name = definition.variable.name.value
-            if name not in values and definition.default_value is not None:
-                values[name] = value_from_ast_untyped(definition.default_value, values)
-        return values
-
-    async def _run(
+    async def _on_operation(
         self,
+        client: api.RouterRequest,
+        query: str,
+        cached: CachedOperation,
+        variables: dict[str, Any],
+    ) -> CachedOperation:
+        valid = cached.valid
+        name = valid.operation.name.value if valid.operation.name else None
+        operation = api.Operation(
+            client, query, valid.document, valid.operation_name, name, valid.kind, variables
+        )
+        await hooks.run(self.hooks.on_operation, "on_operation", operation)
+        if operation.rewritten is None:
+            return cached
+        return await self.operation(operation.rewritten, valid.operation_name)
+
+    async def _respond(
+        self,
+        context: RequestContext,
+        client: api.RouterRequest,
         prepared: PreparedOperation,
         variables: dict[str, Any],
-        headers_for: HeadersFor | None,
-    ) -> dict[str, Any]:
-        state = await execute_plan(prepared.plan, self.fetcher, variables, headers_for)
-        errors = state.errors
-        if prepared.introspection:
-            result = run_introspection(
-                self.supergraph.api_schema,
-                prepared.document,
-                prepared.operation,
-                prepared.introspection,
-                variables,
+    ) -> HttpResponse:
+        headers = context.http.headers
+        expose = (
+            self.settings.expose_plans and headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
+        )
+        headers_for = None if self.headers.empty else self.headers.bind(headers)
+        fetcher = self.fetcher
+        if self.hooks.subgraph:
+            fetcher = hooks.HookedFetcher(fetcher, self.hooks, client)
+
+        async def run() -> tuple[HttpResponse, dict[str, Any]]:
+            executed = await execute(
+                self.supergraph.api_schema, prepared, variables, fetcher, headers_for
             )
-            state.data.update(result.data or {})
-            errors.extend(dict(e.formatted) for e in result.errors or ())
-        if prepared.client_keys and errors:
-            rename_error_paths(errors, prepared.client_keys)
-        data = prepared.shaper.shape(state.data, variables, errors)
-        body: dict[str, Any] = {}
-        if errors:
-            body["errors"] = errors
-        body["data"] = data
-        return body
+            body = shape(prepared, executed, variables)
+            if expose:
+                body["extensions"] = {"queryPlan": plan_extension(prepared)}
+            return body_reply(body, context.media_type), body
+
+        if self.settings.dedupe_requests and prepared.kind == "query" and not self.hooks.subgraph:
+            names = [graph.name for graph in self.supergraph.graphs.values()]
+            forwarded = self.headers.fingerprint(headers, names)
+            key = share_key(prepared, variables, context.media_type, expose, forwarded)
+            reply, body = await self.inflight.run(key, run)
+        else:
+            reply, body = await run()
+        if not self.hooks.on_response:
+            return reply
+        response = api.RouterResponse(client, reply.status, body)
+        await hooks.run(self.hooks.on_response, "on_response", response)
+        return with_additions(reply, body, response, context.media_type)

@@ -1,4 +1,5 @@
-"""Compose subgraph SDLs into a supergraph SDL: parse, validate each subgraph, merge, print."""
+"""Compose subgraph SDLs into a supergraph SDL: parse, validate each subgraph, merge, print,
+then prove every API operation can be planned (satisfiability)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from schema.facts import compute_facts
 from schema.fed1 import upgrade_all
 from schema.merge.merger import merge
 from schema.model import Subgraph
+from schema.satisfiability import validate_satisfiability
 from schema.subgraph import parse_subgraph
 from schema.supergraph import print_supergraph
 from schema.validate import validate_subgraph
@@ -45,4 +47,8 @@ def compose(sources: Iterable[SubgraphSource]) -> str:
             errors.extend(validate_subgraph(subgraph, compute_facts(subgraph)))
     if errors:
         raise CompositionFailed(errors)
-    return print_supergraph(merge(subgraphs, [compute_facts(s) for s in subgraphs]))
+    supergraph = print_supergraph(merge(subgraphs, [compute_facts(s) for s in subgraphs]))
+    errors = validate_satisfiability(supergraph)
+    if errors:
+        raise CompositionFailed(errors)
+    return supergraph

@@ -136,12 +136,33 @@ def canonical_names(federation: Link, all_links: Sequence[Link]) -> dict[str, st
         local = federation.imports.get(type_name)
         if local:
             names[local] = type_name
+    for spec_link in all_links:
+        feature = _DIRECT_SPECS.get(spec_link.identity)
+        if feature is not None:
+            names.setdefault(spec_link.name, feature)
+            imported = spec_link.imports.get("@" + feature)
+            if imported:
+                names.setdefault(imported.lstrip("@"), feature)
     link = next((ln for ln in all_links if ln.identity == LINK_IDENTITY), None)
     names[link.name if link else "link"] = "link"
     return names
 
 
-def local_name(federation: Link, canonical: str) -> str:
-    """The name a subgraph uses for a federation directive (imported or namespaced)."""
+# Access-control specs a subgraph may also @link directly (their directive has the spec's name).
+_DIRECT_SPECS = {
+    f"https://specs.apollo.dev/{name}": name
+    for name in ("authenticated", "requiresScopes", "policy")
+}
+
+
+def local_name(federation: Link, canonical: str, all_links: Sequence[Link] = ()) -> str:
+    """The name a subgraph uses for a federation directive: imported from the federation spec,
+    else from its own spec's @link, else namespaced (``federation__authenticated``)."""
     imported = federation.imports.get("@" + canonical)
-    return imported.lstrip("@") if imported else f"{federation.name}__{canonical}"
+    if imported:
+        return imported.lstrip("@")
+    for spec_link in all_links:
+        if _DIRECT_SPECS.get(spec_link.identity) == canonical:
+            own = spec_link.imports.get("@" + canonical)
+            return own.lstrip("@") if own else spec_link.name
+    return f"{federation.name}__{canonical}"

@@ -135,6 +135,7 @@ class Subgraph:
     roots: Mapping[str, str] = field(default_factory=dict)
     feature_names: Mapping[str, str] = field(default_factory=dict)
     fed1: bool = False
+    defined_directives: tuple[str, ...] = ()  # canonical names of SDL directive definitions
 
     def type(self, name: str) -> TypeDef | None:
         return self.types.get(name)

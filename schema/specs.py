@@ -24,6 +24,8 @@ _ALL_LOCATIONS = (
     "ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
 )
 _ACCESS_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+# In the order of Apollo's federation spec: the order of the supergraph's @link for them
+# when a subgraph defines none of them itself.
 FEATURE_SPECS = {
     "tag": FeatureSpec(
         "https://specs.apollo.dev/tag/v0.3",
@@ -50,18 +52,6 @@ FEATURE_SPECS = {
         types=("policy__Policy",),
     ),
 }
-FEATURE_SPECS["cost"] = FeatureSpec(
-    "https://specs.apollo.dev/cost/v0.1",
-    None,
-    "(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION "
-    "| OBJECT | SCALAR",
-)
-FEATURE_SPECS["listSize"] = FeatureSpec(
-    "https://specs.apollo.dev/cost/v0.1",
-    None,
-    "(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], "
-    "requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
-)
 FEATURE_SPECS["context"] = FeatureSpec(
     "https://specs.apollo.dev/context/v0.1",
     "SECURITY",
@@ -73,6 +63,18 @@ FEATURE_SPECS["fromContext"] = FeatureSpec(
     "https://specs.apollo.dev/context/v0.1",
     "SECURITY",
     "(field: context__ContextFieldValue) on ARGUMENT_DEFINITION",
+)
+FEATURE_SPECS["cost"] = FeatureSpec(
+    "https://specs.apollo.dev/cost/v0.1",
+    None,
+    "(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION "
+    "| OBJECT | SCALAR",
+)
+FEATURE_SPECS["listSize"] = FeatureSpec(
+    "https://specs.apollo.dev/cost/v0.1",
+    None,
+    "(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], "
+    "requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
 )
 NOT_MERGED = ("fromContext",)
 ACCESS_CONTROL = ("authenticated", "requiresScopes", "policy")

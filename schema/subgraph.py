@@ -70,8 +70,13 @@ def parse_subgraph(name: str, url: str, sdl: str) -> Subgraph:
         directive_defs=directive_defs,
         compose_directives=composed,
         roots=roots,
-        feature_names={c: local_name(federation, c) for c in FEATURE_SPECS},
+        feature_names={c: local_name(federation, c, all_links) for c in FEATURE_SPECS},
         fed1=fed1,
+        defined_directives=tuple(
+            names.get(d.name.value, d.name.value)
+            for d in document.definitions
+            if isinstance(d, DirectiveDefinitionNode)
+        ),
     )
 
 

@@ -275,10 +275,11 @@ def _access_control_on_interfaces(subgraph: Subgraph, facts: Facts) -> Iterator[
         for element, what, coordinate in elements:
             for name in ACCESS_CONTROL:
                 if element.has(name):
+                    local = subgraph.feature_names.get(name, name)
                     yield _err(
                         subgraph,
                         "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
-                        f'Invalid use of @{name} on {what} "{coordinate}": @{name} cannot be '
+                        f'Invalid use of @{local} on {what} "{coordinate}": @{local} cannot be '
                         f"applied on interfaces, interface fields and interface objects",
                         coordinate,
                     )

@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(handler=commands.print_query_plan)
 
+    p = sub.add_parser(
+        "persisted-queries",
+        help="write a trusted-documents manifest (persisted query list) from .graphql files",
+    )
+    p.add_argument("paths", nargs="+", type=Path, help=".graphql files or folders of them")
+    p.add_argument("--supergraph", type=Path, help="validate every operation against it")
+    p.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    p.set_defaults(handler=commands.persisted_queries)
+
     p = sub.add_parser("mailsink", help="run the dev SMTP sink: each message becomes an .eml file")
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=4025, help="SMTP port (default 4025)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,6 +171,32 @@ def print_query_plan(args: argparse.Namespace) -> int:
     except PlanningError as exc:
         raise CommandError(f"cannot plan the operation: {exc}") from None
     print(json.dumps(plan_to_json(plan), indent=2) if args.json else print_plan(plan))
+    return 0
+
+
+def persisted_queries(args: argparse.Namespace) -> int:
+    """Print (or write) a manifest of every named operation in the given .graphql files."""
+    import json
+
+    from router.operation.manifest import ManifestError, extract
+    from router.supergraph import SupergraphError, load_supergraph
+
+    files: list[Path] = []
+    for path in args.paths:
+        files.extend(sorted(path.rglob("*.graphql")) if path.is_dir() else [path])
+    try:
+        schema = None
+        if args.supergraph is not None:
+            schema = load_supergraph(args.supergraph.read_text()).api_schema
+        manifest = extract(files, schema)
+    except (OSError, SupergraphError, ManifestError) as exc:
+        raise CommandError(str(exc)) from None
+    text = json.dumps(manifest, indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {len(manifest['operations'])} operations to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
 
-from router.headers import RESERVED
-from router.inflight import Inflight
-
-from .errors import (
+from router.errors import (
     SUBREQUEST_HTTP_ERROR,
     SUBREQUEST_MALFORMED_RESPONSE,
+    ErrorCode,
     GraphQLErrorDict,
-    router_error,
+    graphql_error,
 )
+from router.executor.inflight import Inflight
+
+from .gate import Gate, Overloaded
 from .http1 import (
+    RESERVED,
     ConnectFailed,
     Http1Client,
     HttpClientError,
@@ -29,11 +32,25 @@ from .http1 import (
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What a subgraph answered: ``data`` and its raw ``errors``, or a transport ``failure``."""
+    """What a subgraph answered: ``data`` and its raw ``errors``, or a transport ``failure``.
+
+    ``status`` and ``raw_headers`` are the HTTP response's, when there was one.
+    """
 
     data: dict[str, Any] | None
     errors: list[Any] = field(default_factory=list)
     failure: GraphQLErrorDict | None = None
+    status: int | None = None
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers by lower-case name (repeats joined), decoded on demand."""
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in self.raw_headers:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return headers
 
 
 class Fetcher(Protocol):
@@ -73,6 +90,8 @@ class HttpFetcher:
         headers: Mapping[str, str] | None = None,
         dedupe: bool = True,
         max_connections_per_origin: int = 100,
+        concurrency: Mapping[str, tuple[int, int]] | None = None,
+        default_concurrency: tuple[int, int] = (100, 500),
     ) -> None:
         self.urls: dict[str, str] = {}
         self._origins: dict[str, Origin] = {}
@@ -82,12 +101,19 @@ class HttpFetcher:
         self._dedupe = dedupe
         self._client = Http1Client(max_connections_per_origin=max_connections_per_origin)
         self._in_flight: Inflight[Response] = Inflight()
+        self._concurrency = dict(concurrency or {})
+        self._default_concurrency = default_concurrency
+        self._gates: dict[str, Gate] = {}
         self.set_urls(urls)
 
     def set_urls(self, urls: Mapping[str, str]) -> None:
         """Point subgraphs at (new) URLs; requests already sent are not affected."""
         self._origins = {name: Origin.parse(url) for name, url in urls.items()}
         self.urls = dict(urls)
+        for name in urls:
+            if name not in self._gates:
+                limit, queue = self._concurrency.get(name, self._default_concurrency)
+                self._gates[name] = Gate(limit, queue)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -114,6 +140,10 @@ class HttpFetcher:
                 response = await self._shared(service, extra, payload)
         except RequestTimedOut:
             return _failure(service, f"Request to subgraph {service!r} timed out.")
+        except Overloaded as exc:
+            return _failure(
+                service, f"Subgraph {service!r} is overloaded: {exc}.", reason="overloaded"
+            )
         except ConnectFailed as exc:
             return _failure(service, f"Could not reach subgraph {service!r}: {exc}.")
         except HttpClientError as exc:
@@ -131,9 +161,17 @@ class HttpFetcher:
     ) -> Response:
         origin = self._origins[service]
         timeout = self.timeouts.get(service, self.timeout)
-        return await self._client.post(
-            origin, self._static + extra, payload, timeout=timeout, retry_stale=idempotent
-        )
+        gate = self._gates[service]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with gate.slot(deadline):
+            return await self._client.post(
+                origin,
+                self._static + extra,
+                payload,
+                timeout=max(deadline - loop.time(), 0.001),
+                retry_stale=idempotent,
+            )
 
 
 def encode_headers(headers: Mapping[str, str]) -> bytes:
@@ -154,6 +192,11 @@ def _safe(text: str) -> bool:
 
 
 def _interpret(service: str, response: Response) -> FetchResult:
+    result = _decode(service, response)
+    return replace(result, status=response.status, raw_headers=response.headers)
+
+
+def _decode(service: str, response: Response) -> FetchResult:
     try:
         payload = orjson.loads(response.body)
     except orjson.JSONDecodeError:
@@ -182,5 +225,9 @@ def _interpret(service: str, response: Response) -> FetchResult:
     return FetchResult(data=data, errors=errors)
 
 
-def _failure(service: str, message: str, code: str = SUBREQUEST_HTTP_ERROR) -> FetchResult:
-    return FetchResult(data=None, failure=router_error(message, code, service=service))
+def _failure(
+    service: str, message: str, code: ErrorCode = SUBREQUEST_HTTP_ERROR, reason: str | None = None
+) -> FetchResult:
+    extensions = {"reason": reason} if reason else None
+    failure = graphql_error(message, code, service=service, extensions=extensions)
+    return FetchResult(data=None, failure=failure)

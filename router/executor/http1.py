@@ -24,6 +24,29 @@ from urllib.parse import urlsplit
 
 import httptools
 
+# Never copied from a client, never set by a rule: the router owns the subgraph request's
+# framing and content negotiation, and hop-by-hop headers describe one connection only.
+RESERVED = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "expect",
+        "host",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
 
 class HttpClientError(Exception):
     """A request that got no complete HTTP response."""
@@ -49,6 +72,7 @@ class RequestTimedOut(HttpClientError):
 class Response:
     status: int
     body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +104,22 @@ class Origin:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; at most one request in flight."""
 
-    __slots__ = ("_body", "_parser", "_pending", "_transport", "_waiter", "closed", "reusable")
+    __slots__ = (
+        "_body",
+        "_headers",
+        "_parser",
+        "_pending",
+        "_transport",
+        "_waiter",
+        "closed",
+        "reusable",
+    )
 
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._body: list[bytes] = []
+        self._headers: list[tuple[bytes, bytes]] = []
         self._waiter: asyncio.Future[Response] | None = None
         self._pending = b""  # written once connection_made runs (uvloop may call it late)
         self.closed = False
@@ -116,6 +150,9 @@ class _Connection(asyncio.Protocol):
         self._fail(ConnectionDropped("the connection closed before the response was complete"))
 
     # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
@@ -124,9 +161,11 @@ class _Connection(asyncio.Protocol):
         status = self._parser.get_status_code()
         self.reusable = self._parser.should_keep_alive()
         body = b"".join(self._body)
+        headers = tuple(self._headers)
         self._body = []
+        self._headers = []
         if waiter is not None and not waiter.done():
-            waiter.set_result(Response(status, body))
+            waiter.set_result(Response(status, body, headers))
 
     # the client side
     def send(self, payload: bytes) -> asyncio.Future[Response]:
@@ -211,12 +250,12 @@ class Http1Client:
         """
         pool = self._pool(origin)
         payload = b"%s%sContent-Length: %d\r\n\r\n%s" % (origin.head, headers, len(body), body)
-        async with pool.slots:
-            try:
-                async with asyncio.timeout(timeout):
+        try:
+            async with asyncio.timeout(timeout):  # waiting for a connection slot counts too
+                async with pool.slots:
                     return await self._exchange(pool, payload, retry_stale)
-            except TimeoutError:
-                raise RequestTimedOut(f"no response within {timeout:g} s") from None
+        except TimeoutError:
+            raise RequestTimedOut(f"no response within {timeout:g} s") from None
 
     async def _exchange(self, pool: _OriginPool, payload: bytes, retry_stale: bool) -> Response:
         connection, reused = await pool.acquire()

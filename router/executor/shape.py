@@ -32,6 +32,7 @@ from .errors import (
     LinkedPath,
     Path,
     flatten_path,
+    graphql_error,
 )
 from .shape_codegen import ObjectShaper, generate
 from .shape_plan import (
@@ -196,7 +197,7 @@ class _Run:
 
 
 def _validation_error(message: str, path: Path) -> GraphQLErrorDict:
-    return {"message": message, "path": path, "extensions": {"code": RESPONSE_VALIDATION_FAILED}}
+    return graphql_error(message, RESPONSE_VALIDATION_FAILED, path=path)
 
 
 def _condition_variables(

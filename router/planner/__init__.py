@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from router.planner.cache import PlanCache
 from router.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -30,7 +29,6 @@ __all__ = [
     "InlineFragment",
     "KeyRenamer",
     "ParallelNode",
-    "PlanCache",
     "PlanNode",
     "PlanningError",
     "QueryPlan",

@@ -17,15 +17,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from router.apq import PersistedQueries
 from router.config import RouterConfig
 from router.executor.fetcher import HttpFetcher
-from router.gateway import Gateway
-from router.headers import HeaderRules
-from router.override_policy import OverridePolicy
-from router.server.endpoint import EXPOSE_PLAN_HEADER, GraphQLEndpoint
+from router.gateway import EXPOSE_PLAN_HEADER, Gateway, GatewaySettings
+from router.operation.headers import HeaderRules
+from router.operation.manifest import load_manifest
+from router.operation.overrides import OverridePolicy
+from router.operation.persisted import PersistedQueries
+from router.operation.ratelimit import Limiter, build_limiter
+from router.operation.workers import Preparer
+from router.plugins.hooks import Hooks
+from router.plugins.loader import load_plugin
+from router.server.endpoint import GraphQLEndpoint
 from router.server.graphiql import GraphiQLPage, build_graphiql
-from router.server.introspection_policy import reject_introspection
 from router.server.reload import SupergraphWatcher, one_line
 from router.supergraph import Supergraph, load_supergraph, override_labels
 
@@ -46,7 +50,6 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
     loaded_text = None if supergraph is not None else config.supergraph.read_text()
     graph = supergraph or load_supergraph(loaded_text or "", url_overrides=config.url_overrides())
     warn_unknown_subgraphs(config, graph)
-    rules = HeaderRules(config.headers)
     page = build_graphiql(config, graph)
     if page is not None and not config.introspection_enabled:
         logger.warning("GraphiQL is on but introspection is off: its docs and completion are empty")
@@ -60,9 +63,15 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
             timeout=config.subgraph_timeout_seconds,
             timeouts=config.subgraph_timeouts(),
             dedupe=config.traffic.dedupe_subgraph_requests,
+            concurrency=config.subgraph_concurrency(),
+            default_concurrency=(
+                config.traffic.subgraph_max_concurrency,
+                config.traffic.subgraph_max_queued,
+            ),
         )
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
         app.state.graphiql = page
+        await shared.plugins.startup()
         watcher = None
         if loaded_text is not None and config.hot_reload_enabled:
             watcher = asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared))
@@ -73,13 +82,17 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            await shared.plugins.shutdown()
+            shared.preparer.close()
+            if shared.limiter is not None:
+                await shared.limiter.aclose()
             await fetcher.aclose()
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     app = Starlette(routes=[], middleware=_middleware(config), lifespan=lifespan)
-    endpoint = GraphQLEndpoint(config, rules, app.state)
+    endpoint = GraphQLEndpoint(config.max_request_bytes, app.state)
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
@@ -95,14 +108,34 @@ def subgraph_urls(graph: Supergraph) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SharedState:
-    """What outlives a supergraph reload: the APQ store."""
+    """What outlives a supergraph reload: the APQ store, header rules and plugins."""
 
     persisted_queries: PersistedQueries
+    headers: HeaderRules
+    plugins: Hooks
+    preparer: Preparer
+    limiter: Limiter | None
 
     @classmethod
     def of(cls, config: RouterConfig) -> SharedState:
-        apq = config.persisted_queries
-        return cls(PersistedQueries(apq.cache_size, enabled=apq.enabled))
+        pq = config.persisted_queries
+        manifest = load_manifest(pq.manifest) if pq.manifest is not None else None
+        persisted = PersistedQueries(
+            pq.cache_size,
+            enabled=config.apq_enabled,
+            max_bytes=pq.cache_bytes,
+            manifest=manifest,
+            safelist=pq.safelist,
+        )
+        plugins = [load_plugin(p.module, p.config, p.name) for p in config.plugins]
+        planning = config.planning
+        preparer = Preparer(
+            threads=planning.threads,
+            max_waiting=planning.max_waiting,
+            timeout=planning.timeout_seconds,
+        )
+        limiter = build_limiter(config.rate_limit)
+        return cls(persisted, HeaderRules(config.headers), Hooks(plugins), preparer, limiter)
 
 
 def build_gateway(
@@ -115,13 +148,26 @@ def build_gateway(
         seed=override.seed,
         key_header=override.key_header,
     )
+    settings = GatewaySettings(
+        introspection=config.introspection_enabled,
+        expose_plans=config.dev,
+        dedupe_requests=config.traffic.dedupe_requests,
+        operation_cache_size=config.operation_cache_size,
+        operation_cache_bytes=config.operation_cache_bytes,
+        limits=config.limits,
+        csrf_headers=tuple(config.csrf.required_headers) if config.csrf.enabled else None,
+        rate_limit_key=config.rate_limit.key,
+    )
     return Gateway(
         graph,
         fetcher,
-        cache_size=config.operation_cache_size,
-        guard=None if config.introspection_enabled else reject_introspection,
+        settings=settings,
         persisted_queries=shared.persisted_queries,
         overrides=overrides,
+        headers=shared.headers,
+        plugins=shared.plugins,
+        preparer=shared.preparer,
+        limiter=shared.limiter,
     )
 
 

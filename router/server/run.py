@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import gc
+import ipaddress
+import logging
 
 import uvicorn
 
 from router.config import RouterConfig
 from router.server.app import create_app
 
+logger = logging.getLogger("switchboard.router")
+
 
 def serve_router(config: RouterConfig) -> None:
     app = create_app(config)  # loads the supergraph first: a bad file fails before binding
+    if config.dev and not _loopback(config.host):
+        logger.warning(
+            "dev mode on %s: GraphiQL, introspection, query plans and APQ registration are "
+            "open to the network; use dev: false (production) outside your machine",
+            config.host,
+        )
     tune_garbage_collection()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -28,6 +38,13 @@ def serve_router(config: RouterConfig) -> None:
         )
     )
     server.run()
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def tune_garbage_collection() -> None:

@@ -17,11 +17,17 @@ _DNF = {"requiresScopes": "scopes", "policy": "policies"}
 
 
 def merged_applications(
-    ctx: Context, elements: Iterable[Element | None], extra: Iterable[Element] = ()
+    ctx: Context,
+    elements: Iterable[Element | None],
+    extra: Iterable[Element] = (),
+    access_first: bool = False,
 ) -> tuple[tuple[Applied, ...], tuple[Applied, ...]]:
     """(@inaccessible, other merged directives) applied to any of ``elements``.
 
-    ``extra`` elements (an interface's implementations) contribute access-control directives only.
+    ``extra`` elements (an interface's implementations, an @interfaceObject's fields)
+    contribute access-control directives only. With ``access_first`` (fields, interfaces) the
+    access-control directives come first, in the order of their @link, as Apollo merges them
+    in a pass of their own.
     """
     grouped: dict[str, list[Applied]] = {}
     for e in elements:
@@ -43,6 +49,9 @@ def merged_applications(
             merged.append(_merge_by_argument(name, distinct))
         else:
             merged.append(max(distinct, key=applications.count))
+    if access_first:
+        access = [a for name in ctx.access_order for a in merged if a.name == name]
+        merged = access + [a for a in merged if a.name not in ACCESS_CONTROL]
     inaccessible = tuple(a for a in merged if a.name == "inaccessible")
     return inaccessible, tuple(a for a in merged if a.name != "inaccessible")
 
@@ -63,7 +72,7 @@ def dnf_conjunction(values: list[list[list[str]]]) -> list[list[str]]:
         return []
     normalised: list[list[list[str]]] = []
     for value in values:
-        clauses = sorted((sorted(c) for c in (value or [[]])), key=json.dumps)
+        clauses = sorted((sorted(c) for c in (value or [[]])), key=_js_json)
         if clauses not in normalised:
             normalised.append(clauses)
     result = normalised[0]
@@ -76,6 +85,11 @@ def dnf_conjunction(values: list[list[list[str]]]) -> list[list[str]]:
                     candidates.append(candidate)
         result = _without_subsumed(candidates)
     return result
+
+
+def _js_json(value: list[str]) -> str:
+    """JSON.stringify's spelling, which Apollo sorts by."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _without_subsumed(values: list[list[str]]) -> list[list[str]]:

@@ -74,13 +74,15 @@ def merge_composite(ctx: Context, name: str, sources: Sources) -> SType | None:
     fields = merge_fields(ctx, name, sources, sharing=kind == "OBJECT")
     if not fields and kind == "OBJECT":
         return None
-    extra = [
+    extra = [  # implementations' access control guards the interface (subgraph, document order)
         t
-        for impl in (implementations(ctx, name) if kind == "INTERFACE" else ())
-        for s in ctx.subgraphs
-        if (t := s.type(impl)) is not None and t.kind == "OBJECT"
+        for s in (ctx.subgraphs if kind == "INTERFACE" else ())
+        for t in s.types.values()
+        if t.kind == "OBJECT" and name in ctx.implements.get(t.name, ())
     ]
-    inaccessible, others = merged_applications(ctx, sources.values(), extra)
+    inaccessible, others = merged_applications(
+        ctx, sources.values(), extra, access_first=kind == "INTERFACE"
+    )
     return SType(
         kind=kind,
         name=name,
@@ -107,7 +109,7 @@ def _validate_interface(ctx: Context, name: str, sources: Sources) -> None:
                         f'[{subgraph.name}] Interface type "{name}" is defined as an '
                         f'@interfaceObject in subgraph "{subgraph.name}" so that subgraph should '
                         f'not define any of the implementation types of "{name}", but it defines '
-                        f"{', '.join(defined)}",
+                        + _types_list(defined),
                         [subgraph.name],
                         name,
                     )
@@ -149,6 +151,14 @@ def merge_union(ctx: Context, name: str, sources: Sources) -> SType:
         directives=inaccessible + join_types(ctx, sources) + member_joins + others,
         members=tuple(members),
     )
+
+
+def _types_list(names: list[str]) -> str:
+    """``type "A"`` or ``types "A", "B" and "C"``, as Apollo lists them."""
+    quoted = [f'"{n}"' for n in names]
+    if len(quoted) == 1:
+        return f"type {quoted[0]}"
+    return "types " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def union_members(sources: Sources) -> list[str]:

@@ -52,6 +52,7 @@ class Context:
     kinds: dict[str, Kind] = field(default_factory=dict)
     implements: dict[str, list[str]] = field(default_factory=dict)
     union_members: dict[str, list[str]] = field(default_factory=dict)
+    access_order: tuple[str, ...] = ()  # access-control directives in the supergraph's order
 
     def __post_init__(self) -> None:
         self.graphs = graph_enum_names([s.name for s in self.subgraphs])

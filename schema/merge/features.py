@@ -47,10 +47,23 @@ def merged_directives(subgraphs: Sequence[Subgraph]) -> dict[str, bool]:
     return merged
 
 
+def feature_order(subgraphs: Sequence[Subgraph]) -> list[str]:
+    """Features in Apollo's order: by subgraph, then the subgraph's own directive definitions,
+    then the federation spec's order; only features a subgraph applies count."""
+    order: list[str] = []
+    for s in subgraphs:
+        used = applied_names(s)
+        for name in (*s.defined_directives, *FEATURE_SPECS):
+            if name in FEATURE_SPECS and name in used and name not in order:
+                order.append(name)
+    return order
+
+
 def feature_names(ctx: Context) -> dict[str, str]:
-    """Canonical → supergraph name of @tag/@inaccessible; mismatched imports are errors."""
+    """Canonical → supergraph name of each feature directive, in Apollo's order; mismatched
+    imports are errors."""
     names = {}
-    for feature in FEATURE_SPECS:
+    for feature in feature_order(ctx.subgraphs):
         if feature not in ctx.merged_directives:
             continue
         local = {
@@ -105,10 +118,10 @@ def feature_links(names: Mapping[str, str]) -> list[Applied]:
     for url, imports in by_url.items():
         purpose = next(s.purpose for s in FEATURE_SPECS.values() if s.url == url)
         args = [("url", gql_string(url))]
-        if imports:
-            args.append(("import", f"[{', '.join(imports)}]"))
         if purpose:
             args.append(("for", purpose))
+        if imports:
+            args.append(("import", f"[{', '.join(imports)}]"))
         links.append(Applied("link", tuple(args)))
     return links
 

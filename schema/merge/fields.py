@@ -90,7 +90,9 @@ def _merge_field(
         return SValue(name)
     own = {i: f for i, f in present.items() if i not in external}
     check_merged_on_external(ctx, coordinate, present, external)
-    inaccessible, others = merged_applications(ctx, own.values(), _implementing(ctx, coordinate))
+    inaccessible, others = merged_applications(
+        ctx, own.values(), access_sources(ctx, coordinate), access_first=True
+    )
     args = merge_arguments(ctx, coordinate, {i: f.args for i, f in own.items()}) if own else ()
     merged, equal = _merge_field_type(ctx, coordinate, own or present)
     if external:
@@ -100,17 +102,27 @@ def _merge_field(
     return SValue(name, merged, merge_description(own.values()), directives, None, args)
 
 
-def _implementing(ctx: Context, coordinate: str) -> list[Field]:
-    """For an interface field: the same field of every implementation, where not @external."""
-    itf, name = coordinate.split(".")
-    if ctx.kinds.get(itf) != "INTERFACE":
-        return []
+def access_sources(ctx: Context, coordinate: str) -> list[Field]:
+    """Fields elsewhere whose access control also guards this field (Apollo's "additional
+    sources"), by subgraph then in document order: for an interface field, the same field of
+    every implementation; for the field of an implementation (or of another interface it
+    implements), the same field of an @interfaceObject standing for one of its interfaces.
+    @external fields do not count."""
+    type_name, name = coordinate.split(".")
+    is_interface = ctx.kinds.get(type_name) == "INTERFACE"
     found = []
-    for impl in implementations(ctx, itf):
-        for subgraph, facts in zip(ctx.subgraphs, ctx.facts, strict=True):
-            t = subgraph.type(impl)
-            f = t.field(name) if t is not None and t.kind == "OBJECT" else None
-            if f is not None and not facts.is_external(impl, name):
+    for subgraph, facts in zip(ctx.subgraphs, ctx.facts, strict=True):
+        for t in subgraph.types.values():
+            f = t.field(name) if t.kind == "OBJECT" else None
+            if f is None or facts.is_external(t.name, name) or t.name == type_name:
+                continue
+            if t.name in facts.interface_objects:
+                impls = implementations(ctx, t.name)
+                if type_name in impls or (
+                    is_interface and any(type_name in ctx.implements.get(i, ()) for i in impls)
+                ):
+                    found.append(f)
+            elif is_interface and type_name in ctx.implements.get(t.name, ()):
                 found.append(f)
     return found
 

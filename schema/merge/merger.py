@@ -21,7 +21,7 @@ from schema.merge.interface_objects import add_interface_object_fields
 from schema.merge.leaf import merge_enum, merge_input, merge_scalar
 from schema.merge.postmerge import validate_merged
 from schema.model import Kind, Subgraph
-from schema.specs import FEATURE_SPECS, join_version
+from schema.specs import ACCESS_CONTROL, FEATURE_SPECS, join_version
 from schema.supergraph import Applied, SType, Supergraph
 
 _ORDER: tuple[Kind, ...] = ("SCALAR", "INPUT_OBJECT", "INTERFACE", "OBJECT", "UNION", "ENUM")
@@ -31,6 +31,7 @@ def merge(subgraphs: Sequence[Subgraph], facts: Sequence[Facts]) -> Supergraph:
     """The supergraph of validated subgraphs (already in name order); CompositionFailed if not."""
     ctx = Context(tuple(subgraphs), tuple(facts), merged_directives(subgraphs))
     names = feature_names(ctx)
+    ctx.access_order = tuple(n for n in names if n in ACCESS_CONTROL)
     _collect_kinds(ctx)
     for name in ctx.kinds:
         sources = ctx.sources(name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schema.errors import error
-from schema.merge.access import validate_requires_access
+from schema.merge.access import validate_context_access, validate_requires_access
 from schema.merge.context import Context
 from schema.merge.inaccessible import validate_inaccessible
 from schema.supergraph import SType
@@ -28,5 +28,6 @@ def validate_merged(ctx: Context, merged: dict[str, SType]) -> None:
                         )
                     )
     validate_requires_access(ctx, merged)
+    validate_context_access(ctx, merged)
     if "inaccessible" in ctx.merged_directives:
         validate_inaccessible(ctx, merged)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -25,11 +26,17 @@ class Stack:
 
 
 def start_router(
-    tmp: Path, subgraph_urls: dict[str, str], *, supergraph: Path = SUPERGRAPH, dev: bool = True
+    tmp: Path,
+    subgraph_urls: dict[str, str],
+    *,
+    supergraph: Path = SUPERGRAPH,
+    dev: bool = True,
+    settings: dict[str, Any] | None = None,
 ) -> ServiceProcess:
     port = free_port()
     config = tmp / f"router-{port}.yaml"
-    config.write_text(yaml.safe_dump({"subgraph_urls": subgraph_urls, "dev": dev}))
+    values = {"subgraph_urls": subgraph_urls, "dev": dev, **(settings or {})}
+    config.write_text(yaml.safe_dump(values))
     return start_service(
         ["router", "--supergraph", str(supergraph), "--config", str(config), "--port", str(port)],
         name="router",
@@ -47,7 +54,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             url = exits.enter_context(fresh_database("sqlite", name, tmp))
             subgraphs[name] = start_subgraph(name, url, tmp)
             exits.callback(subgraphs[name].stop)
-        urls = {name: f"{process.url}/graphql" for name, process in subgraphs.items()}
-        router = start_router(tmp, urls)
+        router = start_router(tmp, subgraph_urls(subgraphs))
         exits.callback(router.stop)
         yield Stack(router=router, subgraphs=subgraphs, tmp=tmp)
+
+
+def subgraph_urls(subgraphs: dict[str, ServiceProcess]) -> dict[str, str]:
+    return {name: f"{process.url}/graphql" for name, process in subgraphs.items()}

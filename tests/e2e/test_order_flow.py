@@ -247,8 +247,8 @@ def test_run_billing_cycle_through_the_router_needs_the_propagated_admin_token(
 ) -> None:
     query = 'mutation { runBillingCycle(asOf: "2026-06-01T00:00:00Z") { paid runs { outcome } } }'
     [refused] = router(stack).execute(query)["errors"]
-    # The router tags a subgraph's error DOWNSTREAM_SERVICE_ERROR and keeps its code.
-    assert refused["extensions"].get("downstreamCode", refused["extensions"]["code"]) == "FORBIDDEN"
+    # The router passes the subgraph's own code through, with serviceName.
+    assert refused["extensions"]["code"] == "FORBIDDEN"
     assert refused["extensions"]["serviceName"] == "subscriptions"
     response = stack.http.post(
         f"{router(stack).url}/graphql",

@@ -160,12 +160,12 @@ def test_requests_forwarding_different_headers_are_not_shared(
 def test_automatic_persisted_queries_over_get_and_post(
     tmp_path: Path, subgraph: CountingSubgraph
 ) -> None:
-    router = start(tmp_path, subgraph)
+    router = start(tmp_path, subgraph, persisted_queries={"enabled": True})  # off in production
     digest = hashlib.sha256(QUERY.encode()).hexdigest()
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
     url = f"{router.url}/graphql"
     try:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers={"apollo-require-preflight": "true"}) as client:
             params = {"extensions": json.dumps(extensions)}
             missing = client.get(url, params=params)
             assert missing.status_code == 200

@@ -8,7 +8,7 @@ import pytest
 
 from router.config import ConfigError, RouterConfig, load_config
 from router.config_docs import REFERENCE, render
-from router.headers import HeaderRules
+from router.operation.headers import HeaderRules
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "router.example.yaml"

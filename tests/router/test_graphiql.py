@@ -25,6 +25,7 @@ from router.supergraph import load_supergraph
 
 SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+PREFLIGHT = {"apollo-require-preflight": "true"}  # a GET that CSRF prevention lets through
 DEMO_SUBGRAPHS = {"customers", "orders", "invoices", "subscriptions"}
 
 
@@ -41,7 +42,7 @@ async def client(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 async def get_page(**settings: Any) -> httpx.Response:
     async with client(**settings) as http:
-        return await http.get("/graphql", headers={"accept": BROWSER_ACCEPT})
+        return await http.get("/graphql", headers={"accept": BROWSER_ACCEPT})  # no preflight header
 
 
 def page_settings(html: str) -> dict[str, Any]:
@@ -80,9 +81,9 @@ async def test_graphiql_setting_defaults_to_the_mode(
     if served:
         assert response.headers["content-type"].startswith("text/html")
         assert page_settings(response.text)["exposePlan"] is settings["dev"]
-    else:  # the ordinary GraphQL-over-HTTP answer: a GET without a query is a request error
+    else:  # the ordinary answer to a browser's GET: no preflight header, so CSRF refuses it
         assert response.status_code == 400
-        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_ERROR"
     async with client(**settings) as http:
         asset = await http.get("/graphiql/assets/switchboard-graphiql.js")
     assert asset.status_code == (200 if served else 404)
@@ -90,7 +91,7 @@ async def test_graphiql_setting_defaults_to_the_mode(
 
 async def test_graphql_clients_still_get_json() -> None:
     async with client(dev=True) as http:
-        got = await http.get("/graphql", params={"query": "{ __typename }"})
+        got = await http.get("/graphql", params={"query": "{ __typename }"}, headers=PREFLIGHT)
         posted = await http.post(
             "/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/html"}
         )
@@ -195,7 +196,7 @@ async def test_missing_assets_ask_for_make_install(
     assert "graphiql.min.js" in page.text
     async with client(dev=True) as http:
         asset = await http.get("/graphiql/assets/graphiql.min.js")
-        api = await http.get("/graphql", params={"query": "{ __typename }"})
+        api = await http.get("/graphql", params={"query": "{ __typename }"}, headers=PREFLIGHT)
     assert asset.status_code == 404
     assert "make install" in asset.text
     assert api.json() == {"data": {"__typename": "Query"}}

@@ -20,6 +20,7 @@ class Case:
     subgraphs: tuple[SubgraphSource, ...]
     expect: str | tuple[str, ...]
     deviation: str | None
+    coordinates: tuple[str, ...] = ()
 
     def services(self) -> list[Service]:
         return [{"name": s.name, "url": s.url, "sdl": s.sdl} for s in self.subgraphs]
@@ -37,6 +38,7 @@ def load(folder: Path) -> Case:
         subgraphs=subgraphs,
         expect=expect if isinstance(expect, str) else tuple(expect),
         deviation=meta.get("deviation"),
+        coordinates=tuple(meta.get("coordinates", ())),
     )
 
 

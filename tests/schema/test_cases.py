@@ -57,12 +57,3 @@ def _summary(result: dict[str, Any]) -> str | tuple[str, ...]:
         sdl: str = result["supergraphSdl"]
         return sdl
     return tuple(sorted({e["code"] for e in result["errors"]}))
-
-
-def test_satisfiability_is_not_checked_on_purpose() -> None:
-    """satisfiability_not_checked: Apollo also proves every supergraph query can be planned
-    (SATISFIABILITY_ERROR). That needs Apollo's query-graph machinery; we leave it to the router's
-    planner, which reports an unplannable query at request time, so we compose this graph."""
-    case = next(c for c in CASES if c.name == "satisfiability_not_checked")
-    assert case.deviation
-    assert not isinstance(_ours(case), tuple)

@@ -97,6 +97,23 @@ def test_missing_file(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "nope.graphql" in err
 
 
+def test_unsatisfiable_supergraph(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Composes as types and fields, but P.price is only reachable where P has no key."""
+    header = HEADER.replace('["@key"]', '["@key", "@shareable"]')
+    (files / "b.graphql").write_text(
+        header + "type Query { cheap: P }\ntype P @shareable { id: ID! price: Int }\n"
+    )
+    (files / "a.graphql").write_text(
+        header + "type Query { p: P }\ntype P @shareable { id: ID! }\n"
+    )
+    config = write_config(files, {"a": "file: a.graphql", "b": "file: b.graphql"})
+    err = compose_fails(files, config, capsys)
+    first = err.splitlines()[0]
+    assert first.startswith("switchboard compose: error: SATISFIABILITY_ERROR [a] at P.price: ")
+    assert "{ p { price } } cannot be satisfied by the subgraphs because:" in first
+    assert 'type "P" has no @key defined in subgraph "b"' in first
+
+
 def test_bad_yaml(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = files / "supergraph.yaml"
     config.write_text("subgraphs:\n  a: [unclosed\n")

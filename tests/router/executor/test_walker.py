@@ -102,11 +102,7 @@ async def test_entity_errors_are_repathed_to_the_client_path() -> None:
         {
             "message": "nope",
             "path": ["posts", 0, "author", "name"],
-            "extensions": {
-                "code": "DOWNSTREAM_SERVICE_ERROR",
-                "downstreamCode": "NOT_FOUND",
-                "serviceName": "users",
-            },
+            "extensions": {"code": "NOT_FOUND", "serviceName": "users"},
         }
     ]
 

@@ -10,7 +10,6 @@ from graphql import parse
 from router.planner import (
     FetchNode,
     FlattenNode,
-    PlanCache,
     PlanningError,
     SequenceNode,
     plan_operation,
@@ -57,28 +56,6 @@ def test_federation_1_supergraph() -> None:
     assert isinstance(first, FetchNode)
     assert first.service_name == "accounts"
     assert "id" in first.operation
-
-
-def test_plan_cache_hits_and_evicts(supergraph: Supergraph) -> None:
-    cache = PlanCache(supergraph, maxsize=2)
-    one, two, three = (
-        parse(q) for q in ("{ me { id } }", "{ me { name } }", "{ topProducts { upc } }")
-    )
-    first = cache.plan("h1", one)
-    assert cache.plan("h1", one) is first
-    cache.plan("h2", two)
-    cache.plan("h1", one)
-    cache.plan("h3", three)
-    assert len(cache) == 2
-    assert (cache.hits, cache.misses) == (2, 3)
-    cache.plan("h2", two)
-    assert cache.misses == 4
-    assert cache.plan("h1", one, override_labels=frozenset({"x"})) is not first
-
-
-def test_plan_cache_size_must_be_positive(supergraph: Supergraph) -> None:
-    with pytest.raises(ValueError, match="maxsize"):
-        PlanCache(supergraph, maxsize=0)
 
 
 def test_progressive_override_follows_enabled_labels() -> None:

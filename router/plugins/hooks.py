@@ -1,0 +1,126 @@
+"""Run plugin hooks in order, turning a plugin's rejection or failure into a router error.
+
+Only defined hooks are in a chain; an empty chain is a falsy attribute the conductor tests
+before building any hook argument, so plugins without a hook cost nothing for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from router.errors import CATALOGUE, PLUGIN_FAILED, ErrorCode, RouterError, graphql_error
+from router.executor.fetcher import Fetcher, FetchResult
+from router.plugins.api import Reject, RouterRequest, SubgraphRequest, SubgraphResponse
+from router.plugins.loader import LoadedPlugin
+
+logger = logging.getLogger("switchboard.router.plugins")
+Hook = Callable[[Any], Awaitable[None]]
+Chain = tuple[tuple[str, Hook], ...]
+
+
+class Hooks:
+    """Each hook's chain, in the order the plugins are configured."""
+
+    def __init__(self, plugins: Sequence[LoadedPlugin] = ()) -> None:
+        self.plugins = tuple(plugins)
+        self.on_request = self._chain(plugins, "on_request")
+        self.on_operation = self._chain(plugins, "on_operation")
+        self.on_plan = self._chain(plugins, "on_plan")
+        self.on_subgraph_request = self._chain(plugins, "on_subgraph_request")
+        self.on_subgraph_response = self._chain(plugins, "on_subgraph_response")
+        self.on_response = self._chain(plugins, "on_response")
+
+    @staticmethod
+    def _chain(plugins: Sequence[LoadedPlugin], hook: str) -> Chain:
+        return tuple((p.name, h) for p in plugins if (h := p.hook(hook)) is not None)
+
+    @property
+    def subgraph(self) -> bool:
+        return bool(self.on_subgraph_request or self.on_subgraph_response)
+
+    async def startup(self) -> None:
+        for plugin in self.plugins:
+            await plugin.startup()
+
+    async def shutdown(self) -> None:
+        for plugin in reversed(self.plugins):
+            try:
+                await plugin.shutdown()
+            except Exception:  # one plugin's failing shutdown must not keep others running
+                logger.exception("plugin %s failed in shutdown", plugin.name)
+
+
+async def run(chain: Chain, hook: str, argument: Any) -> None:
+    """Call each hook of ``chain``; raises RouterError for a Reject or a failing plugin."""
+    for name, function in chain:
+        try:
+            await function(argument)
+        except Reject as rejection:
+            raise rejected(rejection) from None
+        except Exception as exc:
+            raise failed(name, hook, exc) from None
+
+
+def rejected(rejection: Reject) -> RouterError:
+    code = CATALOGUE.get(rejection.code) or ErrorCode(rejection.code, rejection.status, "", "http")
+    return RouterError(
+        code, rejection.message, status=rejection.status, extensions=rejection.extensions or None
+    )
+
+
+def failed(name: str, hook: str, exc: BaseException) -> RouterError:
+    """Logged once here, with the plugin's name and traceback; the client sees no internals."""
+    logger.error(
+        "plugin %s failed in %s: %s: %s", name, hook, type(exc).__name__, exc, exc_info=exc
+    )
+    return RouterError(PLUGIN_FAILED, f"The router plugin {name!r} failed.")
+
+
+class HookedFetcher:
+    """A fetcher for one client request that runs the subgraph hooks around each fetch."""
+
+    def __init__(self, inner: Fetcher, hooks: Hooks, request: RouterRequest) -> None:
+        self.inner = inner
+        self.hooks = hooks
+        self.request = request
+
+    async def fetch(
+        self,
+        service: str,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
+    ) -> FetchResult:
+        sent = dict(headers or {})
+        if self.hooks.on_subgraph_request:
+            outgoing = SubgraphRequest(
+                self.request, service, query, variables, operation_name, sent
+            )
+            try:
+                await run(self.hooks.on_subgraph_request, "on_subgraph_request", outgoing)
+            except RouterError as error:
+                return _refused(error, service)
+            sent = outgoing.headers
+        result = await self.inner.fetch(
+            service, query, variables, operation_name, headers=sent, mutation=mutation
+        )
+        if self.hooks.on_subgraph_response:
+            response = SubgraphResponse(
+                self.request, service, result.status, result.headers, result.data, result.errors
+            )
+            try:
+                await run(self.hooks.on_subgraph_response, "on_subgraph_response", response)
+            except RouterError as error:
+                return _refused(error, service)
+        return result
+
+
+def _refused(error: RouterError, service: str) -> FetchResult:
+    extensions = dict(error.extensions or {})
+    failure = graphql_error(error.message, error.code, service=service, extensions=extensions)
+    return FetchResult(data=None, failure=failure)
