@@ -29,9 +29,12 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from router.auth.subgraph_tokens import SubgraphAuthConfig
+from router.auth.verify import AuthenticationConfig
 from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
+from router.planner.budget import PlanningBudget
 
 ENV_PREFIX = "SWITCHBOARD_ROUTER_"
 ENV_NESTED_DELIMITER = "__"
@@ -144,6 +147,11 @@ class TrafficConfig(BaseModel):
         description="Requests waiting for one subgraph; beyond, a fetch fails at once with "
         "SUBREQUEST_HTTP_ERROR (`reason: overloaded`).",
     )
+    batch_entity_fetches: bool = Field(
+        default=False,
+        description="Send the entity fetches of one plan level to one subgraph as one "
+        "request (Hive's batching); the answer is the same.",
+    )
     dedupe_subgraph_requests: bool = Field(
         default=True,
         description="Send identical concurrent subgraph queries once; each waiter gets the "
@@ -196,8 +204,23 @@ class PlanningConfig(BaseModel):
         default=10.0,
         gt=0,
         description="Answer QUERY_PLANNING_BUDGET_EXCEEDED when preparing an operation takes "
-        "longer.",
+        "longer (wall time, waiting included).",
     )
+    max_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="CPU seconds planning one operation (and generating its shaper) may take.",
+    )
+    max_work: int = Field(
+        default=5_000_000, ge=1, description="Planner work units per operation (linear in it)."
+    )
+    max_nodes: int = Field(
+        default=100_000, ge=1, description="Selections of the normalised operation."
+    )
+
+    @property
+    def budget(self) -> PlanningBudget:
+        return PlanningBudget(self.max_seconds, self.max_work, self.max_nodes)
 
 
 class CsrfConfig(BaseModel):
@@ -329,6 +352,14 @@ class RouterConfig(BaseSettings):
         description="Preparing new operations off the event loop.",
     )
     csrf: CsrfConfig = Field(default_factory=CsrfConfig, description="CSRF prevention.")
+    authentication: AuthenticationConfig = Field(
+        default_factory=AuthenticationConfig,
+        description="JWT bearer tokens: keys, issuers, audiences (docs/security.md).",
+    )
+    subgraph_auth: SubgraphAuthConfig = Field(
+        default_factory=SubgraphAuthConfig,
+        description="The key the router signs subgraph requests with (docs/security.md).",
+    )
     rate_limit: RateLimitConfig = Field(
         default_factory=RateLimitConfig, description="Requests per client (token buckets)."
     )

@@ -173,6 +173,21 @@ MAX_VARIABLES_LIMIT = _code(
     400,
     "`variables` hold more JSON values than `limits.max_variable_values`.",
 )
+# Identity and authorization ------------------------------------------------------------------
+UNAUTHENTICATED = _code(
+    "UNAUTHENTICATED",
+    401,
+    "The bearer token is missing where required, malformed, expired, not yet valid, or not "
+    "for this router (issuer, audience, signature).",
+    "http",
+)
+UNAUTHORIZED_FIELD_OR_TYPE = _code(
+    "UNAUTHORIZED_FIELD_OR_TYPE",
+    200,
+    "The identity may not see this field or type (@authenticated, @requiresScopes, @policy): "
+    "it is null and was never sent to a subgraph.",
+    "field",
+)
 # Planning -------------------------------------------------------------------------------------
 QUERY_PLANNING_FAILED = _code(
     "QUERY_PLANNING_FAILED", 400, "The router cannot plan this operation over the supergraph."

@@ -1,8 +1,8 @@
 """The conductor: runs a request through the stages of ``router.operation`` in order.
 
     receive → [on_request] → identify → persisted → parse → limits → validate (cached) →
-    [on_operation] → authorize → plan (cached) → [on_plan] → execute [subgraph hooks] →
-    respond → [on_response]
+    [on_operation] → authorize [on_policies] → plan (cached) → [on_plan] →
+    execute [subgraph hooks] → respond → [on_response]
 
 Each stage raises ``RouterError`` to stop the request; this module turns that into the
 response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
@@ -13,36 +13,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.errors import MAX_DEPTH_LIMIT, METHOD_NOT_ALLOWED, RouterError
+from router.auth.identity import Identity
+from router.auth.subgraph_tokens import HEADER, SubgraphSigner
+from router.auth.verify import Verifier
+from router.errors import METHOD_NOT_ALLOWED, RouterError
 from router.executor.fetcher import Fetcher
 from router.executor.inflight import Inflight
+from router.executor.walker import HeadersFor
 from router.operation import receive
-from router.operation.authorize import authorize
-from router.operation.cache import LruCache
+from router.operation.authorize import Grants, grants, policies_of
 from router.operation.context import HttpRequest, HttpResponse, RequestContext
-from router.operation.execute import coerce_variables, execute, share_key
+from router.operation.execute import Executed, coerce_variables, execute, share_key
 from router.operation.headers import HeaderRules, HeadersConfig
 from router.operation.identify import client_key, rate_limit
-from router.operation.limits import (
-    LimitsConfig,
-    enforce_fetches,
-    enforce_limits,
-    enforce_variables,
-)
+from router.operation.limits import LimitsConfig, enforce_variables
 from router.operation.overrides import OverridePolicy
-from router.operation.parse import parse_document
 from router.operation.persisted import PersistedQueries
-from router.operation.plan import CachedOperation, PreparedOperation, prepare
+from router.operation.plan import CachedOperation, PreparedOperation
 from router.operation.ratelimit import Limiter
-from router.operation.respond import (
-    body_reply,
-    error_reply,
-    plan_extension,
-    shape,
-    with_additions,
-)
-from router.operation.validate import select_operation, validate_document
+from router.operation.respond import body_reply, error_reply, plan_extension, shape, with_additions
+from router.operation.store import OperationStore, StoreSettings
 from router.operation.workers import Preparer
+from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.plugins import api, hooks
 from router.supergraph import Supergraph, override_labels
 
@@ -61,6 +53,17 @@ class GatewaySettings:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     csrf_headers: tuple[str, ...] | None = None  # None: no CSRF prevention
     rate_limit_key: str = "subject"
+    budget: PlanningBudget = DEFAULT_BUDGET
+    batch_entities: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Who the router believes (``verifier``) and how it vouches to subgraphs (``signer``)."""
+
+    verifier: Verifier | None = None
+    signer: SubgraphSigner | None = None
+    limiter: Limiter | None = None
 
 
 class Gateway:
@@ -77,31 +80,32 @@ class Gateway:
         headers: HeaderRules | None = None,
         plugins: hooks.Hooks | None = None,
         preparer: Preparer | None = None,
-        limiter: Limiter | None = None,
+        security: Security | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
-        self.settings = settings or GatewaySettings()
+        self.settings = s = settings or GatewaySettings()
         self.persisted = PersistedQueries() if persisted_queries is None else persisted_queries
         self.overrides = overrides or OverridePolicy(override_labels(supergraph))
         self.headers = headers or HeaderRules(HeadersConfig())
         self.hooks = plugins or hooks.Hooks()
-        self.preparer = preparer or Preparer()
-        self.limiter = limiter
-        self.operations: LruCache[tuple[str, str | None], CachedOperation] = LruCache(
-            self.settings.operation_cache_size, self.settings.operation_cache_bytes
-        )
+        self.security = security or Security()
+        store = StoreSettings(s.limits, s.introspection, s.budget, s.operation_cache_size,
+                              s.operation_cache_bytes)  # fmt: skip
+        self.store = OperationStore(supergraph, store, preparer or Preparer())
+        self.operations = self.store.cache
         self.inflight: Inflight[tuple[HttpResponse, dict[str, Any]]] = Inflight()
+        self.subgraph_names = sorted(graph.name for graph in supergraph.graphs.values())
 
     async def handle(self, http: HttpRequest) -> HttpResponse:
         """Answer one HTTP request; a RouterError from any stage becomes its response."""
         try:
             context = RequestContext(http, receive.negotiate(http))
-            if self.settings.csrf_headers is not None:
-                receive.check_csrf(http, self.settings.csrf_headers)
         except RouterError as error:
             return error_reply(error)
         try:
+            if self.settings.csrf_headers is not None:
+                receive.check_csrf(http, self.settings.csrf_headers)
             return await self._serve(context)
         except RouterError as error:
             return error_reply(error, context.media_type, context.response_headers)
@@ -113,10 +117,9 @@ class Gateway:
         )
         if self.hooks.on_request:
             await hooks.run(self.hooks.on_request, "on_request", client)
-        if self.limiter is not None:
-            await rate_limit(self.limiter, client_key(http, self.settings.rate_limit_key))
+        identity = await self._identify(http, client)
         request = self.persisted.resolve(receive.graphql_request(http))
-        cached = await self.operation(request.query or "", request.operation_name)
+        cached = await self.store.operation(request.query or "", request.operation_name)
         if request.via_get and cached.valid.kind != "query":
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
@@ -125,47 +128,23 @@ class Gateway:
         variables = request.variables
         if self.hooks.on_operation:
             cached = await self._on_operation(client, request.query or "", cached, variables)
-        authorize(cached.valid)
-        prepared = await self.plan(cached, self.overrides.labels_for(http.headers))
+        outcome = await self._authorize(client, cached, identity)
+        labels = self.overrides.labels_for(http.headers)
+        prepared = await self.store.plan(cached, labels, outcome)
         if self.hooks.on_plan:
             await hooks.run(self.hooks.on_plan, "on_plan", api.Plan(client, prepared.plan))
         enforce_variables(variables, self.settings.limits)
         variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
-        return await self._respond(context, client, prepared, variables)
+        return await self._respond(context, client, identity, prepared, variables)
 
-    async def operation(self, query: str, operation_name: str | None) -> CachedOperation:
-        """The parsed, limited and validated operation; prepared off the loop when new."""
-        key = (query, operation_name)
-        cached = self.operations.get(key)
-        if cached is None:
-            cached = await self.preparer.run(key, lambda: self._read(query, operation_name))
-            self.operations.put(key, cached, cached.size)
-        return cached
-
-    def _read(self, query: str, operation_name: str | None) -> CachedOperation:
-        """Parse, limits, validate: on a worker thread (``Preparer``)."""
-        limits = self.settings.limits
-        document = parse_document(query, limits.max_tokens)
-        try:
-            enforce_limits(document, limits)
-            schema = self.supergraph.api_schema
-            validate_document(schema, document, introspection=self.settings.introspection)
-        except RecursionError:
-            raise RouterError(MAX_DEPTH_LIMIT, "The document nests too deeply.") from None
-        return CachedOperation((query, operation_name), select_operation(document, operation_name))
-
-    async def plan(self, cached: CachedOperation, labels: frozenset[str]) -> PreparedOperation:
-        """The operation's plan for these override labels; planned off the loop when new."""
-        prepared = cached.plans.get(labels)
-        if prepared is None:
-            valid = cached.valid
-            prepared = await self.preparer.run(
-                (id(cached), labels), lambda: prepare(self.supergraph, valid, labels)
-            )
-            cached.remember(labels, prepared)
-            self.operations.put(cached.key, cached, cached.size)  # now larger
-        enforce_fetches(prepared.fetches, self.settings.limits)
-        return prepared
+    async def _identify(self, http: HttpRequest, client: api.RouterRequest) -> Identity:
+        verifier = self.security.verifier
+        identity = await verifier.identify(http.headers) if verifier else Identity()
+        client.context["identity"] = identity
+        if self.security.limiter is not None:
+            key = client_key(http, self.settings.rate_limit_key, identity.subject)
+            await rate_limit(self.security.limiter, key)
+        return identity
 
     async def _on_operation(
         self,
@@ -182,36 +161,64 @@ class Gateway:
         await hooks.run(self.hooks.on_operation, "on_operation", operation)
         if operation.rewritten is None:
             return cached
-        return await self.operation(operation.rewritten, valid.operation_name)
+        return await self.store.operation(operation.rewritten, valid.operation_name)
+
+    async def _authorize(
+        self, client: api.RouterRequest, cached: CachedOperation, identity: Identity
+    ) -> Grants:
+        if not cached.requirements:
+            return ()
+        required = policies_of(cached.requirements)
+        granted: set[str] = set()
+        if required and self.hooks.on_policies:
+            asked = api.Policies(client, identity, required, granted)
+            await hooks.run(self.hooks.on_policies, "on_policies", asked)
+        return grants(cached.requirements, identity, frozenset(granted) & required)
+
+    def _headers_for(self, headers: Any, identity: Identity) -> HeadersFor | None:
+        rules = None if self.headers.empty else self.headers.bind(headers)
+        signer = self.security.signer
+        if signer is None:
+            return rules
+
+        def headers_for(subgraph: str) -> dict[str, str]:
+            extra = dict(rules(subgraph)) if rules is not None else {}
+            extra[HEADER] = signer.token(identity, subgraph)
+            return extra
+
+        return headers_for
 
     async def _respond(
         self,
         context: RequestContext,
         client: api.RouterRequest,
+        identity: Identity,
         prepared: PreparedOperation,
         variables: dict[str, Any],
     ) -> HttpResponse:
         headers = context.http.headers
-        expose = (
-            self.settings.expose_plans and headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
-        )
-        headers_for = None if self.headers.empty else self.headers.bind(headers)
+        asked = headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
+        expose = self.settings.expose_plans and asked
+        headers_for = self._headers_for(headers, identity)
         fetcher = self.fetcher
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, client)
 
         async def run() -> tuple[HttpResponse, dict[str, Any]]:
-            executed = await execute(
-                self.supergraph.api_schema, prepared, variables, fetcher, headers_for
-            )
+            if prepared.data_nulled:  # an unauthorized non-null root field: nothing to fetch
+                executed = Executed({}, [], 0)
+            else:
+                executed = await execute(
+                    self.supergraph.api_schema, prepared, variables, fetcher, headers_for,
+                    batch_entities=self.settings.batch_entities,
+                )  # fmt: skip
             body = shape(prepared, executed, variables)
             if expose:
                 body["extensions"] = {"queryPlan": plan_extension(prepared)}
             return body_reply(body, context.media_type), body
 
         if self.settings.dedupe_requests and prepared.kind == "query" and not self.hooks.subgraph:
-            names = [graph.name for graph in self.supergraph.graphs.values()]
-            forwarded = self.headers.fingerprint(headers, names)
+            forwarded = (self.headers.fingerprint(headers, self.subgraph_names), identity.key)
             key = share_key(prepared, variables, context.media_type, expose, forwarded)
             reply, body = await self.inflight.run(key, run)
         else:

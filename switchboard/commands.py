@@ -140,7 +140,7 @@ def run_router(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     try:
         serve_router(config)
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
         raise CommandError(str(exc)) from None
     except (SupergraphError, GraphQLError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -26,6 +26,9 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from router.errors import QUERY_PLANNING_BUDGET_EXCEEDED
+from router.planner.budget import BudgetMeter, PlanningBudget, PlanningBudgetExceeded
+
 from .errors import (
     RESPONSE_VALIDATION_FAILED,
     GraphQLErrorDict,
@@ -63,14 +66,26 @@ class ResponseShaper:
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
         client_keys: dict[str, str] | None = None,
+        budget: PlanningBudget | None = None,
+        nulled: frozenset[int] = frozenset(),
+        dropped: frozenset[int] = frozenset(),
     ) -> None:
-        """``client_keys``: response keys the planner saw → the keys the client gets."""
+        """``client_keys``: response keys the planner saw → the keys the client gets.
+
+        ``budget`` bounds the work of generating the shaper (selections read, steps
+        generated, CPU time), which happens as responses need it; past it, a response
+        gets ``data: null`` and a QUERY_PLANNING_BUDGET_EXCEEDED error. None: unbounded.
+        ``nulled``/``dropped``: what the authorization stage removed (see ShapeCompiler).
+        """
         root = schema.get_root_type(operation.operation)
         assert root is not None, "operation was validated against the schema"
         self.schema = schema
         self.root = root
         conditions = _condition_variables(operation, fragments)
-        self.compiler = ShapeCompiler(schema, fragments, conditions, client_keys or {})
+        meter = BudgetMeter(budget) if budget is not None else None
+        self.compiler = ShapeCompiler(
+            schema, fragments, conditions, client_keys or {}, meter, nulled, dropped
+        )
         self.selections = self.compiler.shape_of((operation.selection_set,))
 
     def shape(
@@ -78,7 +93,11 @@ class ResponseShaper:
     ) -> dict[str, Any] | None:
         """The client's ``data``; appends null-propagation errors to ``errors``."""
         run = _Run(self.schema, variables, errors)
-        shaped = run.object(self.root, self.selections, data, None)
+        try:
+            shaped = run.object(self.root, self.selections, data, None)
+        except PlanningBudgetExceeded as exc:
+            errors.append(graphql_error(str(exc), QUERY_PLANNING_BUDGET_EXCEEDED))
+            return None
         return None if shaped is _INVALID else shaped
 
 

@@ -31,12 +31,15 @@ from graphql import (
 )
 from graphql import GraphQLBoolean as _Boolean
 
+from router.planner.budget import BudgetMeter
+
 # What a step does with the value at its key.
 TYPENAME = 0  # the runtime type's name
 COPY = 1  # a nullable scalar: copied as is
 SCALAR = 2  # a non-null scalar: copied; null is a violation
 META = 3  # introspection meta-field answered elsewhere: copied as is
 COMPLETE = 4  # anything else: completed by the type chain
+UNAUTHORIZED = "\x00unauthorized"  # the data key of a field the plan does not fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class SelectionShape:
         function = self._functions.get(key)
         if function is None:
             steps = self.steps(runtime, variables)
+            self.compiler.spend(len(steps) + 1)
             function = self._functions[key] = build(steps)
         return function
 
@@ -141,11 +145,33 @@ class ShapeCompiler:
         fragments: dict[str, FragmentDefinitionNode],
         condition_variables: tuple[str, ...],
         client_keys: dict[str, str],
+        meter: BudgetMeter | None = None,
+        nulled: frozenset[int] = frozenset(),
+        dropped: frozenset[int] = frozenset(),
     ) -> None:
+        """``meter``: the shaper's budget, counting selections read and steps generated
+        over the compiler's life (compiling happens lazily, during responses).
+
+        ``nulled``: ids of field nodes answered as null without a look at the data (the
+        authorization stage removed them from the plan); ``dropped``: ids of fragment nodes
+        it removed, which select nothing."""
+        self.nulled = nulled
+        self.dropped = dropped
         self.schema = schema
         self.fragments = fragments
         self.condition_variables = condition_variables
         self.client_keys = client_keys
+        self.meter = meter
+        if meter is not None:
+            meter.pause()
+
+    def spend(self, units: int) -> None:
+        if self.meter is not None:
+            self.meter.resume()
+            try:
+                self.meter.spend(units)
+            finally:
+                self.meter.pause()
 
     def shape_of(self, selection_sets: tuple[SelectionSetNode, ...]) -> SelectionShape:
         return SelectionShape(self, selection_sets, bool(self.condition_variables))
@@ -157,14 +183,22 @@ class ShapeCompiler:
         self, shape: SelectionShape, runtime: Runtime, variables: dict[str, Any]
     ) -> tuple[Step, ...]:
         fields: dict[str, list[FieldNode]] = {}
-        for selection_set in shape.selection_sets:
-            self._collect(runtime, selection_set, variables, fields, set())
-        return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
+        if self.meter is not None:
+            self.meter.resume()
+        try:
+            for selection_set in shape.selection_sets:
+                self._collect(runtime, selection_set, variables, fields, set())
+            return tuple(self._step(runtime, key, nodes) for key, nodes in fields.items())
+        finally:
+            if self.meter is not None:
+                self.meter.pause()
 
     def _step(self, runtime: Runtime, key: str, nodes: list[FieldNode]) -> Step:
         name = nodes[0].name.value
         coordinate = f"{runtime.name}.{name}"
         out = self.client_keys.get(key, key)
+        if self.nulled and any(id(node) in self.nulled for node in nodes):
+            return Step(UNAUTHORIZED, out, COPY, coordinate)  # a key no data ever has
         if name == "__typename":
             return Step(key, out, TYPENAME, coordinate, typename=runtime.name)
         definition = runtime.fields.get(name)
@@ -201,8 +235,12 @@ class ShapeCompiler:
         fields: dict[str, list[FieldNode]],
         visited: set[str],
     ) -> None:
+        if self.meter is not None:
+            self.meter.spend(len(selection_set.selections))
         for selection in selection_set.selections:
             if not self._included(selection, variables):
+                continue
+            if self.dropped and id(selection) in self.dropped:
                 continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value

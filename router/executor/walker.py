@@ -20,6 +20,7 @@ from router.planner.plan import (
     SequenceNode,
 )
 
+from .batching import BatchOperations, batch_key, levels
 from .errors import GraphQLErrorDict, Path, downstream_error
 from .fetcher import Fetcher, FetchResult
 from .representations import representation_builder
@@ -38,13 +39,18 @@ class ExecutionState:
     headers_for: HeadersFor | None = None
 
     async def fetch(
-        self, fetcher: Fetcher, node: FetchNode, variables: dict[str, Any]
+        self,
+        fetcher: Fetcher,
+        node: FetchNode,
+        variables: dict[str, Any],
+        operation: str | None = None,
     ) -> FetchResult:
+        """Send ``node`` (or ``operation``, a batch of entity fetches led by ``node``)."""
         self.fetch_count += 1
         headers = self.headers_for(node.service_name) if self.headers_for else None
         return await fetcher.fetch(
             node.service_name,
-            node.operation,
+            operation or node.operation,
             variables,
             node.operation_name,
             headers=headers,
@@ -60,14 +66,21 @@ async def execute_plan(
     fetcher: Fetcher,
     variables: dict[str, Any],
     headers_for: HeadersFor | None = None,
+    *,
+    batch_entities: bool = False,
 ) -> ExecutionState:
     """Run ``plan``; subgraph failures become errors in the state, never exceptions.
 
     ``headers_for(subgraph)`` gives the extra headers to send with each subgraph request.
+    ``batch_entities`` runs the plan level by level and sends every entity fetch of one
+    level to one subgraph as one request (see ``batching``); the answer is the same.
     """
     state = ExecutionState(variables=variables, headers_for=headers_for)
     if plan.node is not None:
-        await _run(plan.node, fetcher, state)
+        if batch_entities:
+            await _run_levels(plan.node, fetcher, state)
+        else:
+            await _run(plan.node, fetcher, state)
     return state
 
 
@@ -89,6 +102,32 @@ async def _run(node: PlanNode, fetcher: Fetcher, state: ExecutionState) -> None:
             await _run(branch, fetcher, state)
 
 
+async def _run_levels(node: PlanNode, fetcher: Fetcher, state: ExecutionState) -> None:
+    for level in levels(node, state.variables):
+        batches: dict[str, list[_Component]] = {}
+        singles: list[Any] = []
+        for leaf in level:
+            if isinstance(leaf, FlattenNode) and leaf.node.requires is not None:
+                targets = Targets(state.data, leaf.path)
+                if targets.objects:
+                    _add_to_batch(batches.setdefault(leaf.node.service_name, []), leaf, targets)
+            elif isinstance(leaf, FlattenNode):
+                singles.append(_run(leaf, fetcher, state))
+            else:
+                singles.append(_fetch_into(leaf, Targets(state.data, ()), fetcher, state))
+        sends = [_send_entities(batch, fetcher, state) for batch in batches.values()]
+        await asyncio.gather(*singles, *sends)
+
+
+def _add_to_batch(batch: list[_Component], leaf: FlattenNode, targets: Targets) -> None:
+    key = batch_key(leaf.node)
+    component = next((c for c in batch if c.key == key), None)
+    if component is None:
+        component = _Component(leaf.node, key)
+        batch.append(component)
+    component.gather(targets)
+
+
 async def _fetch_into(
     node: FetchNode, targets: Targets, fetcher: Fetcher, state: ExecutionState
 ) -> None:
@@ -101,52 +140,103 @@ async def _fetch_into(
                 rename_keys(result.data, node.output_rewrites)
                 deep_merge(target, result.data)
         return
-    await _fetch_entities(node, targets, fetcher, state, variables)
+    component = _Component(node, None)
+    component.gather(targets)
+    await _send_entities([component], fetcher, state)
 
 
-async def _fetch_entities(
-    node: FetchNode,
-    targets: Targets,
-    fetcher: Fetcher,
-    state: ExecutionState,
-    variables: dict[str, Any],
+Owner = tuple[Targets, int]  # the targets an object was found in, and its index there
+
+
+class _Component:
+    """One entity fetch's distinct representations, and the objects each came from."""
+
+    __slots__ = ("build", "index_of", "key", "node", "owners", "representations")
+
+    def __init__(self, node: FetchNode, key: Any) -> None:
+        assert node.requires is not None
+        self.node = node
+        self.key = key
+        self.representations: list[dict[str, Any]] = []
+        self.owners: list[list[Owner]] = []
+        self.index_of: dict[Any, int] = {}
+        self.build = representation_builder(node.requires, node.input_rewrites)
+
+    def gather(self, targets: Targets) -> None:
+        for position, target in enumerate(targets.objects):
+            rep = self.build(target)
+            if rep is None:
+                continue
+            key = _identity(rep)
+            found = self.index_of.get(key)
+            if found is None:  # one representation per distinct entity
+                found = self.index_of[key] = len(self.representations)
+                self.representations.append(rep)
+                self.owners.append([])
+            self.owners[found].append((targets, position))
+
+    def path_of(self, index: int) -> Path:
+        targets, position = self.owners[index][0]
+        return targets.path_of(position)
+
+    def merge(self, entities: list[Any]) -> None:
+        node = self.node
+        strip_typename = bool(node.input_rewrites)  # an interface object answers its interface
+        for index, entity in enumerate(entities[: len(self.owners)]):
+            if type(entity) is dict:
+                rename_keys(entity, node.output_rewrites)
+                if strip_typename:
+                    entity = {k: v for k, v in entity.items() if k != "__typename"}
+                for targets, position in self.owners[index]:
+                    deep_merge(targets.objects[position], entity)
+
+
+_BATCHES = BatchOperations()
+
+
+async def _send_entities(
+    components: list[_Component], fetcher: Fetcher, state: ExecutionState
 ) -> None:
-    assert node.requires is not None
-    representations: list[dict[str, Any]] = []
-    owners: list[list[int]] = []  # per representation: indexes into targets.objects
-    index_of: dict[Any, int] = {}
-    build = representation_builder(node.requires, node.input_rewrites)
-    for position, target in enumerate(targets.objects):
-        rep = build(target)
-        if rep is None:
-            continue
-        key = _identity(rep)
-        found = index_of.get(key)
-        if found is None:  # one representation per distinct entity
-            found = index_of[key] = len(representations)
-            representations.append(rep)
-            owners.append([])
-        owners[found].append(position)
-    if not representations:
+    components = [c for c in components if c.representations]
+    if not components:
         return
-    result = await state.fetch(fetcher, node, {**variables, "representations": representations})
-    entities = (result.data or {}).get("_entities")
-    if result.failure is not None or not isinstance(entities, list):
-        first = targets.path_of(owners[0][0])
-        _absorb(node, None, result.errors, result.failure, first, state)
+    if len(components) == 1:
+        await _send_one(components[0], fetcher, state)
+        return
+    merged = _BATCHES.merged(tuple(c.node for c in components))
+    variables = {k: state.variables[k] for k in merged.variable_usages if k in state.variables}
+    for name, component in zip(merged.representations, components, strict=True):
+        variables[name] = component.representations
+    first = components[0].node
+    result = await state.fetch(fetcher, first, variables, merged.operation)
+    if result.failure is not None:
+        for component in components:
+            state.errors.append({**result.failure, "path": component.path_of(0)})
         return
     for error in result.errors:
-        path = _entity_path(error, owners, targets)
-        state.errors.append(downstream_error(error, node.service_name, path))
-    objects = targets.objects
-    strip_typename = bool(node.input_rewrites)  # an interface object answers its interface
-    for index, entity in enumerate(entities[: len(owners)]):
-        if type(entity) is dict:
-            rename_keys(entity, node.output_rewrites)
-            if strip_typename:
-                entity = {k: v for k, v in entity.items() if k != "__typename"}
-            for position in owners[index]:
-                deep_merge(objects[position], entity)
+        path = _batched_path(error, components)
+        state.errors.append(downstream_error(error, first.service_name, path))
+    data = result.data or {}
+    for index, component in enumerate(components):
+        entities = data.get(f"_e{index}")
+        if isinstance(entities, list):
+            component.merge(entities)
+
+
+async def _send_one(component: _Component, fetcher: Fetcher, state: ExecutionState) -> None:
+    node = component.node
+    variables = {k: state.variables[k] for k in node.variable_usages if k in state.variables}
+    variables["representations"] = component.representations
+    result = await state.fetch(fetcher, node, variables)
+    entities = (result.data or {}).get("_entities")
+    if result.failure is not None or not isinstance(entities, list):
+        _absorb(node, None, result.errors, result.failure, component.path_of(0), state)
+        return
+    for error in result.errors:
+        state.errors.append(
+            downstream_error(error, node.service_name, _entity_path(error, component))
+        )
+    component.merge(entities)
 
 
 def _identity(rep: dict[str, Any]) -> Any:
@@ -158,17 +248,31 @@ def _identity(rep: dict[str, Any]) -> Any:
     return values
 
 
-def _entity_path(error: Any, owners: list[list[int]], targets: Targets) -> Path | None:
+def _entity_path(error: Any, component: _Component) -> Path | None:
     path = error.get("path") if isinstance(error, dict) else None
     if (
         isinstance(path, list)
         and len(path) >= 2
         and path[0] == "_entities"
         and isinstance(path[1], int)
-        and 0 <= path[1] < len(owners)
+        and 0 <= path[1] < len(component.owners)
     ):
-        return [*targets.path_of(owners[path[1]][0]), *path[2:]]
-    return targets.path_of(owners[0][0]) or None
+        return [*component.path_of(path[1]), *path[2:]]
+    return component.path_of(0) or None
+
+
+def _batched_path(error: Any, components: list[_Component]) -> Path | None:
+    """An error of a batched request at the client path it concerns: `_e<i>` names the
+    fetch, the index after it the representation."""
+    path = error.get("path") if isinstance(error, dict) else None
+    head = path[0] if isinstance(path, list) and path else None
+    if not isinstance(head, str) or not head.startswith("_e") or not head[2:].isdigit():
+        return components[0].path_of(0) or None
+    component = components[int(head[2:])] if int(head[2:]) < len(components) else components[0]
+    assert isinstance(path, list)
+    if len(path) >= 2 and isinstance(path[1], int) and 0 <= path[1] < len(component.owners):
+        return [*component.path_of(path[1]), *path[2:]]
+    return component.path_of(0) or None
 
 
 def _absorb(

@@ -57,8 +57,12 @@ async def execute(
     variables: dict[str, Any],
     fetcher: Fetcher,
     headers_for: HeadersFor | None,
+    *,
+    batch_entities: bool = False,
 ) -> Executed:
-    state = await execute_plan(prepared.plan, fetcher, variables, headers_for)
+    state = await execute_plan(
+        prepared.plan, fetcher, variables, headers_for, batch_entities=batch_entities
+    )
     if prepared.introspection:
         result = run_introspection(
             schema, prepared.document, prepared.operation, prepared.introspection, variables

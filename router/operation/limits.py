@@ -111,7 +111,7 @@ def measure(document: DocumentNode, cap: int) -> Measures:
             counted = walker.count(definition.selection_set, frozenset())
             depth, fields = max(depth, counted[0]), max(fields, counted[1])
             aliases = max(aliases, counted[2])
-            roots = max(roots, len(walker.keys(definition.selection_set, frozenset())))
+            roots = max(roots, len(walker.keys(definition.selection_set, set())))
             height = max(height, _Height(fragments).of([definition.selection_set]))
     return Measures(depth, height, aliases, roots, fields)
 
@@ -213,18 +213,20 @@ class _Counter:
             self.memo[name] = self.count(fragment.selection_set, visiting | {name})
         return self.memo[name]
 
-    def keys(self, selection_set: SelectionSetNode, visiting: frozenset[str]) -> set[str]:
-        """Response keys of one selection set, through its fragments."""
+    def keys(self, selection_set: SelectionSetNode, collected: set[str]) -> set[str]:
+        """Response keys of one selection set, through its fragments (each looked at once)."""
         found: set[str] = set()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 found.add((selection.alias or selection.name).value)
             elif isinstance(selection, InlineFragmentNode):
-                found |= self.keys(selection.selection_set, visiting)
+                found |= self.keys(selection.selection_set, collected)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and selection.name.value not in visiting:
-                    found |= self.keys(fragment.selection_set, visiting | {selection.name.value})
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in collected:
+                    collected.add(name)
+                    found |= self.keys(fragment.selection_set, collected)
         return found
 
 
@@ -241,8 +243,11 @@ class _Height:
         if key in self.memo:
             return self.memo[key]
         children: dict[str, dict[int, SelectionSetNode]] = {}
+        collected: set[str] = set()  # a fragment adds its fields to one merged set once
         for selection_set in selection_sets:
-            self._collect(selection_set, children, frozenset())
+            self._collect(selection_set, children, collected)
+            if self.work > HEIGHT_WORK:
+                return 1 << 30  # too much to even measure: over any limit
         height = len(children)
         for inner in children.values():
             if inner:
@@ -256,18 +261,21 @@ class _Height:
         self,
         selection_set: SelectionSetNode,
         children: dict[str, dict[int, SelectionSetNode]],
-        visiting: frozenset[str],
+        collected: set[str],
     ) -> None:
         for selection in selection_set.selections:
             self.work += 1
+            if self.work > HEIGHT_WORK:
+                return
             if isinstance(selection, FieldNode):
                 below = children.setdefault(selection.name.value, {})
                 if selection.selection_set is not None:
                     below[id(selection.selection_set)] = selection.selection_set
             elif isinstance(selection, InlineFragmentNode):
-                self._collect(selection.selection_set, children, visiting)
+                self._collect(selection.selection_set, children, collected)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is not None and name not in visiting:
-                    self._collect(fragment.selection_set, children, visiting | {name})
+                if fragment is not None and name not in collected:  # also ends cycles
+                    collected.add(name)
+                    self._collect(fragment.selection_set, children, collected)

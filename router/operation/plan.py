@@ -18,10 +18,12 @@ from graphql import (
     get_operation_ast,
 )
 
+from router.auth.filter import Allowed, filter_operation
 from router.errors import (
     MAX_DEPTH_LIMIT,
     QUERY_PLANNING_BUDGET_EXCEEDED,
     QUERY_PLANNING_FAILED,
+    GraphQLErrorDict,
     RouterError,
 )
 from router.executor.shape import ResponseShaper
@@ -39,10 +41,13 @@ from router.planner import (
     SequenceNode,
     plan_operation,
 )
+from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.supergraph import Supergraph
+from router.supergraph.access import Requirement
 
 logger = logging.getLogger("switchboard.router")
-MAX_PLAN_VARIANTS = 16  # label sets per operation; more evicts the oldest
+MAX_PLAN_VARIANTS = 16  # label sets x authorization outcomes per operation; oldest first
+PlanKey = tuple[frozenset[str], tuple[bool, ...]]  # override labels, access grants
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,8 @@ class PreparedOperation:
     shaper: ResponseShaper
     client_keys: dict[str, str]  # internal response key → the client's
     fetches: int  # FetchNodes in the plan (limits.max_fetches)
+    unauthorized: tuple[GraphQLErrorDict, ...] = ()  # UNAUTHORIZED_FIELD_OR_TYPE errors
+    data_nulled: bool = False  # an unauthorized non-null root field: nothing is fetched
 
     @property
     def kind(self) -> str:
@@ -70,12 +77,13 @@ class CachedOperation:
 
     key: tuple[str, str | None]  # query text and operation name
     valid: ValidOperation
-    plans: dict[frozenset[str], PreparedOperation] = field(default_factory=dict)
+    requirements: tuple[Requirement, ...] = ()  # access requirements it touches, if any
+    plans: dict[PlanKey, PreparedOperation] = field(default_factory=dict)
 
-    def remember(self, labels: frozenset[str], prepared: PreparedOperation) -> None:
+    def remember(self, key: PlanKey, prepared: PreparedOperation) -> None:
         if len(self.plans) >= MAX_PLAN_VARIANTS:
             del self.plans[next(iter(self.plans))]
-        self.plans[labels] = prepared
+        self.plans[key] = prepared
 
     @property
     def size(self) -> int:
@@ -99,8 +107,13 @@ def count_fetches(node: PlanNode | None) -> int:
 
 
 def prepare(
-    supergraph: Supergraph, valid: ValidOperation, labels: frozenset[str]
+    supergraph: Supergraph,
+    valid: ValidOperation,
+    labels: frozenset[str],
+    budget: PlanningBudget = DEFAULT_BUDGET,
+    allowed: Allowed | None = None,
 ) -> PreparedOperation:
+    """Plan ``valid``; ``allowed`` (per access requirement) filters it first when given."""
     document, client_keys = rename_typename_aliases(valid.document)
     operation = valid.operation
     if document is not valid.document:
@@ -110,8 +123,14 @@ def prepare(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    access = None
+    planned, planned_name = document, valid.operation_name
+    if allowed is not None:
+        schema, rules = supergraph.api_schema, supergraph.access
+        access = filter_operation(schema, rules, operation, fragments, allowed)
+        planned, planned_name = access.document, None
     try:
-        plan = plan_operation(supergraph, document, valid.operation_name, labels)
+        plan = plan_operation(supergraph, planned, planned_name, labels, budget=budget)
     except PlanningError as exc:
         code = QUERY_PLANNING_FAILED
         if getattr(exc, "code", None) == QUERY_PLANNING_BUDGET_EXCEEDED.code:
@@ -120,7 +139,15 @@ def prepare(
         raise RouterError(code, f"The router cannot plan this operation: {exc}") from None
     except RecursionError:
         raise RouterError(MAX_DEPTH_LIMIT, "The operation nests too deeply to plan.") from None
-    shaper = ResponseShaper(supergraph.api_schema, operation, fragments, client_keys)
+    shaper = ResponseShaper(
+        supergraph.api_schema,
+        operation,
+        fragments,
+        client_keys,
+        budget,
+        access.nulled if access else frozenset(),
+        access.dropped if access else frozenset(),
+    )
     introspection = introspection_fields(operation, fragments)
     return PreparedOperation(
         valid,
@@ -132,4 +159,6 @@ def prepare(
         shaper,
         client_keys,
         count_fetches(plan.node),
+        access.errors if access else (),
+        access.data_nulled if access else False,
     )

@@ -27,6 +27,8 @@ def shape(
 ) -> dict[str, Any]:
     """The response body ``{"errors"?, "data"}`` for an executed operation."""
     errors = executed.errors
+    if prepared.unauthorized:  # copies: the prepared ones are shared by every response
+        errors[:0] = [dict(error) for error in prepared.unauthorized]
     if prepared.client_keys and errors:
         rename_error_paths(errors, prepared.client_keys)
     data = prepared.shaper.shape(executed.data, variables, errors)

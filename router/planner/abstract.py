@@ -7,7 +7,7 @@ from collections.abc import Callable
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
 from router.planner.items import FragmentItem, Item
-from router.planner.routes import own_key_field
+from router.planner.routes import own_key_of
 from router.supergraph import Supergraph
 
 Collect = Callable[[str, SelectionSetNode], list[Item]]
@@ -47,7 +47,7 @@ def _resolves_plainly(supergraph: Supergraph, graph: str, type_name: str, name: 
     info = supergraph.type(type_name)
     field = info.fields.get(name)
     if not info.resolves(graph, name):
-        return own_key_field(field, info.keys(graph), graph)
+        return own_key_of(info, name, graph)
     join = field.in_graph(graph) if field is not None else None
     return join is None or join.requires is None
 
@@ -89,5 +89,5 @@ def unprovided(
         if name == "__typename" or provided_field(provided.selection_set, name, type_name):
             continue
         known = info.resolves(service, name)
-        total += not (known or own_key_field(info.fields.get(name), info.keys(service), service))
+        total += not (known or own_key_of(info, name, service))
     return total

@@ -12,9 +12,7 @@ from graphql import (
     FieldNode,
     NameNode,
     SelectionSetNode,
-    Visitor,
     print_ast,
-    visit,
 )
 
 from router.supergraph import Supergraph
@@ -52,13 +50,24 @@ class InternalAliases:
         return self.names.get(name)
 
 
-class _FieldCollector(Visitor):
+class _FieldCollector:
+    """Client aliases, and the argument sets of unaliased fields, in a document."""
+
     def __init__(self) -> None:
-        super().__init__()
         self.client_aliases: set[str] = set()
         self.arguments: dict[str, set[str]] = {}
 
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
+    def selection_set(self, selection_set: SelectionSetNode | None) -> None:
+        pending = [selection_set] if selection_set is not None else []
+        while pending:
+            for node in pending.pop().selections:
+                if isinstance(node, FieldNode):
+                    self.field(node)
+                inner = getattr(node, "selection_set", None)
+                if inner is not None:
+                    pending.append(inner)
+
+    def field(self, node: FieldNode) -> None:
         name = node.name.value
         if node.alias is not None and node.alias.value != name:
             self.client_aliases.add(node.alias.value)
@@ -69,7 +78,8 @@ class _FieldCollector(Visitor):
 def internal_aliases(document: DocumentNode, supergraph: Supergraph) -> InternalAliases:
     """The internal aliases one operation needs against this supergraph."""
     collector = _FieldCollector()
-    visit(document, collector)
+    for definition in document.definitions:
+        collector.selection_set(getattr(definition, "selection_set", None))
     names = {n: INTERNAL_PREFIX + n for n in sorted(collector.client_aliases) if n != "__typename"}
     required: dict[str, set[str]] = {}
     for node in _required_fields(supergraph):
@@ -103,8 +113,9 @@ def _fields_in(selection_set: SelectionSetNode) -> Iterator[FieldNode]:
 
 def arguments_text(node: FieldNode) -> str:
     """The field's arguments, printed in name order ("" without arguments)."""
-    printed = sorted(print_ast(argument) for argument in node.arguments or ())
-    return ", ".join(printed)
+    if not node.arguments:
+        return ""
+    return ", ".join(sorted(print_ast(argument) for argument in node.arguments))
 
 
 def alias_field_set(selection_set: SelectionSetNode, aliases: InternalAliases) -> SelectionSetNode:

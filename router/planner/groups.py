@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from graphql import (
-    ArgumentNode,
-    FieldNode,
-    ListTypeNode,
-    NamedTypeNode,
-    NameNode,
-    NonNullTypeNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    VariableDefinitionNode,
-    VariableNode,
-    Visitor,
-    print_ast,
-    visit,
-)
+from graphql import SelectionSetNode, VariableDefinitionNode
 
 from router.planner.conditions import Conditions
+from router.planner.operation_text import OperationPrinter
 from router.planner.plan import FetchNode, OperationKind, Rewrite
 from router.planner.selection import SelNode
 
@@ -66,6 +51,8 @@ class GroupRegistry:
     def __init__(self) -> None:
         self.groups: list[FetchGroup] = []
         self._by_key: dict[GroupKey, FetchGroup] = {}
+        self._roots: set[str] = set()
+        self._plain: dict[tuple[tuple[str, ...], int | None], set[str]] = {}
 
     def root_group(self, service: str) -> FetchGroup:
         return self._get((service, (), None, frozenset(), 0), is_entity=False)
@@ -95,14 +82,12 @@ class GroupRegistry:
         return group
 
     def root_services(self) -> set[str]:
-        return {g.service for g in self.groups if not g.is_entity}
+        return set(self._roots)
 
     def existing_entity_services(self, path: tuple[str, ...], parent: FetchGroup) -> set[str]:
-        return {
-            k[0]
-            for k in self._by_key
-            if k[1] == path and k[2] == parent.id and not k[3] and not k[4]
-        }
+        """Subgraphs of the plain entity groups (no extra parents, first variant) at
+        `path` under `parent`."""
+        return set(self._plain.get((path, parent.id), ()))
 
     def _get(self, key: GroupKey, *, is_entity: bool) -> FetchGroup:
         group = self._by_key.get(key)
@@ -110,6 +95,10 @@ class GroupRegistry:
             group = FetchGroup(len(self.groups), key[0], key[1], is_entity)
             self._by_key[key] = group
             self.groups.append(group)
+            if not is_entity:
+                self._roots.add(key[0])
+            elif not key[3] and not key[4]:
+                self._plain.setdefault((key[1], key[2]), set()).add(key[0])
         return group
 
 
@@ -123,12 +112,6 @@ def requirement_fits(type_name: str, required: SelectionSetNode) -> GroupFilter:
     return fits
 
 
-_REPRESENTATIONS = "representations"
-_ANY_LIST = NonNullTypeNode(
-    type=ListTypeNode(type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="_Any"))))
-)
-
-
 def build_fetch(
     group: FetchGroup,
     kind: OperationKind,
@@ -136,23 +119,21 @@ def build_fetch(
     operation_name: str | None,
     fetch_id: int,
     output_rewrites: tuple[Rewrite, ...] = (),
+    printer: OperationPrinter | None = None,
 ) -> FetchNode:
     """Turn a finished group into the plan's FetchNode with its printed operation."""
-    selection_set = group.root.to_selection_set()
-    used = _used_variables(selection_set)
-    definitions = [variables[name] for name in used if name in variables]
-    if group.is_entity:
-        selection_set = _entities_selection(selection_set)
-        definitions.insert(0, _representations_definition())
-    operation = OperationDefinitionNode(
-        operation=OperationType.MUTATION if kind == "mutation" else OperationType.QUERY,
-        name=NameNode(value=operation_name) if operation_name else None,
-        variable_definitions=tuple(definitions),
-        selection_set=selection_set,
+    used: dict[str, None] = {}
+    operation = (printer or OperationPrinter()).operation(
+        group.root,
+        kind="mutation" if kind == "mutation" else "query",
+        name=operation_name,
+        entity=group.is_entity,
+        definitions=variables,
+        variables=used,
     )
     return FetchNode(
         service_name=group.service,
-        operation=print_ast(operation),
+        operation=operation,
         operation_kind=kind,
         variable_usages=tuple(name for name in used if name in variables),
         requires=group.requires.to_plan_selections() if group.is_entity else None,
@@ -161,36 +142,3 @@ def build_fetch(
         operation_name=operation_name,
         id=fetch_id,
     )
-
-
-def _entities_selection(inner: SelectionSetNode) -> SelectionSetNode:
-    argument = ArgumentNode(
-        name=NameNode(value=_REPRESENTATIONS),
-        value=VariableNode(name=NameNode(value=_REPRESENTATIONS)),
-    )
-    entities = FieldNode(
-        name=NameNode(value="_entities"), arguments=(argument,), selection_set=inner
-    )
-    return SelectionSetNode(selections=(entities,))
-
-
-def _representations_definition() -> VariableDefinitionNode:
-    return VariableDefinitionNode(
-        variable=VariableNode(name=NameNode(value=_REPRESENTATIONS)), type=_ANY_LIST
-    )
-
-
-class _VariableCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def enter_variable(self, node: VariableNode, *_: Any) -> None:
-        if node.name.value not in self.names:
-            self.names.append(node.name.value)
-
-
-def _used_variables(selection_set: SelectionSetNode) -> list[str]:
-    collector = _VariableCollector()
-    visit(selection_set, collector)
-    return collector.names

@@ -13,7 +13,7 @@ from router.planner.groups import FetchGroup, requirement_fits
 from router.planner.items import FieldItem, FragmentItem, Item
 from router.planner.plan import ValueSetter
 from router.planner.position import Position
-from router.planner.routes import PlanningError, can_provide, find_route
+from router.planner.routes import PlanningError, can_provide
 from router.planner.selection import SelNode
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def entity_interface_position(walker: Walker, position: Position, name: str) -> 
         uniform = resolves_for_every_implementation(walker.supergraph, graph, info.name, name)
         if uniform and info.keys(graph, resolvable_only=True):
             try:
-                route = find_route(walker.supergraph, info.name, service, graph)
+                route = walker.routes.find(info.name, service, graph)
             except PlanningError:
                 continue
             lengths[graph] = len(route)

@@ -34,6 +34,7 @@ class FragmentItem:
     type_condition: str
     selection_set: SelectionSetNode
     conditions: tuple[Condition, ...] = ()
+    expanded: bool = False  # written by the planner for an abstract field, not the client
 
 
 Item = FieldItem | FragmentItem

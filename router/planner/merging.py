@@ -10,6 +10,7 @@ rewrite (`KeyRenamer`) puts the value back under `code` before the result is mer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from graphql import ListTypeNode, NamedTypeNode, NonNullTypeNode, TypeNode, parse_type
 
@@ -76,15 +77,15 @@ class _Aliaser:
 
     def _type(self, parent: str | None, name: str) -> TypeNode:
         if name == "__typename" or parent is None:
-            return parse_type("String!")
+            return _parsed_type("String!")
         info = self.supergraph.types.get(parent)
         known = info.fields.get(name) if info is not None else None
         join = known.in_graph(self.graph) if known is not None else None
         if join is not None and join.type:
-            return parse_type(join.type)
+            return _parsed_type(join.type)
         definition = self.supergraph.schema.get_type(parent)
         fields = getattr(definition, "fields", {})
-        return parse_type(str(fields[name].type)) if name in fields else parse_type("String")
+        return _parsed_type(str(fields[name].type) if name in fields else "String")
 
     def _sub_type(self, parent: str | None, name: str) -> str | None:
         info = self.supergraph.types.get(parent) if parent is not None else None
@@ -107,6 +108,11 @@ class _Aliaser:
     def _composite(self, name: str) -> bool:
         info = self.supergraph.types.get(name)
         return info is not None and info.kind in ("object", "interface", "union")
+
+
+@lru_cache(maxsize=1024)
+def _parsed_type(text: str) -> TypeNode:
+    return parse_type(text)
 
 
 def _fields_in_set(

@@ -14,13 +14,17 @@ from graphql import (
 )
 
 from router.planner.aliases import internal_aliases
+from router.planner.budget import DEFAULT_BUDGET, BudgetMeter, PlanningBudget
 from router.planner.emit import arrange
 from router.planner.groups import FetchGroup, GroupRegistry, build_fetch
-from router.planner.items import FieldItem, Item
+from router.planner.items import FieldItem, Item, ItemCollector
 from router.planner.merging import alias_non_merging
+from router.planner.normalize import normalize_operation
 from router.planner.plan import FetchNode, OperationKind, PlanNode, QueryPlan, SequenceNode
 from router.planner.position import Position
-from router.planner.routes import PlanningError
+from router.planner.routes import PlanningError, Routes
+from router.planner.scoring import ServiceChooser
+from router.planner.search import CostSearch
 from router.planner.walker import INTROSPECTION_ROOTS, Walker
 from router.supergraph import Supergraph, with_override_labels
 from router.supergraph import override_labels as override_labels_of
@@ -31,11 +35,20 @@ def plan_operation(
     document: DocumentNode,
     operation_name: str | None = None,
     override_labels: frozenset[str] = frozenset(),
+    *,
+    budget: PlanningBudget = DEFAULT_BUDGET,
+    meter: BudgetMeter | None = None,
+    cost_search: bool = True,
 ) -> QueryPlan:
     """Build the query plan for a validated operation; variable values play no part.
 
     `override_labels` are the enabled progressive-override labels (`@override(label:)`);
     a labelled field is planned on the overriding subgraph only when its label is enabled.
+    Planning is pure and synchronous; it raises `PlanningBudgetExceeded` (a
+    `PlanningError` with `code` QUERY_PLANNING_BUDGET_EXCEEDED) past `budget`. A caller
+    that passes its own `meter` (holding the budget) can read the work it took after.
+    `cost_search=False` chooses subgraphs field by field only (see `search`), for
+    comparison.
     """
     if override_labels or _has_labels(supergraph):
         supergraph = with_override_labels(supergraph, override_labels)
@@ -44,28 +57,42 @@ def plan_operation(
         raise PlanningError(f"no operation named {operation_name!r} in the document")
     if operation.operation == OperationType.SUBSCRIPTION:
         raise PlanningError("subscriptions are not supported")
-    return _OperationPlanner(supergraph, document, operation).plan()
+    meter = meter or BudgetMeter(budget)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = normalize_operation(supergraph.schema, operation, fragments, meter)
+    return _OperationPlanner(supergraph, operation, meter, cost_search).plan()
 
 
 class _OperationPlanner:
     def __init__(
-        self, supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode
+        self,
+        supergraph: Supergraph,
+        operation: OperationDefinitionNode,
+        meter: BudgetMeter,
+        cost_search: bool = True,
     ) -> None:
         self.supergraph = supergraph
         self.operation = operation
+        self.meter = meter
         self.kind: OperationKind = (
             "mutation" if operation.operation == OperationType.MUTATION else "query"
         )
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        self.fragments: dict[str, FragmentDefinitionNode] = {}  # normalised: none left
         self.variables = {v.variable.name.value: v for v in operation.variable_definitions or ()}
         root = supergraph.root_type(operation.operation.value)
         if root is None:
             raise PlanningError(f"the supergraph has no {operation.operation.value} type")
         self.root_type = root
         self.ids: Iterator[int] = itertools.count()
-        self.aliases = internal_aliases(document, supergraph)
+        self.aliases = internal_aliases(DocumentNode(definitions=(operation,)), supergraph)
+        collect = ItemCollector(supergraph.schema, self.fragments).collect
+        self.routes = Routes(supergraph)
+        misses = ServiceChooser(supergraph, self.fragments, meter, self.routes).misses
+        self.search = (
+            CostSearch(supergraph, collect, misses, meter, self.routes) if cost_search else None
+        )
 
     def plan(self) -> QueryPlan:
         items = self._root_items()
@@ -79,7 +106,9 @@ class _OperationPlanner:
         return QueryPlan(self._plan_batch(items))
 
     def _root_items(self) -> list[FieldItem]:
-        walker = Walker(self.supergraph, self.fragments, GroupRegistry())
+        walker = Walker(
+            self.supergraph, self.fragments, GroupRegistry(), meter=self.meter, routes=self.routes
+        )
         items: list[Item] = walker.collect(self.root_type, self.operation.selection_set)
         return [
             i
@@ -91,7 +120,9 @@ class _OperationPlanner:
 
     def _mutation_batches(self, items: list[FieldItem]) -> list[list[FieldItem]]:
         """Consecutive mutation fields of one subgraph share a fetch; order is kept."""
-        chooser = Walker(self.supergraph, self.fragments, GroupRegistry()).chooser
+        chooser = Walker(
+            self.supergraph, self.fragments, GroupRegistry(), meter=self.meter, routes=self.routes
+        ).chooser
         batches: list[tuple[str, list[FieldItem]]] = []
         for item in items:
             service = chooser.for_root(self.root_type, item.node, ())
@@ -105,16 +136,28 @@ class _OperationPlanner:
         registry = GroupRegistry()
         shared = self.kind == "query"
         walker = Walker(
-            self.supergraph, self.fragments, registry, self.aliases, shared_roots=shared
+            self.supergraph,
+            self.fragments,
+            registry,
+            self.aliases,
+            shared_roots=shared,
+            meter=self.meter,
+            search=self.search,
+            routes=self.routes,
         )
         forced = self._single_candidates(walker, items)
+        roots = None
+        if shared and self.search is not None:
+            roots = self.search.choose(self.root_type, None, items)
         for item in items if shared else ():
             candidates = walker.chooser.candidates(self.root_type, item.node.name.value)
             if len(candidates) == 1:
                 registry.root_group(candidates[0])  # visible to shared root fields before
         for item in items:
-            existing = forced | {g.service for g in registry.groups if not g.is_entity}
-            service = walker.chooser.for_root(self.root_type, item.node, existing)
+            existing = forced | registry.root_services()
+            service = roots.graphs.get(id(item.node)) if roots is not None else None
+            if service is None:
+                service = walker.chooser.for_root(self.root_type, item.node, existing)
             group = registry.root_group(service)
             position = Position(group, group.root, self.root_type, (), top_level=True)
             walker.add_field(position, item)

@@ -25,3 +25,4 @@ class Position:
     top_level: bool = False
     parent: Position | None = None
     via: FieldItem | None = None
+    expanded: bool = False  # inside a fragment the planner wrote per implementation

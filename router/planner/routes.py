@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from router.supergraph import FieldInfo, Key, Supergraph
+from router.supergraph import FieldInfo, Key, Supergraph, TypeInfo
 
 
 class PlanningError(Exception):
@@ -39,7 +39,7 @@ def can_provide(
         assert isinstance(selection, FieldNode)
         name = selection.name.value
         field = info.fields.get(name)
-        if not (info.resolves(graph, name) or own_key_field(field, info.keys(graph), graph)):
+        if not (info.resolves(graph, name) or own_key_of(info, name, graph)):
             return False
         sub = selection.selection_set
         if (
@@ -51,11 +51,18 @@ def can_provide(
     return True
 
 
-def own_key_field(field: FieldInfo | None, keys: tuple[Key, ...], graph: str) -> bool:
+def own_key_field(
+    field: FieldInfo | None, keys: tuple[Key, ...], graph: str, *, extension: bool = True
+) -> bool:
     """Fed1 leaves key fields of extended types @external or unjoined; the subgraph still
-    knows them. Overridden key fields (`usedOverridden`) do not count: they only arrive."""
+    knows them. Overridden key fields (`usedOverridden`) do not count: they only arrive.
+    An `@external` key field of a type the subgraph defines (not `extend`s: `extension`
+    False) does not count either: the subgraph cannot produce it for objects it returns
+    itself, and answering it anyway gives a placeholder (issue #16, item 8)."""
     join = field.in_graph(graph) if field is not None else None
     if field is None or (join is not None and join.used_overridden):
+        return False
+    if join is not None and join.external and not extension:
         return False
     name = field.name
     return any(
@@ -65,8 +72,46 @@ def own_key_field(field: FieldInfo | None, keys: tuple[Key, ...], graph: str) ->
     )
 
 
+def own_key_of(info: TypeInfo, name: str, graph: str) -> bool:
+    """`own_key_field` for field `name` of `info` in `graph`."""
+    known = info.graphs.get(graph)
+    extension = known is not None and known.extension
+    return own_key_field(info.fields.get(name), info.keys(graph), graph, extension=extension)
+
+
+class Routes:
+    """`find_route` memoised for one planning run: it asks the same few routes often."""
+
+    def __init__(self, supergraph: Supergraph) -> None:
+        self.supergraph = supergraph
+        self._found: dict[tuple[str, str, str], tuple[Hop, ...] | str] = {}
+
+    def find(self, type_name: str, source: str, target: str) -> list[Hop]:
+        key = (type_name, source, target)
+        known = self._found.get(key)
+        if known is None:
+            try:
+                known = tuple(find_route(self.supergraph, type_name, source, target))
+            except PlanningError as exc:
+                known = str(exc)
+            self._found[key] = known
+        if isinstance(known, str):
+            raise PlanningError(known)
+        return list(known)
+
+    def length(self, type_name: str, source: str, target: str) -> int:
+        try:
+            return len(self.find(type_name, source, target))
+        except PlanningError:
+            return 1_000
+
+
 def find_route(supergraph: Supergraph, type_name: str, source: str, target: str) -> list[Hop]:
     """The shortest chain of entity jumps from `source` to `target` for `type_name`."""
+    return _find_route(supergraph, type_name, source, target)
+
+
+def _find_route(supergraph: Supergraph, type_name: str, source: str, target: str) -> list[Hop]:
     if source == target:
         return [_self_hop(supergraph, type_name, target)]
     previous: dict[str, tuple[str, Key]] = {}
@@ -111,10 +156,3 @@ def _unwind(
         hops.append(Hop(type_name, key))
         graph = before
     return hops[::-1]
-
-
-def route_length(supergraph: Supergraph, type_name: str, source: str, target: str) -> int:
-    try:
-        return len(find_route(supergraph, type_name, source, target))
-    except PlanningError:
-        return 1_000

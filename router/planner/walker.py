@@ -9,6 +9,7 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     SelectionSetNode,
     is_abstract_type,
 )
@@ -20,6 +21,7 @@ from router.planner.abstract import (
     unprovided,
 )
 from router.planner.aliases import InternalAliases, alias_field_set
+from router.planner.budget import BudgetMeter
 from router.planner.conditions import Condition
 from router.planner.groups import FetchGroup, GroupRegistry, requirement_fits
 from router.planner.interface_objects import (
@@ -30,9 +32,11 @@ from router.planner.interface_objects import (
     representation_fragments,
 )
 from router.planner.items import FieldItem, FragmentItem, Item, ItemCollector
+from router.planner.key_prerequisites import prerequisite_jump
 from router.planner.position import Position
-from router.planner.routes import Hop, find_route, own_key_field
+from router.planner.routes import Hop, PlanningError, Routes, own_key_of
 from router.planner.scoring import ServiceChooser
+from router.planner.search import CostSearch
 from router.supergraph import Supergraph
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -49,30 +53,60 @@ class Walker:
         aliases: InternalAliases | None = None,
         *,
         shared_roots: bool = False,
+        meter: BudgetMeter | None = None,
+        search: CostSearch | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.shared_roots = shared_roots
+        self.meter = meter or BudgetMeter()
         self.supergraph = supergraph
         self.aliases = aliases or InternalAliases()
         self.schema = supergraph.schema
         self.fragments = fragments
         self.registry = registry
-        self.chooser = ServiceChooser(supergraph, fragments)
+        self.routes = routes or Routes(supergraph)
+        self.chooser = ServiceChooser(supergraph, fragments, self.meter, self.routes)
         self.collect = ItemCollector(supergraph.schema, fragments).collect
+        self.search = search
+        self.prerequisites: set[tuple[str, str, str]] = set()  # key jumps being prepared
         self._touched: set[int] = set()
 
     def walk(self, position: Position, items: list[Item]) -> None:
         """Place items; local fields whose subtree needs jumps go last (see _walk_deferred)."""
         deferred: list[FieldItem] = []
+        self.meter.spend(len(items))
         items = concrete_elsewhere(self, position, items)
+        assigned = self._assigned(position, items)
         for item in items:
             if isinstance(item, FragmentItem):
                 self.walk_fragment(position, item)
+            elif assigned.get(id(item.node), position.group.service) != position.group.service:
+                self._walk_assigned(position, item, assigned[id(item.node)])
             elif self._misses_here(position, item):
                 deferred.append(item)
             else:
                 self.walk_field(position, item)
         for item in deferred:
             self._walk_deferred(position, item)
+
+    def _assigned(self, position: Position, items: list[Item]) -> dict[int, str]:
+        """The cost search's subgraph per field here (empty where it does not apply)."""
+        if self.search is None or position.provided is not None:
+            return {}
+        choice = self.search.choose(position.type_name, position.group.service, items)
+        return choice.graphs if choice is not None else {}
+
+    def _walk_assigned(self, position: Position, item: FieldItem, target: str) -> None:
+        """Place a field in the subgraph the cost search chose: an existing sibling fetch
+        that resolves it where there is one, else an entity jump (merged with the other
+        fields the search sent there)."""
+        name = item.node.name.value
+        if not self._resolves_here(position, name):
+            sibling = self._sibling_position(position, name)
+            if sibling is not None:
+                self.add_field(sibling, item)
+                return
+        self.add_field(self.jump(position, target, None), item)
 
     def _misses_here(self, position: Position, item: FieldItem) -> int:
         name = item.node.name.value
@@ -115,6 +149,11 @@ class Walker:
         target = self.supergraph.types.get(item.type_condition)
         service = position.group.service
         parent = self.supergraph.type(position.type_name)
+        split = self._split_abstract(position, item)
+        if split is not None:
+            for narrowed in split:
+                self.walk_fragment(position, narrowed)
+            return
         if target is None or service not in target.graphs:
             return  # the subgraph cannot return objects of this type
         if target.kind == "object" and not self._member_in(parent.name, target.name, service):
@@ -125,8 +164,29 @@ class Walker:
             node=node,
             type_name=item.type_condition,
             conditions=position.conditions | frozenset(item.conditions),
+            expanded=position.expanded or item.expanded,
         )
         self.walk(inner, self.collect(item.type_condition, item.selection_set))
+
+    def _split_abstract(self, position: Position, item: FragmentItem) -> list[FragmentItem] | None:
+        """`... on Node` where the subgraph returns objects that are Nodes in the supergraph
+        but not in the subgraph (its Oven does not implement Node): one fragment per such
+        implementation instead, or the subgraph would skip them (issue #16, item 4)."""
+        target = self.supergraph.types.get(item.type_condition)
+        if target is None or target.kind == "object":
+            return None
+        service = position.group.service
+        condition = self.schema.get_type(item.type_condition)
+        possible = self.schema.get_possible_types(condition)  # type: ignore[arg-type]
+        members = [
+            p.name
+            for p in possible
+            if service in self.supergraph.type(p.name).graphs
+            and self._member_in(position.type_name, p.name, service)
+        ]
+        if all(self._member_in(item.type_condition, m, service) for m in members):
+            return None
+        return [FragmentItem(m, item.selection_set, item.conditions) for m in members]
 
     def _member_in(self, abstract: str, member: str, service: str) -> bool:
         """Union membership / interface implementation as `service` declares it."""
@@ -185,7 +245,12 @@ class Walker:
         else:
             existing = sorted(self.registry.existing_entity_services(parent.path, parent.group))
         for graph in (g for g in existing if g != position.group.service):
+            if at_root and position.expanded and not self._reachable(position, graph):
+                continue  # a rescue, not a shortcut: these objects cannot reach `graph`
             via_type = self.supergraph.type(parent.type_name).fields[via.node.name.value].type_name
+            listed = bool(position.path) and position.path[-1] == "@"
+            if listed and not self._same_members(via_type, position.group.service, graph):
+                continue  # two lists of different members must not merge item by item
             if (
                 self._resolves_plainly(graph, parent.type_name, via.node.name.value)
                 and self._resolves_plainly(graph, position.type_name, name)
@@ -197,6 +262,33 @@ class Walker:
                 outer = self._root_position(graph) if at_root else self.jump(parent, graph, None)
                 return self._narrowed(self._select(outer, via), position.type_name)
         return None
+
+    def _same_members(self, type_name: str, first: str, second: str) -> bool:
+        """Whether two subgraphs agree on the possible types of an abstract type. A shared
+        list is answered by a second subgraph only then; otherwise by one subgraph, with
+        the members it knows (Apollo's rule), the others' fields by entity jump (issue
+        #16, item 6)."""
+        info = self.supergraph.type(type_name)
+        if info.kind == "union":
+            return info.union_members.get(first) == info.union_members.get(second)
+        if info.kind != "interface":
+            return True
+        abstract = self.schema.get_type(type_name)
+        for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
+            implements = self.supergraph.type(possible.name).implements
+            in_first = type_name in implements.get(first, frozenset())
+            if in_first != (type_name in implements.get(second, frozenset())):
+                return False
+        return True
+
+    def _reachable(self, position: Position, graph: str) -> bool:
+        """Whether an entity jump could take the objects here to `graph`. For a field the
+        client selected on an interface (expanded per implementation by the planner),
+        fetching the shared root field from a second subgraph is a shortcut only then;
+        otherwise the interface's field cannot be answered for every object (issue #16,
+        item 8) and planning fails, as Apollo's planner does. A client's own `... on Pen`
+        may still come from the subgraph that resolves it."""
+        return self.routes.length(position.type_name, position.group.service, graph) < 1_000
 
     def _narrowed(self, position: Position | None, type_name: str) -> Position | None:
         """`position` under `... on type_name` when the walk had narrowed to that type."""
@@ -236,7 +328,7 @@ class Walker:
         info = self.supergraph.type(position.type_name)
         service = position.group.service
         if not info.resolves(service, name):
-            return own_key_field(info.fields.get(name), info.keys(service), service)
+            return own_key_of(info, name, service)
         join = info.fields[name].in_graph(service)
         return (join is None or join.requires is None) and resolves_for_every_implementation(
             self.supergraph, service, position.type_name, name, position.provided
@@ -248,8 +340,10 @@ class Walker:
         abstract = self.schema.get_type(position.type_name)
         assert abstract is not None
         for possible in self.schema.get_possible_types(abstract):  # type: ignore[arg-type]
-            narrowed = FragmentItem(possible.name, SelectionSetNode(selections=(item.node,)))
-            self.walk_fragment(position, replace(narrowed, conditions=item.conditions))
+            narrowed = FragmentItem(
+                possible.name, SelectionSetNode(selections=(item.node,)), item.conditions, True
+            )
+            self.walk_fragment(position, narrowed)
 
     def _add_typename(self, position: Position, item: FieldItem) -> None:
         alias = item.node.alias.value if item.node.alias else None
@@ -286,6 +380,7 @@ class Walker:
             return None
         if is_abstract_type(self.schema.get_type(return_type)):
             child.field("__typename")
+            return_type = self._declared_type(position, node.name.value, return_type)
         return Position(
             group=position.group,
             node=child,
@@ -296,6 +391,21 @@ class Walker:
             parent=position,
             via=item,
         )
+
+    def _declared_type(self, position: Position, name: str, return_type: str) -> str:
+        """The object type the subgraph itself declares for an abstract field, when it is
+        narrower (`@join__field(type: "Book")` on a `Media` field): fragments that cannot
+        apply there are dropped, or the subgraph would reject them (issue #16, item 5)."""
+        field = self.supergraph.type(position.type_name).fields.get(name)
+        join = field.in_graph(position.group.service) if field is not None else None
+        if join is None or not join.type:
+            return return_type
+        declared = join.type.replace("[", "").replace("]", "").replace("!", "").strip()
+        named = self.schema.get_type(declared)
+        abstract = self.schema.get_type(return_type)
+        if declared == return_type or not isinstance(named, GraphQLObjectType):
+            return return_type
+        return declared if self.schema.is_sub_type(abstract, named) else return_type  # type: ignore[arg-type]
 
     def _provided_below(self, position: Position, name: str) -> SelectionSetNode | None:
         provided = provided_field(position.provided, name, position.type_name)
@@ -310,8 +420,16 @@ class Walker:
         extra: tuple[FetchGroup, ...] = ()
         if requires is not None:
             extra = self.plan_requirements(position, requires)
-        hops = find_route(self.supergraph, position.type_name, position.group.service, target)
         required = alias_field_set(requires, self.aliases) if requires is not None else None
+        try:
+            hops = self.routes.find(position.type_name, position.group.service, target)
+        except PlanningError:
+            found = prerequisite_jump(self, position, target, extra, required)
+            if found is None and requires is None:
+                found = self._reenter(position, target)
+            if found is None:
+                raise
+            return found
         current = position
         for index, hop in enumerate(hops):
             last = index == len(hops) - 1
@@ -320,6 +438,27 @@ class Walker:
             for fragment in representation_fragments(self, current.group, current.type_name):
                 fragment.add_field_set(required)
         return current
+
+    def _reenter(self, position: Position, target: str) -> Position | None:
+        """The same spot reached from the nearest enclosing entity in `target`: a value
+        type (no key) whose field only `target` resolves is selected along its path from
+        an entity `target` can be entered at (issue #16, item 2)."""
+        path: list[tuple[FieldItem, str]] = []
+        current = position
+        while current.parent is not None and current.via is not None:
+            parent, via = current.parent, current.via
+            if parent.group is not current.group or not self._resolves_plainly(
+                target, parent.type_name, via.node.name.value
+            ):
+                return None
+            path.append((via, current.type_name))
+            current = parent
+            if self.routes.length(current.type_name, current.group.service, target) < 1_000:
+                outer: Position | None = self.jump(current, target, None)
+                for via_item, type_name in reversed(path):
+                    outer = self._narrowed(self._select(outer, via_item), type_name)  # type: ignore[arg-type]
+                return outer
+        return None
 
     def _hop(
         self,

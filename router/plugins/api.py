@@ -6,8 +6,8 @@ block it (run CPU-heavy or blocking work with ``asyncio.to_thread``).
 
 Hook order for one request (see docs/plugins.md):
 
-    on_request → on_operation → on_plan → (on_subgraph_request → on_subgraph_response)* →
-    on_response
+    on_request → on_operation → on_policies → on_plan →
+    (on_subgraph_request → on_subgraph_response)* → on_response
 
 What a hook may change is what its argument exposes as mutable: request headers are
 read-only; ``on_operation`` may replace the document (``rewrite``) and edit ``variables``;
@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from graphql import DocumentNode, print_ast
 from pydantic import BaseModel
 
+from router.auth.identity import Identity
 from router.planner import QueryPlan, print_plan
 
 
@@ -77,6 +78,16 @@ class Operation:
     def rewrite(self, new: str | DocumentNode) -> None:
         """Replace the operation; the router parses and validates the new one in its place."""
         self.rewritten = new if isinstance(new, str) else print_ast(new)
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """The `@policy` names the operation needs; add to ``granted`` those the identity holds."""
+
+    request: RouterRequest
+    identity: Identity
+    required: frozenset[str]
+    granted: set[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,9 @@ class Plugin:
     async def on_operation(self, operation: Operation) -> None:
         """The operation is parsed and valid; may reject it, rewrite it or edit variables."""
 
+    async def on_policies(self, policies: Policies) -> None:
+        """Decide `@policy` requirements: add granted policy names to ``policies.granted``."""
+
     async def on_plan(self, plan: Plan) -> None:
         """The plan is chosen (read-only)."""
 
@@ -167,6 +181,7 @@ class Plugin:
 HOOKS: tuple[str, ...] = (
     "on_request",
     "on_operation",
+    "on_policies",
     "on_plan",
     "on_subgraph_request",
     "on_subgraph_response",

@@ -27,6 +27,7 @@ class Hooks:
         self.plugins = tuple(plugins)
         self.on_request = self._chain(plugins, "on_request")
         self.on_operation = self._chain(plugins, "on_operation")
+        self.on_policies = self._chain(plugins, "on_policies")
         self.on_plan = self._chain(plugins, "on_plan")
         self.on_subgraph_request = self._chain(plugins, "on_subgraph_request")
         self.on_subgraph_response = self._chain(plugins, "on_subgraph_response")

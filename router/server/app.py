@@ -17,14 +17,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from router.config import RouterConfig
+from router.auth.jwks import JwksError
+from router.auth.subgraph_tokens import SubgraphSigner
+from router.auth.verify import Verifier
+from router.config import ConfigError, RouterConfig
 from router.executor.fetcher import HttpFetcher
-from router.gateway import EXPOSE_PLAN_HEADER, Gateway, GatewaySettings
+from router.gateway import EXPOSE_PLAN_HEADER, Gateway, GatewaySettings, Security
 from router.operation.headers import HeaderRules
 from router.operation.manifest import load_manifest
 from router.operation.overrides import OverridePolicy
 from router.operation.persisted import PersistedQueries
-from router.operation.ratelimit import Limiter, build_limiter
+from router.operation.ratelimit import build_limiter
 from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
@@ -72,6 +75,8 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
         app.state.graphiql = page
         await shared.plugins.startup()
+        if shared.security.verifier is not None:
+            await shared.security.verifier.keys.start()
         watcher = None
         if loaded_text is not None and config.hot_reload_enabled:
             watcher = asyncio.create_task(_watch(app, config, fetcher, loaded_text, shared))
@@ -84,8 +89,11 @@ def create_app(config: RouterConfig, supergraph: Supergraph | None = None) -> St
                     await watcher
             await shared.plugins.shutdown()
             shared.preparer.close()
-            if shared.limiter is not None:
-                await shared.limiter.aclose()
+            security = shared.security
+            if security.limiter is not None:
+                await security.limiter.aclose()
+            if security.verifier is not None:
+                await security.verifier.keys.stop()
             await fetcher.aclose()
 
     async def health(_request: Request) -> Response:
@@ -114,7 +122,7 @@ class SharedState:
     headers: HeaderRules
     plugins: Hooks
     preparer: Preparer
-    limiter: Limiter | None
+    security: Security
 
     @classmethod
     def of(cls, config: RouterConfig) -> SharedState:
@@ -134,8 +142,9 @@ class SharedState:
             max_waiting=planning.max_waiting,
             timeout=planning.timeout_seconds,
         )
-        limiter = build_limiter(config.rate_limit)
-        return cls(persisted, HeaderRules(config.headers), Hooks(plugins), preparer, limiter)
+        return cls(
+            persisted, HeaderRules(config.headers), Hooks(plugins), preparer, security_of(config)
+        )
 
 
 def build_gateway(
@@ -157,6 +166,8 @@ def build_gateway(
         limits=config.limits,
         csrf_headers=tuple(config.csrf.required_headers) if config.csrf.enabled else None,
         rate_limit_key=config.rate_limit.key,
+        budget=config.planning.budget,
+        batch_entities=config.traffic.batch_entity_fetches,
     )
     return Gateway(
         graph,
@@ -167,8 +178,32 @@ def build_gateway(
         headers=shared.headers,
         plugins=shared.plugins,
         preparer=shared.preparer,
-        limiter=shared.limiter,
+        security=shared.security,
     )
+
+
+def security_of(config: RouterConfig) -> Security:
+    """Token verification, the subgraph signing key and the rate limiter, as configured."""
+    try:
+        verifier = Verifier(config.authentication)
+    except JwksError as exc:
+        raise ConfigError(f"authentication.jwks: {exc}") from None
+    if not config.dev and verifier.keys.has_dev_key():
+        raise ConfigError(
+            "authentication.jwks: a development key (made by `switchboard dev`) is trusted; "
+            "production mode refuses it: configure your identity provider's JWKS"
+        )
+    try:
+        key = config.subgraph_auth.load_key()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"subgraph_auth: cannot load the signing key: {exc}") from None
+    signer = SubgraphSigner(key, config.subgraph_auth.ttl_seconds) if key is not None else None
+    if signer is None and not config.dev:
+        logger.warning(
+            "subgraph_auth has no signing key: subgraph requests are unsigned, and subgraphs "
+            "that trust only the router will refuse them"
+        )
+    return Security(verifier, signer, build_limiter(config.rate_limit))
 
 
 def warn_unknown_subgraphs(config: RouterConfig, graph: Supergraph) -> None:

@@ -17,7 +17,15 @@ class LinkedFeature:
     name: str
     version: str
     prefix: str
-    imports: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()  # local names of the imported elements
+    renames: tuple[tuple[str, str], ...] = ()  # (element's spec name, local name), imported
+
+    def directive(self, name: str) -> str:
+        """The local name of this spec's directive ``name`` (without ``@``)."""
+        for original, local in self.renames:
+            if original == name:
+                return local
+        return self.prefix if name == self.name else f"{self.prefix}__{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,9 @@ class Links:
             if feature.name == spec:
                 return feature.prefix
         return spec
+
+    def feature(self, spec: str) -> LinkedFeature | None:
+        return next((f for f in self.features if f.name == spec), None)
 
     def version(self, spec: str) -> str | None:
         return next((f.version for f in self.features if f.name == spec), None)
@@ -66,8 +77,11 @@ def read_links(document: DocumentNode) -> Links:
                 continue
             name = match.group("name")
             prefix = str(args.get("as") or name)
+            imports = args.get("import")
             features.append(
-                LinkedFeature(name, match.group("version"), prefix, _imports(args.get("import")))
+                LinkedFeature(
+                    name, match.group("version"), prefix, _imports(imports), _renames(imports)
+                )
             )
     return Links(tuple(features))
 
@@ -80,3 +94,14 @@ def _imports(raw: object) -> tuple[str, ...]:
         elif isinstance(item, dict):
             names.append(str(item.get("as") or item.get("name") or "").lstrip("@"))
     return tuple(names)
+
+
+def _renames(raw: object) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for item in raw if isinstance(raw, list) else ():
+        if isinstance(item, str):
+            pairs.append((item.lstrip("@"), item.lstrip("@")))
+        elif isinstance(item, dict) and item.get("name"):
+            name = str(item["name"]).lstrip("@")
+            pairs.append((name, str(item.get("as") or name).lstrip("@")))
+    return tuple(pairs)

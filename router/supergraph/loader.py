@@ -24,6 +24,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.supergraph.access import read_access
 from router.supergraph.api_schema import build_api_schema
 from router.supergraph.links import Links, read_links
 from router.supergraph.model import (
@@ -70,6 +71,7 @@ def load_supergraph(sdl: str, url_overrides: Mapping[str, str] | None = None) ->
         query_type=roots.get("query", "Query"),
         mutation_type=roots.get("mutation"),
         subscription_type=roots.get("subscription"),
+        access=read_access(document, links),
     )
 
 

@@ -8,6 +8,8 @@ from typing import Literal, TypeAlias
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from router.supergraph.access import AccessRules
+
 TypeKind: TypeAlias = Literal["object", "interface", "union", "enum", "input", "scalar"]
 
 
@@ -133,6 +135,7 @@ class Supergraph:
     query_type: str
     mutation_type: str | None = None
     subscription_type: str | None = None
+    access: AccessRules = field(default_factory=AccessRules)
 
     def type(self, name: str) -> TypeInfo:
         return self.types[name]

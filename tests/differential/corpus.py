@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,4 +62,7 @@ def load_operations(case_dir: Path, case: str) -> list[Operation]:
 
 
 def synthetic_cases() -> list[str]:
-    return sorted(p.parent.name for p in CASES_DIR.glob("*/supergraph.graphql"))
+    """Every case folder; `SWITCHBOARD_DIFFERENTIAL_CASES=a,b` narrows a run to some."""
+    cases = sorted(p.parent.name for p in CASES_DIR.glob("*/supergraph.graphql"))
+    wanted = os.environ.get("SWITCHBOARD_DIFFERENTIAL_CASES")
+    return [c for c in cases if c in wanted.split(",")] if wanted else cases

@@ -1,7 +1,9 @@
 """Compose a case folder's subgraphs with Apollo's composition: ``python -m tests.kit.compose``.
 
-Writes ``<case>/supergraph.graphql`` (checked in, so tests never compose at runtime). The
-subgraph URLs are placeholders (``http://kit.invalid/<case>/<subgraph>/graphql``); the
+Writes ``<case>/supergraph.graphql`` (checked in, so tests never compose at runtime). A
+``<case>/compose.json`` holds composition options (``{"runSatisfiability": false}`` for the
+cases of supergraphs Apollo's satisfiability check would refuse). The subgraph URLs are
+placeholders (``http://kit.invalid/<case>/<subgraph>/graphql``); the
 harness points both gateways at the running kit instead.
 """
 
@@ -25,9 +27,11 @@ def compose_case(case_dir: Path) -> str:
         }
         for sdl in sorted((case_dir / "subgraphs").glob("*.graphql"))
     ]
+    options_path = case_dir / "compose.json"
+    options = json.loads(options_path.read_text()) if options_path.exists() else {}
     completed = subprocess.run(
         ["node", str(COMPOSE_JS)],
-        input=json.dumps(services),
+        input=json.dumps({"services": services, "options": options}),
         capture_output=True,
         text=True,
         check=True,

@@ -13,14 +13,18 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from router.planner import plan_operation, plan_to_json
+from router.planner import PlanningError, plan_operation, plan_to_json
 from router.supergraph import Supergraph, load_supergraph
-from tests.router.planner.cases import ORACLE, Case, all_cases, features
+from tests.router.planner.cases import ORACLE, UNSATISFIABLE, Case, all_cases, features
 from tests.router.planner.contents import fetch_contents
 from tests.router.planner.generate import RandomOperations, operations
 
 SCRIPT = Path(__file__).parent / "oracle_plan.js"
 CASES = all_cases()
+# Apollo's planner takes seconds per operation and gigabytes on these supergraphs: their
+# own case operations are compared, but not every generated operation.
+TOO_SLOW_TO_EXPLORE = frozenset({"many_candidates"})
+EXPLORED = [f for f in features() if f.name not in TOO_SLOW_TO_EXPLORE]
 KNOWN_DIFFERENCES = Path(__file__).parent / "cases" / "known_differences.json"
 
 pytestmark = pytest.mark.oracle
@@ -90,7 +94,13 @@ def _better(feature: Path) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_plan_shape_matches_apollo(case: Case) -> None:
     apollo = _apollo_plans(case.feature)[case.name]
-    ours = plan_to_json(plan_operation(load_supergraph(case.supergraph), parse(case.operation)))
+    try:
+        planned = plan_operation(load_supergraph(case.supergraph), parse(case.operation))
+    except PlanningError:  # refused (an unsatisfiable operation): Apollo's planner too
+        assert case.feature.name in UNSATISFIABLE
+        assert "error" in apollo or _digest(case.operation) in _known(), apollo["text"]
+        return
+    ours = plan_to_json(planned)
     if _digest(case.operation) in _known():
         return  # explained in known_differences.json
     assert "error" not in apollo, apollo["error"]
@@ -109,7 +119,7 @@ def _generated(feature: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-@pytest.mark.parametrize("feature", features(), ids=[f.name for f in features()])
+@pytest.mark.parametrize("feature", EXPLORED, ids=[f.name for f in EXPLORED])
 def test_generated_operations_match_apollo(feature: Path) -> None:
     """Every root field explored a few levels deep: same fetch shape as Apollo's plan."""
     ops = _generated(feature)
@@ -128,7 +138,7 @@ def _random_operations(feature: Path) -> list[str]:
     return [o for o in found if not validate(schema, parse(o))]
 
 
-@pytest.mark.parametrize("feature", features(), ids=[f.name for f in features()])
+@pytest.mark.parametrize("feature", EXPLORED, ids=[f.name for f in EXPLORED])
 def test_random_operations_match_apollo(feature: Path) -> None:
     """Seeded random operations (aliases, fragments, conditions): same shape as Apollo."""
     ops = _random_operations(feature)
@@ -145,7 +155,12 @@ def _unexplained_differences(
     known = _known()
     found = []
     for op, theirs in zip(ops, apollo, strict=True):
-        plan = plan_to_json(plan_operation(supergraph, parse(op)))["node"]
+        try:
+            plan = plan_to_json(plan_operation(supergraph, parse(op)))["node"]
+        except PlanningError:  # refused: fine where Apollo's planner refuses too
+            if "error" not in theirs and _digest(op) not in known:
+                found.append((_digest(op), op, {"refused": True}, shape(theirs["node"])))
+            continue
         if "error" in theirs:  # Apollo's planner could not plan it: explain it or fail
             if _digest(op) not in known:
                 found.append((_digest(op), op, shape(plan), {"apollo_error": theirs["error"]}))

@@ -1,0 +1,1 @@
+"""Identity and authorization: JWT bearer tokens, access directives, tokens for subgraphs."""
