@@ -85,7 +85,7 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     by_name = {spec.name: spec for spec in processes}
     defaults: dict[str, str] = {
         "SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS": "60",
-        "SUBSCRIPTIONS_ADMIN_TOKEN": DEV_ADMIN_TOKEN,
+        "INVOICES_WEBHOOKS_ALLOW_PRIVATE": "true",  # dev: webhook receivers on this machine
     }
     if "bank" in by_name:
         defaults["INVOICES_BANK_URL"] = by_name["bank"].url
@@ -95,6 +95,7 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     for name in SERVICES:
         prefix = name.upper()
         defaults[f"{prefix}_INTERNAL_TOKEN"] = internal_token
+        defaults[f"{prefix}_ADMIN_TOKEN"] = DEV_ADMIN_TOKEN
         for peer in ("invoices", "customers"):
             if peer in by_name:
                 defaults[f"{prefix}_{peer.upper()}_URL"] = f"{by_name[peer].url}/graphql"
@@ -136,10 +137,8 @@ def write_router_config(supergraph: Path) -> Path:
         "supergraph": str(supergraph),
         "dev": True,
         "hot_reload": {"enabled": True},
-        # runBillingCycle is guarded by this header in the subscriptions service
-        "headers": {
-            "subgraphs": {"subscriptions": {"request": [{"propagate": {"named": "x-admin-token"}}]}}
-        },
+        # admin operations (runBillingCycle, setClock, …DeadLetters) check this header
+        "headers": {"all": {"request": [{"propagate": {"named": "x-admin-token"}}]}},
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -25,7 +25,7 @@ from .models import Base
 from .settings import BankSettings
 
 T = TypeVar("T")
-MAX_AMOUNT = 2**31 - 1
+MAX_AMOUNT = 2**53 - 1  # as the services: integer minor units a JSON parser reads exactly
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 router = APIRouter()
 

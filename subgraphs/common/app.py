@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -15,7 +15,9 @@ from strawberry.types import ExecutionResult
 
 from .context import SubgraphContext
 from .db import RequestDb, create_engine, session_factory
+from .deadletters import metrics_text
 from .graphql_errors import client_error
+from .http_guard import GraphQLRequestGuard
 from .schema import SubgraphSchema
 from .settings import SubgraphSettings
 
@@ -45,6 +47,7 @@ def create_subgraph_app(
     schema: SubgraphSchema,
     make_loaders: Callable[[RequestDb, SubgraphSettings], L],
     hooks: Sequence[LifespanHook] = (),
+    outboxes: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """A FastAPI app serving ``schema`` at ``/graphql`` and readiness at ``/health``.
 
@@ -54,7 +57,7 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, echo=settings.echo_sql)
+        engine = create_engine(settings.database_url, echo=settings.echo_sql, pool=settings.pool)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
@@ -80,7 +83,10 @@ def create_subgraph_app(
         openapi_url=None,
     )
     app.state.settings = settings
-    graphql = SubgraphGraphQLRouter(schema, context_getter=get_context, graphql_ide=None)
+    app.add_middleware(GraphQLRequestGuard, path="/graphql", max_body_bytes=settings.max_body_bytes)
+    graphql = SubgraphGraphQLRouter(
+        schema, context_getter=get_context, graphql_ide=None, allow_queries_via_get=False
+    )
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/health")
@@ -94,5 +100,16 @@ def create_subgraph_app(
                 status_code=503,
             )
         return JSONResponse({"status": "ok", "service": settings.name})
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> PlainTextResponse:
+        db = RequestDb(request.app.state.sessions)
+        try:
+            text_ = await metrics_text(
+                db, settings.name, outboxes or {}, settings.outbox_max_attempts
+            )
+        finally:
+            await db.close()
+        return PlainTextResponse(text_, media_type="text/plain; version=0.0.4")
 
     return app

@@ -9,6 +9,8 @@ invoice or the one charge the first call made. A domain error the peer answers (
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,8 +18,11 @@ from typing import Any, Literal
 
 import httpx
 
+from .errors import ServiceUnavailable
 from .invoice_state import SETTLED, BadInvoiceState, InvoiceState
 from .settings import SubgraphSettings
+
+logger = logging.getLogger("switchboard.peers")
 
 # Codes that say "try again later" rather than "this request is wrong".
 _RETRYABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "BANK_UNAVAILABLE"})
@@ -42,6 +47,50 @@ class PeerRefused(Exception):
         self.extensions = extensions
         reason = extensions.get("reason")  # why, where the peer says more than the code
         self.reason = str(reason) if reason else None
+
+
+def health_url(graphql_url: str) -> str:
+    """``http://host:port/health`` of the service whose GraphQL endpoint is ``graphql_url``."""
+    return graphql_url.rstrip("/").removesuffix("/graphql") + "/health"
+
+
+class FailureLog:
+    """Logs each (subject, reason) once: a failure that repeats every minute is one line."""
+
+    def __init__(self, log: logging.Logger, *, remember: int = 1000) -> None:
+        self._log = log
+        self._seen: dict[tuple[str, str], None] = {}
+        self._remember = remember
+
+    def once(self, subject: str, reason: str, *, exc_info: bool = False) -> bool:
+        """Log ``reason`` for ``subject`` unless it was logged already; True if it logged."""
+        if (subject, reason) in self._seen:
+            return False
+        if len(self._seen) >= self._remember:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[(subject, reason)] = None
+        self._log.warning("%s: %s", subject, reason, exc_info=exc_info)
+        return True
+
+
+async def wait_until_ready(
+    http: httpx.AsyncClient, urls: Sequence[str], *, most: float = 5.0
+) -> None:
+    """Return once every health URL answers 200; log why each is not ready, once."""
+    waiting = FailureLog(logger)
+    delay = 0.1
+    for url in urls:
+        while True:
+            try:
+                response = await http.get(url, timeout=2.0)
+                if response.status_code == 200:
+                    break
+                reason = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            waiting.once(f"waiting for {url}", reason)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, most)
 
 
 def http_client(settings: SubgraphSettings) -> httpx.AsyncClient:
@@ -99,7 +148,44 @@ class Contact:
     name: str
 
 
+# Card tokens are ``@inaccessible`` in the supergraph: the router's API never shows them, but
+# the customers subgraph answers them to services that query it directly.
+PROFILE = """
+query SwitchboardCustomerProfile($id: ID!) {
+  customer(id: $id) {
+    id email name address { country }
+    paymentMethods { id token isDefault }
+  }
+}"""
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: str
+    token: str
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """A customer as payments need them: whom to e-mail, where they are taxed, their cards."""
+
+    id: str
+    email: str
+    name: str
+    country: str
+    cards: tuple[Card, ...]
+
+    def card(self, payment_method_id: str | None) -> Card | None:
+        """The named card if it is this customer's, else the default one (or None)."""
+        if payment_method_id is not None:
+            return next((c for c in self.cards if c.id == payment_method_id), None)
+        return next((c for c in self.cards if c.is_default), None)
+
+
 class CustomersClient:
+    """The one client of the customers service (orders, invoices and subscriptions use it)."""
+
     def __init__(self, http: httpx.AsyncClient, url: str) -> None:
         self._peer = GraphQLPeer(http, url, "customers")
 
@@ -109,6 +195,30 @@ class CustomersClient:
         if found is None:
             return None
         return Contact(id=found["id"], email=found["email"], name=found["name"])
+
+    async def profile(self, customer_id: str) -> CustomerProfile | None:
+        """The customer with their country and cards; None if there is no such customer."""
+        found = (await self._peer.execute(PROFILE, {"id": customer_id}))["customer"]
+        if found is None:
+            return None
+        try:
+            return CustomerProfile(
+                id=found["id"],
+                email=found["email"],
+                name=found["name"],
+                country=found["address"]["country"],
+                cards=tuple(
+                    Card(id=pm["id"], token=pm["token"], is_default=pm["isDefault"])
+                    for pm in found["paymentMethods"]
+                ),
+            )
+        except (KeyError, TypeError) as exc:
+            raise PeerUnavailable("customers", f"an unexpected answer: {exc!r}") from exc
+
+
+def unavailable(exc: PeerUnavailable) -> ServiceUnavailable:
+    """The client-facing error for a peer that did not complete a call."""
+    return ServiceUnavailable(f"{exc}; retry later.", service=exc.service)
 
 
 # Invoices --------------------------------------------------------------------------------

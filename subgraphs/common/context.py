@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 from strawberry.fastapi import BaseContext
 
 from .db import RequestDb
-from .pagination import PageArgs, page_args
+from .pagination import PageArgs, SortOrder, page_args
 from .settings import SubgraphSettings
 
 L = TypeVar("L")
@@ -22,11 +22,14 @@ class SubgraphContext(BaseContext, Generic[L]):
         self.settings = settings
         self.loaders = loaders
 
-    def page_args(self, first: int | None, after: str | None) -> PageArgs:
-        """``first``/``after`` checked against the service's default and maximum page size."""
+    def page_args(
+        self, first: int | None, after: str | None, order: SortOrder | None = None
+    ) -> PageArgs:
+        """``first``/``after``/``orderBy`` checked against the service's page sizes."""
         return page_args(
             first,
             after,
             default=self.settings.default_page_size,
             maximum=self.settings.max_page_size,
+            order=order,
         )

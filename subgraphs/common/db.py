@@ -4,13 +4,24 @@ One ``AsyncSession`` per request, never used by two resolvers at once: strawberr
 sibling fields concurrently, so every use goes through ``RequestDb``'s lock. Writes run in
 ``RequestDb.transaction()``; on SQLite that transaction starts with ``BEGIN IMMEDIATE`` so
 two writers queue on the database lock instead of failing half-way.
+
+A request holds a pooled connection only inside ``read()`` or ``transaction()``: each ends
+its transaction on the way out, which hands the connection back to the pool. So a request
+that calls the bank or a peer service in between holds no connection meanwhile, and no
+request ever needs two at once (which is what deadlocked a full pool: every request holding
+one and waiting for a second). Entering a second ``RequestDb`` while the current task is
+inside another one's ``read()``/``transaction()`` is refused with ``NestedConnection``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +34,43 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+logger = logging.getLogger("switchboard.db")
+
 _IMMEDIATE = "switchboard_begin_immediate"
+# The RequestDb whose connection the current task is using, if any.
+_HOLDING: ContextVar[RequestDb | None] = ContextVar("switchboard_holding", default=None)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """How many connections an engine keeps (``size``), may open beyond that (``overflow``),
+    and how long a checkout waits for one (``timeout`` seconds) before failing."""
+
+    size: int = 10
+    overflow: int = 10
+    timeout: float = 30.0
+
+
+# For a background loop (an outbox sender, a dispatcher): one connection at a time.
+BACKGROUND_POOL = PoolSettings(size=1, overflow=1)
+
+
+def create_engine(url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> AsyncEngine:
     """An async engine for ``url``; SQLite gets WAL, a busy timeout and real BEGINs."""
     parsed = make_url(url)
+    sizes = pool or PoolSettings()
+    pooling: dict[str, Any] = {
+        "pool_size": sizes.size,
+        "max_overflow": sizes.overflow,
+        "pool_timeout": sizes.timeout,
+    }
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, **pooling)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    else:
+        pooling = {}  # one shared in-memory database: SQLAlchemy's static pool
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pooling)
     _configure_sqlite(engine)
     return engine
 
@@ -59,6 +96,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class NestedConnection(RuntimeError):
+    """A programmer error: code inside one ``RequestDb`` use opened another one."""
+
+
+class RequestClosed(RuntimeError):
+    """The request is over (its response is sent); a resolver still running may not read."""
+
+
 class RequestDb:
     """The one database session of a request, handed out one user at a time."""
 
@@ -66,20 +111,25 @@ class RequestDb:
         self._factory = factory
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """Exclusive use of the session for reads."""
-        async with self._lock:
-            yield self._get()
+        """Exclusive use of the session for reads; the connection goes back on exit."""
+        async with self._use() as session:
+            try:
+                yield session
+            except BaseException:
+                await _end(session, failed=True)
+                raise
+            await _end(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Exclusive use of the session inside a write transaction, committed on success."""
-        async with self._lock:
-            session = self._get()
+        async with self._use() as session:
             if session.in_transaction():
-                await session.commit()  # end the read snapshot before writing
+                await session.commit()  # end a read snapshot before writing
             await session.connection(execution_options={_IMMEDIATE: True})
             try:
                 yield session
@@ -88,12 +138,56 @@ class RequestDb:
                 raise
             await session.commit()
 
+    @asynccontextmanager
+    async def _use(self) -> AsyncIterator[AsyncSession]:
+        holding = _HOLDING.get()
+        if holding is not None and holding is not self:
+            raise NestedConnection("this task already uses another session's connection")
+        async with self._lock:
+            if self._closed:
+                raise RequestClosed("the request has finished")
+            token = _HOLDING.set(self)
+            try:
+                yield self._get()
+            finally:
+                _HOLDING.reset(token)
+
     def _get(self) -> AsyncSession:
         if self._session is None:
             self._session = self._factory()
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Wait for the current user, then close; later users get ``RequestClosed``.
+
+        Never raises: a connection that a cancelled resolver left broken is discarded.
+        """
+        self._closed = True
+        async with self._lock:
+            session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            await session.close()
+        except Exception as exc:  # the connection is unusable; the pool replaces it
+            logger.warning("discarding a broken connection: %s: %s", type(exc).__name__, exc)
+            with contextlib.suppress(Exception):
+                await session.invalidate()
+
+
+async def _end(session: AsyncSession, *, failed: bool = False) -> None:
+    """End a read's transaction, keeping loaded rows usable, and release its connection.
+
+    A read writes nothing, so committing it is safe, and unlike a rollback it expires no
+    row another resolver of the request still holds. If even that fails, roll back; on the
+    way out of a failed read (``failed``) the first error is the one that propagates.
+    """
+    if not session.in_transaction():
+        return
+    try:
+        await session.commit()
+    except Exception:
+        with contextlib.suppress(Exception):
+            await session.rollback()
+        if not failed:
+            raise

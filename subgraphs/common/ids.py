@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from .errors import BadUserInput
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+MAX_ID_LENGTH = 64  # longer than any id we make; a longer one names nothing
 _TIME_CHARS, _RANDOM_CHARS = 10, 12
 _CUSTOMER_ID = re.compile(f"cus_[{_ALPHABET}]{{{_TIME_CHARS + _RANDOM_CHARS}}}")
 
@@ -45,3 +46,13 @@ def check_customer_id(customer_id: str) -> str:
             field="customerId",
         )
     return customer_id
+
+
+def check_id(value: str, *, field: str = "id") -> str:
+    """Refuse (BAD_USER_INPUT) an id no service could have made: empty or over-long.
+
+    Lookups answer null for any other id they do not know; writes check further.
+    """
+    if not 1 <= len(value) <= MAX_ID_LENGTH:
+        raise BadUserInput(f"{field} must be 1 to {MAX_ID_LENGTH} characters.", field=field)
+    return value

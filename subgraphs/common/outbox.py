@@ -2,11 +2,8 @@
 
 ``enqueue_email`` inserts a row in the caller's transaction, so a rolled-back change sends
 nothing; its ``key`` is unique, so one cause enqueues one message however often it runs.
-``OutboxSender`` delivers due rows over SMTP, at least once: it first claims a batch in a
-short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the ``BEGIN IMMEDIATE`` write
-lock on SQLite) by setting a lease, sends, then records ``delivered_at`` — or the error and
-the next attempt, backing off exponentially. A sender that dies mid-batch leaves leases
-that expire, and another sender (or the restarted one) picks the rows up again.
+``OutboxSender`` is the one ``Dispatcher`` (``dispatch.py``: leases, back-off, dead letters)
+sending each row over SMTP, at least once; a resend has the same Message-ID.
 """
 
 from __future__ import annotations
@@ -20,13 +17,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI
-from sqlalchemy import Index, Integer, String, Text, column, select, table, update
+from sqlalchemy import Index, Integer, String, Text, column, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from . import dispatch
 from .app import LifespanHook
-from .db import RequestDb, create_engine, session_factory
+from .db import BACKGROUND_POOL, create_engine, session_factory
+from .dispatch import DEFAULT_MAX_ATTEMPTS, Claimed, Dispatcher, Outcome, RetryLater
 from .mail import Mail, MailError, SmtpConfig, check_mail, send
 from .settings import SubgraphSettings
 from .timestamps import UtcDateTime
@@ -103,9 +102,7 @@ async def enqueue_email(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential back-off after ``attempts`` failures: 2 s, 4 s, 8 s … at most 10 min."""
-    exponent = min(max(attempts - 1, 0), 20)  # 2 s * 2**20 is far past the cap already
-    delay: timedelta = FIRST_RETRY * (2**exponent)
-    return min(delay, MAX_RETRY)
+    return dispatch.retry_delay(attempts, FIRST_RETRY, MAX_RETRY)
 
 
 class DeliveryReport(NamedTuple):
@@ -113,8 +110,8 @@ class DeliveryReport(NamedTuple):
     failed: int
 
 
-class OutboxSender:
-    """Delivers due outbox rows of one database; several senders may share a database."""
+class OutboxSender(Dispatcher):
+    """The dispatcher of a service's e-mail outbox: each row is sent over SMTP."""
 
     def __init__(
         self,
@@ -125,93 +122,27 @@ class OutboxSender:
         lease: timedelta = timedelta(seconds=60),
         batch_size: int = 20,
         worker: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        self._sessions = sessions
-        self._model = model
-        self._smtp = smtp
-        self._lease = lease
-        self._batch_size = batch_size
-        self.worker = worker or f"sender-{secrets.token_hex(6)}"
+        async def deliver(row: Claimed) -> Outcome:
+            values = row.values
+            mail = Mail(row.key, values["recipient"], values["subject"], values["body"])
+            try:
+                await send(mail, smtp)
+            except MailError as exc:
+                raise RetryLater(str(exc)) from exc
+            return "DELIVERED"
+
+        super().__init__(
+            sessions, model, deliver, columns=("recipient", "subject", "body"), lease=lease,
+            first_retry=FIRST_RETRY, max_retry=MAX_RETRY, max_attempts=max_attempts,
+            batch_size=batch_size, worker=worker or f"sender-{secrets.token_hex(6)}",
+        )  # fmt: skip
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Claim up to one batch of due messages, send them, record each outcome."""
-        now = now or datetime.now(UTC)
-        sent = failed = 0
-        for row_id, mail, attempts in await self.claim(now):
-            try:
-                await send(mail, self._smtp)
-            except MailError as exc:
-                failed += 1
-                logger.warning(
-                    "outbox: %s not delivered (attempt %d): %s", mail.key, attempts + 1, exc
-                )
-                await self._record(row_id, attempts, now, error=str(exc))
-            else:
-                sent += 1
-                await self._record(row_id, attempts, now, error=None)
-        return DeliveryReport(sent=sent, failed=failed)
-
-    async def claim(self, now: datetime) -> list[tuple[int, Mail, int]]:
-        """Lease a batch of due rows to this sender; rows leased by a live sender are skipped."""
-        m = self._model
-        due = (
-            select(m.id, m.key, m.recipient, m.subject, m.body, m.attempts)
-            .where(
-                m.delivered_at.is_(None),
-                m.next_attempt_at <= now,
-                (m.claimed_until.is_(None)) | (m.claimed_until < now),
-            )
-            .order_by(m.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        db = RequestDb(self._sessions)
-        try:
-            async with db.transaction() as session:
-                rows = (await session.execute(due)).all()
-                if rows:
-                    await session.execute(
-                        update(m)
-                        .where(m.id.in_([r.id for r in rows]))
-                        .values(claimed_by=self.worker, claimed_until=now + self._lease)
-                    )
-        finally:
-            await db.close()
-        return [(r.id, Mail(r.key, r.recipient, r.subject, r.body), r.attempts) for r in rows]
-
-    async def _record(
-        self, row_id: int, attempts: int, now: datetime, *, error: str | None
-    ) -> None:
-        m = self._model
-        values: dict[str, Any] = {
-            "attempts": attempts + 1,
-            "claimed_by": None,
-            "claimed_until": None,
-        }
-        if error is None:
-            values["delivered_at"] = datetime.now(UTC)
-        else:
-            values["last_error"] = error[:500]
-            values["next_attempt_at"] = now + retry_delay(attempts + 1)
-        db = RequestDb(self._sessions)
-        try:
-            async with db.transaction() as session:
-                await session.execute(
-                    update(m).where(m.id == row_id, m.claimed_by == self.worker).values(values)
-                )
-        finally:
-            await db.close()
-
-    async def run(self, poll_seconds: float) -> None:
-        """Deliver until cancelled; sleep ``poll_seconds`` whenever nothing was due."""
-        while True:
-            try:
-                report = await self.deliver_due()
-            except Exception:  # a database hiccup must not end the sender
-                logger.exception("outbox: delivery pass failed")
-                report = DeliveryReport(sent=0, failed=0)
-            if report.sent + report.failed == 0:
-                await asyncio.sleep(poll_seconds)
+        counts = await self.dispatch_due(now)
+        return DeliveryReport(sent=counts.delivered, failed=counts.failed)
 
 
 def outbox_hook(model: type[OutboxMixin]) -> LifespanHook:
@@ -226,12 +157,13 @@ def outbox_hook(model: type[OutboxMixin]) -> LifespanHook:
         if not settings.outbox_enabled:
             yield
             return
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool=BACKGROUND_POOL)
         sender = OutboxSender(
             session_factory(engine),
             model,
             SmtpConfig.of(settings),
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            max_attempts=settings.outbox_max_attempts,
         )
         task = asyncio.create_task(sender.run(settings.outbox_poll_seconds))
         try:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .db import PoolSettings
+
 DEFAULT_PORTS = {"customers": 4001, "orders": 4002, "invoices": 4003, "subscriptions": 4004}
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", "data"))
 
@@ -28,6 +30,19 @@ class SubgraphSettings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     echo_sql: bool = False
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest /graphql request body accepted."
+    )
+    # The request pool: a request holds at most one connection, and only while it reads or
+    # writes (never across a call to the bank or a peer), so size + overflow bounds how many
+    # requests touch the database at once; the rest wait up to db_pool_timeout_seconds.
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="Connections opened beyond db_pool_size under load."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a request waits for a free connection."
+    )
     log_level: str = "info"
     # E-mail: the outbox sender delivers over SMTP (dev: `switchboard mailsink`, port 4025).
     smtp_host: str = "127.0.0.1"
@@ -37,6 +52,9 @@ class SubgraphSettings(BaseSettings):
     outbox_enabled: bool = Field(default=True, description="Run the outbox sender in the app.")
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_max_attempts: int = Field(
+        default=25, ge=1, description="Failed deliveries after which a row is a dead letter."
+    )
     # Services this one calls; empty means the service's default port on 127.0.0.1.
     invoices_url: str = ""
     customers_url: str = ""
@@ -48,6 +66,10 @@ class SubgraphSettings(BaseSettings):
     admin_token: str = Field(default="", description="X-Admin-Token for admin mutations.")
     billing_interval_seconds: float = Field(default=0.0, ge=0, description="0: no scheduler.")
     clock: str = Field(default="system", description="system, fixed:<ISO>, offset:<seconds>.")
+
+    @property
+    def pool(self) -> PoolSettings:
+        return PoolSettings(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout_seconds)
 
     @classmethod
     def for_service(cls, name: str, **overrides: object) -> SubgraphSettings:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.ids import new_id
+from subgraphs.common.inputs import check_text
 from subgraphs.common.pagination import PageArgs, fetch_page
 
 from .models import CustomerRow, PaymentMethodRow
@@ -21,6 +22,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 CARD_NUMBER = re.compile(r"\d{12,19}")
 STATUSES = ("ACTIVE", "SUSPENDED", "CLOSED")
+MAX_EMAIL = 254
 BRANDS = ("VISA", "MASTERCARD", "AMEX", "DISCOVER", "OTHER")
 
 
@@ -73,9 +75,10 @@ async def list_customers(
     if where.status is not None:
         conditions.append(CustomerRow.status == where.status)
     if where.country is not None:
-        conditions.append(CustomerRow.country == where.country.upper())
+        conditions.append(CustomerRow.country == check_text(where.country, "country", 2).upper())
     if where.email_contains:
-        conditions.append(func.lower(CustomerRow.email).contains(where.email_contains.lower()))
+        needle = check_text(where.email_contains, "emailContains", MAX_EMAIL).lower()
+        conditions.append(func.lower(CustomerRow.email).contains(needle, autoescape=True))
     stmt = select(CustomerRow).where(*conditions).options(selectinload(CustomerRow.payment_methods))
     return await fetch_page(session, stmt, CustomerRow.id, page)
 
@@ -211,7 +214,7 @@ async def _ensure_email_free(session: AsyncSession, email: str) -> None:
 
 def check_email(email: str) -> str:
     normalised = email.strip().lower()
-    if len(normalised) > 254 or not EMAIL.match(normalised):
+    if len(normalised) > MAX_EMAIL or not EMAIL.match(normalised):
         raise BadUserInput(f"Invalid e-mail address {email!r}.", field="email")
     return normalised
 
@@ -235,10 +238,12 @@ def _address_columns(address: AddressData) -> dict[str, str | None]:
         ("city", address.city, 100),
         ("postalCode", address.postal_code, 20),
     ):
-        if not value.strip() or len(value) > limit:
+        if not value.strip() or len(value.strip()) > limit:
             raise BadUserInput(
                 f"address.{field} must be 1 to {limit} characters.", field=f"address.{field}"
             )
+    if address.line2 is not None and len(address.line2.strip()) > 200:
+        raise BadUserInput("address.line2 must be at most 200 characters.", field="address.line2")
     return {
         "line1": address.line1.strip(),
         "line2": address.line2.strip() if address.line2 else None,

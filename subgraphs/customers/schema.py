@@ -6,8 +6,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
@@ -49,18 +50,19 @@ async def _reload_payment_method(info: Info, payment_method_id: str) -> PaymentM
 class Query:
     @strawberry.field(description="A customer by id, or null if there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        row = await info.context.loaders.customer.load(id)
+        row = await info.context.loaders.customer.load(check_id(id))
         return Customer.from_row(row) if row else None
 
-    @strawberry.field(description="Customers ordered by id, newest last.")
+    @strawberry.field(description="Customers oldest first unless orderBy says NEWEST_FIRST.")
     async def customers(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: CustomerFilter | None = None,
     ) -> Connection[Customer]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or CustomerFilter()
         criteria = repository.CustomerFilter(
             status=where.status.value if where.status else None,
@@ -73,7 +75,7 @@ class Query:
 
     @strawberry.field(description="A payment method by id.")
     async def payment_method(self, info: Info, id: strawberry.ID) -> PaymentMethod | None:
-        row = await info.context.loaders.payment_method.load(id)
+        row = await info.context.loaders.payment_method.load(check_id(id))
         return PaymentMethod.from_row(row) if row else None
 
 
@@ -106,7 +108,7 @@ class Mutation:
         async with info.context.db.transaction() as session:
             await repository.update_customer(
                 session,
-                customer_id=id,
+                customer_id=check_id(id),
                 email=input.email,
                 name=input.name,
                 address=_address(input.address) if input.address else None,
@@ -131,20 +133,25 @@ class Mutation:
         )
         async with info.context.db.transaction() as session:
             row = await repository.add_payment_method(
-                session, customer_id=customer_id, card=card, make_default=make_default
+                session,
+                customer_id=check_id(customer_id, field="customerId"),
+                card=card,
+                make_default=make_default,
             )
         return await _reload_payment_method(info, row.id)
 
     @strawberry.mutation(description="Detach a card; returns its customer.")
     async def remove_payment_method(self, info: Info, id: strawberry.ID) -> Customer:
         async with info.context.db.transaction() as session:
-            customer_id = await repository.remove_payment_method(session, payment_method_id=id)
+            customer_id = await repository.remove_payment_method(
+                session, payment_method_id=check_id(id)
+            )
         return await _reload_customer(info, customer_id)
 
     @strawberry.mutation
     async def set_default_payment_method(self, info: Info, id: strawberry.ID) -> PaymentMethod:
         async with info.context.db.transaction() as session:
-            await repository.set_default_payment_method(session, payment_method_id=id)
+            await repository.set_default_payment_method(session, payment_method_id=check_id(id))
         return await _reload_payment_method(info, id)
 
 

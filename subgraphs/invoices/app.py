@@ -20,7 +20,8 @@ from .models import OutboxRow
 from .order_events import order_events_hook
 from .reconcile import has_pending, reconcile_forever
 from .runtime import open_runtime
-from .schema import schema
+from .schema import OUTBOXES, schema
+from .webhooks import webhooks_hook
 
 
 def payments_hook(settings: SubgraphSettings, payments: PaymentSettings) -> LifespanHook:
@@ -49,7 +50,8 @@ def create_app(settings: SubgraphSettings, payments: PaymentSettings | None = No
         payments_hook(settings, payment_settings),
         outbox_hook(OutboxRow),
         order_events_hook(settings, payment_settings),
+        webhooks_hook(settings, payment_settings),
     ]
-    app = create_subgraph_app(settings, schema, make_loaders, hooks)
+    app = create_subgraph_app(settings, schema, make_loaders, hooks, outboxes=OUTBOXES)
     app.include_router(router)
     return app

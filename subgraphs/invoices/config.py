@@ -41,6 +41,11 @@ class PaymentSettings(BaseSettings):
     order_events_enabled: bool = True
     order_events_poll: float = Field(default=1.0, gt=0)
     order_events_max_retry: float = Field(default=300.0, gt=0)
+    # Webhooks (webhooks.py): the delivery timeout and pace, and (dev only) local receivers.
+    webhooks_timeout: float = Field(default=10.0, gt=0)
+    webhooks_poll: float = Field(default=1.0, gt=0)
+    webhooks_first_retry: float = Field(default=5.0, gt=0)
+    webhooks_allow_private: bool = False
     test_crash_point: CrashPoint = ""
 
     @classmethod

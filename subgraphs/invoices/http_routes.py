@@ -59,7 +59,7 @@ async def _load(
 async def _bill_to(runtime: Runtime, customer_id: str) -> BillTo:
     """The customer's name and e-mail; their id alone if the customers service is down."""
     try:
-        profile = await runtime.customers.profile(customer_id)
+        profile = await runtime.profile(customer_id)
     except DomainError:
         profile = None
     if profile is None:

@@ -41,7 +41,7 @@ async def issue_invoice(
     basis_points = 0
     if not await claimed(db, ISSUE, key):
         check_customer_id(customer_id)
-        profile = await runtime.customers.profile(customer_id)
+        profile = await runtime.profile(customer_id)
         if profile is None:
             raise BadUserInput(f"No customer with id {customer_id!r}.", field="customerId")
         basis_points = rate_for(profile.country).basis_points

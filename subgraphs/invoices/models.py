@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.events import EventOutboxMixin
@@ -29,10 +29,10 @@ class InvoiceRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(40), index=True)
     subscription_id: Mapped[str | None] = mapped_column(String(40), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal: Mapped[int] = mapped_column(Integer)
-    tax: Mapped[int] = mapped_column(Integer)
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    tax: Mapped[int] = mapped_column(BigInteger)
     tax_rate_basis_points: Mapped[int] = mapped_column(Integer)
-    total: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), index=True)
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_date: Mapped[date | None] = mapped_column(Date)
@@ -53,8 +53,8 @@ class InvoiceLineRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_amount: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[int] = mapped_column(Integer)
+    unit_amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
     invoice: Mapped[InvoiceRow] = relationship(back_populates="lines", lazy="raise")
 
 
@@ -76,13 +76,13 @@ class PaymentRow(Base):
     receipt_email: Mapped[str] = mapped_column(String(254))
     bank_key: Mapped[str] = mapped_column(String(80), unique=True)
     bank_charge_id: Mapped[str | None] = mapped_column(String(40))
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), index=True)
     decline_code: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(String(300))
-    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
-    refund_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -97,7 +97,7 @@ class RefundRow(Base):
     invoice_id: Mapped[str] = mapped_column(String(40))
     bank_key: Mapped[str] = mapped_column(String(80), unique=True)
     bank_refund_id: Mapped[str | None] = mapped_column(String(40))
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), index=True)
     message: Mapped[str | None] = mapped_column(String(300))
@@ -134,3 +134,40 @@ class OrderEventRow(EventOutboxMixin, Base):
     """Money settled on an order's invoice, for the orders service (see ``order_events``)."""
 
     __tablename__ = "order_events"
+
+
+class WebhookEndpointRow(Base):
+    """A merchant's URL for events; ``events`` is a JSON list of event types (``*``: all)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(80))  # signs every delivery (HMAC-SHA256)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookDeliveryRow(EventOutboxMixin, Base):
+    """One event for one endpoint: its outbox row (key ``<endpoint>:<event id>``, unique, so
+    an event reaches an endpoint once however often it is emitted)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(64))
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP exchange of a delivery: when, how it ended."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.app import LifespanHook
-from subgraphs.common.db import create_engine, session_factory
+from subgraphs.common.db import BACKGROUND_POOL, create_engine, session_factory
 from subgraphs.common.events import (
     Deliver,
     EventDispatcher,
@@ -106,7 +106,7 @@ def order_events_hook(settings: SubgraphSettings, payments: PaymentSettings) -> 
         if not payments.order_events_enabled:
             yield
             return
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool=BACKGROUND_POOL)
         headers = internal_headers(settings.internal_token)
         async with httpx.AsyncClient(timeout=payments.orders_timeout, headers=headers) as http:
             dispatcher = EventDispatcher(
@@ -114,6 +114,7 @@ def order_events_hook(settings: SubgraphSettings, payments: PaymentSettings) -> 
                 OrderEventRow,
                 http_delivery(http, payments.orders_url),
                 max_retry=timedelta(seconds=payments.order_events_max_retry),
+                max_attempts=settings.outbox_max_attempts,
             )
             task = asyncio.create_task(dispatcher.run(payments.order_events_poll))
             try:

@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.clients import CustomerProfile
 from subgraphs.common.db import RequestDb
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.idempotency import check_key, run_idempotent
 
 from . import payments_repository as repo
 from .bank_client import BankRejected, BankUnavailable
-from .customers_client import CustomerProfile
 from .models import IdempotencyKey, InvoiceRow, PaymentRow, RefundRow
 from .payments_repository import CardChoice
 from .reconcile import reconcile_invoice
@@ -172,7 +172,7 @@ async def _invoice(db: RequestDb, invoice_id: str) -> InvoiceRow:
 async def _choose_card(
     runtime: Runtime, customer_id: str, payment_method_id: str | None
 ) -> CardChoice:
-    profile = await runtime.customers.profile(customer_id)
+    profile = await runtime.profile(customer_id)
     if profile is None:
         raise Conflict(
             f"The customers service has no customer {customer_id!r}.",

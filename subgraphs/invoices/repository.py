@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.ids import check_customer_id, new_id
-from subgraphs.common.money import check_amount, check_currency
+from subgraphs.common.money import check_amount, check_currency, check_signed_amount
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
 from .models import InvoiceLineRow, InvoiceRow, PaymentRow
@@ -20,6 +20,7 @@ from .tax import line_amount, totals
 STATUSES = ("DRAFT", "OPEN", "PAID", "VOID", "PARTIALLY_REFUNDED", "REFUNDED")
 VOIDABLE = ("DRAFT", "OPEN")
 PAYMENT_TERMS = timedelta(days=14)
+MAX_LINES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,9 @@ async def issue_invoice(
         basis_points=basis_points,
         created_at=now,
     )
-    row.status = "OPEN"
+    # Nothing to pay (credits cover the charges): the invoice is settled as it is issued.
+    row.status = "OPEN" if row.total > 0 else "PAID"
+    row.paid_at = None if row.total > 0 else now
     row.issued_at = now
     row.due_date = (now + PAYMENT_TERMS).date()
     row.order_id = billed.order_id
@@ -159,13 +162,14 @@ def _line_row(position: int, line: LineData, currency: str) -> InvoiceLineRow:
     description = line.description.strip()
     if not description or len(description) > 200:
         raise BadUserInput("description must be 1 to 200 characters.", field="lines.description")
-    unit_amount = check_amount(line.unit_amount, field="unitAmount")
+    # A negative line is a credit (e.g. the unused part of a plan); the total must not be.
+    unit_amount = check_signed_amount(line.unit_amount, field="unitAmount")
     return InvoiceLineRow(
         position=position,
         description=description,
         quantity=line.quantity,
         unit_amount=unit_amount,
-        amount=check_amount(line_amount(line.quantity, unit_amount), field="amount"),
+        amount=check_signed_amount(line_amount(line.quantity, unit_amount), field="amount"),
     )
 
 

@@ -10,12 +10,18 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.common.clients import (
+    CustomerProfile,
+    CustomersClient,
+    PeerRefused,
+    PeerUnavailable,
+    unavailable,
+)
 from subgraphs.common.db import RequestDb
 
 from . import payments_repository as repo
 from .bank_client import Attempt, AttemptHook, BankClient
 from .config import PaymentSettings
-from .customers_client import CustomersClient
 
 T = TypeVar("T")
 
@@ -46,6 +52,17 @@ class Runtime:
             await self.write(add)
 
         return record
+
+    async def profile(self, customer_id: str) -> CustomerProfile | None:
+        """The customer's profile; SERVICE_UNAVAILABLE if the customers service cannot say."""
+        try:
+            return await self.customers.profile(customer_id)
+        except PeerUnavailable as exc:
+            raise unavailable(exc) from exc
+        except PeerRefused as exc:  # e.g. an id it refuses: then it has no such customer
+            if exc.code in ("BAD_USER_INPUT", "NOT_FOUND"):
+                return None
+            raise unavailable(PeerUnavailable("customers", str(exc))) from exc
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         db = RequestDb(self.sessions)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
+from subgraphs.common.ids import check_id
+from subgraphs.common.inputs import check_list
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import issuing, payments, repository
+from .models import OrderEventRow, OutboxRow, WebhookDeliveryRow
 from .payment_types import (
     Payment,
     PaymentDeclined,
@@ -36,28 +40,39 @@ from .types import (
     MoneyInput,
     Order,
 )
+from .webhook_types import (
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+    create_webhook_endpoint,
+    webhook_endpoints,
+)
+
+OUTBOXES = {"emails": OutboxRow, "order-events": OrderEventRow, "webhooks": WebhookDeliveryRow}
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="An invoice by id, or null if there is none.")
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
-        row = await info.context.loaders.invoice.load(id)
+        row = await info.context.loaders.invoice.load(check_id(id))
         return Invoice.from_row(row) if row else None
 
-    @strawberry.field(description="Invoices ordered by id, newest last.")
+    @strawberry.field(description="Invoices oldest first unless orderBy says NEWEST_FIRST.")
     async def invoices(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: InvoiceFilter | None = None,
     ) -> Connection[Invoice]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or InvoiceFilter()
         criteria = repository.InvoiceFilter(
             status=where.status.value if where.status else None,
-            customer_id=where.customer_id,
+            customer_id=check_id(where.customer_id, field="customerId")
+            if where.customer_id is not None
+            else None,
         )
         async with info.context.db.read() as session:
             rows = await repository.list_invoices(session, page=args, where=criteria)
@@ -65,16 +80,37 @@ class Query:
 
     @strawberry.field(description="A payment by id, or null if there is none.")
     async def payment(self, info: Info, id: strawberry.ID) -> Payment | None:
-        row = await info.context.loaders.payment.load(id)
+        row = await info.context.loaders.payment.load(check_id(id))
         return Payment.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def invoices_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "invoicesDeadLetters", OUTBOXES, limit)
+
+    @strawberry.field(description="Admin only (X-Admin-Token): the webhook endpoints.")
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        return await webhook_endpoints(info)
 
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Admin only (X-Admin-Token): deliver events (invoice.paid, payment.failed, "
+        "refund.succeeded, … or '*') to an http(s) URL with a public address, signed with "
+        "the secret answered here (Switchboard-Signature: t=…,v1=HMAC-SHA256)."
+    )
+    async def create_webhook_endpoint(
+        self, info: Info, url: str, events: list[str]
+    ) -> WebhookEndpointCreated:
+        return await create_webhook_endpoint(info, url, events)
+
     @strawberry.mutation(description="Void a DRAFT or OPEN invoice; PAID and VOID ones conflict.")
     async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         async with info.context.db.transaction() as session:
-            await repository.void_invoice(session, invoice_id=id)
+            await repository.void_invoice(session, invoice_id=check_id(id))
         loaders = info.context.loaders
         return Invoice.from_row(await reload_after_write(loaders, loaders.invoice, id))
 
@@ -87,7 +123,7 @@ class Mutation:
     ) -> Invoice:
         lines = [
             repository.LineData(line.description, line.quantity, line.unit_amount, input.currency)
-            for line in input.lines
+            for line in check_list(input.lines, "lines", repository.MAX_LINES)
         ]
         billed = repository.Billed(
             order_id=input.order_id,
@@ -122,8 +158,10 @@ class Mutation:
         payment_id = await payments.pay_invoice(
             runtime_of(info.context),
             info.context.db,
-            invoice_id=invoice_id,
-            payment_method_id=payment_method_id,
+            invoice_id=check_id(invoice_id, field="invoiceId"),
+            payment_method_id=check_id(payment_method_id, field="paymentMethodId")
+            if payment_method_id is not None
+            else None,
             key=idempotency_key,
         )
         return await payment_result(info, payment_id)
@@ -142,7 +180,7 @@ class Mutation:
         refund_id = await payments.refund_payment(
             runtime_of(info.context),
             info.context.db,
-            payment_id=payment_id,
+            payment_id=check_id(payment_id, field="paymentId"),
             amount=amount.amount if amount else None,
             currency=amount.currency if amount else None,
             key=idempotency_key,

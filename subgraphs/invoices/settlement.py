@@ -19,6 +19,7 @@ from .models import InvoiceRow, PaymentRow, RefundRow
 from .order_events import notify_order
 from .pdf import money
 from .runtime import Runtime
+from .webhooks import emit
 
 
 async def record_charge(runtime: Runtime, payment_id: str, charge: BankCharge) -> None:
@@ -31,7 +32,29 @@ async def record_charge(runtime: Runtime, payment_id: str, charge: BankCharge) -
 
 
 async def record_payment_failure(runtime: Runtime, payment_id: str, message: str) -> None:
-    await runtime.write(lambda s: repo.fail_payment(s, payment_id=payment_id, message=message))
+    async def work(session: AsyncSession) -> None:
+        if await repo.fail_payment(session, payment_id=payment_id, message=message):
+            payment = await session.get_one(PaymentRow, payment_id, populate_existing=True)
+            invoice = await session.get_one(InvoiceRow, payment.invoice_id)
+            await _payment_event(session, payment, invoice)
+
+    await runtime.write(work)
+
+
+async def _payment_event(session: AsyncSession, payment: PaymentRow, invoice: InvoiceRow) -> None:
+    """invoice.paid for a captured charge; payment.failed for a declined or failed one."""
+    common = {"invoiceId": invoice.id, "paymentId": payment.id, "customerId": invoice.customer_id}
+    if payment.status == "SUCCEEDED":
+        data = {
+            **common, "number": invoice.number, "amountPaid": payment.amount,
+            "currency": payment.currency, "orderId": invoice.order_id,
+            "subscriptionId": invoice.subscription_id,
+        }  # fmt: skip
+        await emit(session, "invoice.paid", data, cause=f"invoice.paid:{payment.id}")
+    elif payment.status in ("DECLINED", "FAILED"):
+        data = {**common, "status": payment.status, "declineCode": payment.decline_code,
+                "message": payment.message}  # fmt: skip
+        await emit(session, "payment.failed", data, cause=f"payment.failed:{payment.id}")
 
 
 async def record_refund(runtime: Runtime, refund_id: str, refund: BankRefund) -> None:
@@ -52,6 +75,7 @@ async def _payment_mail(session: AsyncSession, payment_id: str) -> str:
     payment = await session.get_one(PaymentRow, payment_id, populate_existing=True)
     invoice = await session.get_one(InvoiceRow, payment.invoice_id, populate_existing=True)
     amount = money(payment.amount, payment.currency)
+    await _payment_event(session, payment, invoice)
     if payment.status == "SUCCEEDED":
         await enqueue_email(
             session,
@@ -84,6 +108,9 @@ async def _refund_mail(session: AsyncSession, refund_id: str) -> str:
     payment = await session.get_one(PaymentRow, refund.payment_id, populate_existing=True)
     invoice = await session.get_one(InvoiceRow, refund.invoice_id, populate_existing=True)
     amount = money(refund.amount, refund.currency)
+    data = {"refundId": refund.id, "paymentId": payment.id, "invoiceId": invoice.id,
+            "amount": refund.amount, "currency": refund.currency}  # fmt: skip
+    await emit(session, "refund.succeeded", data, cause=f"refund.succeeded:{refund.id}")
     order = f" (order {invoice.order_id})" if invoice.order_id else ""
     await enqueue_email(
         session,

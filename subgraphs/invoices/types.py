@@ -12,8 +12,8 @@ import strawberry.federation as fed
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.loaders import PageKey
-from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.money import MinorUnits, Money
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 
 from .loaders import Loaders
 from .models import InvoiceLineRow, InvoiceRow
@@ -157,15 +157,18 @@ class Customer:
     # Non-null like the owner's field (composition insists); None only on stubs built here.
     address: Address | None = fed.field(external=True, default=None, graphql_type=Address)
 
-    @strawberry.field(description="The customer's invoices, oldest first.")
+    @strawberry.field(
+        description="The customer's invoices, oldest first unless orderBy says otherwise."
+    )
     async def invoices(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         status: InvoiceStatus | None = None,
     ) -> Connection[Invoice]:
-        page = info.context.page_args(first, after)
+        page = info.context.page_args(first, after, order_by)
         key = PageKey(self.id, page, status.value if status else None)
         rows = await info.context.loaders.customer_invoices.load(key)
         return build_connection(rows, page, Invoice.from_row)
@@ -190,6 +193,8 @@ class Customer:
         cls, id: strawberry.ID, address: dict[str, Any] | None = None
     ) -> Customer:
         country = (address or {}).get("country")
+        if country is not None and not isinstance(country, str):
+            raise BadUserInput("address.country must be a string.", field="address")
         return cls(id=id, address=Address(country=country) if country is not None else None)
 
 
@@ -211,11 +216,18 @@ class Order:
 class BillingSubscription:
     id: strawberry.ID
 
-    @strawberry.field(description="Invoices of the subscription's billing periods, oldest first.")
+    @strawberry.field(
+        description="Invoices of the subscription's billing periods, oldest first unless "
+        "orderBy says otherwise."
+    )
     async def invoices(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
     ) -> Connection[Invoice]:
-        page = info.context.page_args(first, after)
+        page = info.context.page_args(first, after, order_by)
         rows = await info.context.loaders.subscription_invoices.load(PageKey(self.id, page))
         return build_connection(rows, page, Invoice.from_row)
 
@@ -232,14 +244,18 @@ class InvoiceFilter:
 
 @strawberry.input(description="An amount of money: integer minor units and an ISO 4217 code.")
 class MoneyInput:
-    amount: int
+    amount: int = strawberry.field(graphql_type=MinorUnits)
     currency: str
 
 
 @strawberry.input(description="One line of an invoice; amounts in the invoice's currency.")
 class InvoiceLineInput:
     description: str
-    unit_amount: int = strawberry.field(description="Minor units of the invoice's currency.")
+    unit_amount: int = strawberry.field(
+        graphql_type=MinorUnits,
+        description="Minor units of the invoice's currency; negative for a credit line (the "
+        "invoice's total may not be negative).",
+    )
     quantity: int = 1
 
 

@@ -11,13 +11,17 @@ from subgraphs.common.settings import SubgraphSettings
 from . import invoice_sync
 from .loaders import make_loaders
 from .models import OutboxRow
-from .schema import schema
+from .schema import OUTBOXES, schema
 from .services import payments_hook
 
 
 def create_app(settings: SubgraphSettings) -> FastAPI:
     app = create_subgraph_app(
-        settings, schema, make_loaders, hooks=[payments_hook, outbox_hook(OutboxRow)]
+        settings,
+        schema,
+        make_loaders,
+        hooks=[payments_hook, outbox_hook(OutboxRow)],
+        outboxes=OUTBOXES,
     )
     app.include_router(invoice_sync.router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -35,7 +36,7 @@ class ProductRow(Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -50,7 +51,9 @@ class OrderRow(Base):
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(BigInteger)  # the lines' sum, before tax
+    # What the customer is charged, tax included: its invoice's total, once invoiced.
+    total_with_tax: Mapped[int | None] = mapped_column(BigInteger)
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Payment: the invoice issued for the order, the idempotency key (and card) of the current
@@ -62,7 +65,7 @@ class OrderRow(Base):
     payment_failure_reason: Mapped[str | None] = mapped_column(String(64))
     payment_failure_message: Mapped[str | None] = mapped_column(String(300))
     # Refunded so far by the invoices service (minor units of ``currency``, tax included).
-    amount_refunded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLineRow.position"
     )
@@ -80,7 +83,7 @@ class OrderLineRow(Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
     product_name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
     order: Mapped[OrderRow] = relationship(back_populates="lines", lazy="raise")
     product: Mapped[ProductRow] = relationship(lazy="raise")
 

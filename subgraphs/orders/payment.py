@@ -25,9 +25,10 @@ from subgraphs.common.clients import (
     PaymentOutcome,
     PeerRefused,
     PeerUnavailable,
+    unavailable,
 )
 from subgraphs.common.db import RequestDb
-from subgraphs.common.errors import Conflict, DomainError
+from subgraphs.common.errors import Conflict
 from subgraphs.common.invoice_state import SETTLED
 from subgraphs.common.outbox import enqueue_email
 
@@ -35,13 +36,6 @@ from . import emails
 from . import payment_state as state
 from .invoice_sync import apply_invoice_state
 from .payment_state import PaymentView
-
-
-class ServiceUnavailable(DomainError):
-    """SERVICE_UNAVAILABLE: a service this one depends on did not answer; retry later."""
-
-    code = "SERVICE_UNAVAILABLE"
-
 
 # Refusals that no retry of the same charge will change: the order's payment has failed.
 FINAL_REFUSALS = {"CUSTOMER_NOT_FOUND", "NO_PAYMENT_METHOD"}
@@ -92,9 +86,7 @@ class OrderPayments:
         try:
             await self.invoices.void_invoice(order.invoice_id)
         except PeerUnavailable as exc:
-            raise ServiceUnavailable(
-                f"Cannot cancel now: {exc}; retry later.", service=exc.service
-            ) from exc
+            raise unavailable(exc) from exc
         except PeerRefused as exc:
             if exc.extensions.get("status") != "VOID":  # voided by an earlier attempt: fine
                 raise Conflict(f"Cannot cancel: {exc.message}", id=order_id) from exc
@@ -108,7 +100,12 @@ class OrderPayments:
         )
         invoice = await self.invoices.issue_invoice(request, key=f"order:{order.order_id}:invoice")
         async with db.transaction() as session:
-            await state.record_invoice(session, order_id=order.order_id, invoice_id=invoice.id)
+            await state.record_invoice(
+                session,
+                order_id=order.order_id,
+                invoice_id=invoice.id,
+                total_with_tax=invoice.total,
+            )
         return invoice.id
 
     async def _record(

@@ -82,10 +82,17 @@ async def _update(session: AsyncSession, order_id: str, *statuses: str, **values
     return bool(result.rowcount == 1)
 
 
-async def record_invoice(session: AsyncSession, *, order_id: str, invoice_id: str) -> bool:
+async def record_invoice(
+    session: AsyncSession, *, order_id: str, invoice_id: str, total_with_tax: int
+) -> bool:
     """The order is invoiced: PAYMENT_PENDING until the charge settles."""
     return await _update(
-        session, order_id, *UNSETTLED, invoice_id=invoice_id, status="PAYMENT_PENDING"
+        session,
+        order_id,
+        *UNSETTLED,
+        invoice_id=invoice_id,
+        total_with_tax=total_with_tax,
+        status="PAYMENT_PENDING",
     )
 
 
@@ -156,6 +163,7 @@ async def apply_invoice_state(session: AsyncSession, *, state: InvoiceState) -> 
         .values(
             status="PAID",
             invoice_id=state.invoice_id,
+            total_with_tax=state.amount_paid,
             paid_at=state.paid_at,
             payment_failure_reason=None,
             payment_failure_message=None,

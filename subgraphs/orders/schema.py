@@ -5,14 +5,17 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import Conflict
 from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
+from subgraphs.common.ids import check_id
+from subgraphs.common.inputs import check_list, check_text
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
-from .models import IdempotencyKey
+from .models import IdempotencyKey, OutboxRow
 from .services import order_payments
 from .types import (
     Customer,
@@ -31,56 +34,74 @@ async def _reload_order(info: Info, order_id: str) -> Order:
 
 
 def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
+    check_list(input.lines, "lines", repository.MAX_LINES)
     return [
-        repository.LineRequest(product_id=str(line.product_id), quantity=line.quantity)
+        repository.LineRequest(
+            product_id=check_id(line.product_id, field="productId"), quantity=line.quantity
+        )
         for line in input.lines
     ]
+
+
+OUTBOXES = {"emails": OutboxRow}
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="A product by id, or null if there is none.")
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        row = await info.context.loaders.product.load(id)
+        row = await info.context.loaders.product.load(check_id(id))
         return Product.from_row(row) if row else None
 
-    @strawberry.field(description="Products ordered by id, newest last.")
+    @strawberry.field(description="Products oldest first unless orderBy says NEWEST_FIRST.")
     async def products(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: ProductFilter | None = None,
     ) -> Connection[Product]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or ProductFilter()
-        criteria = repository.ProductFilter(search=where.search, in_stock=where.in_stock)
+        search = check_text(where.search, "search", 200) if where.search else None
+        criteria = repository.ProductFilter(search=search, in_stock=where.in_stock)
         async with info.context.db.read() as session:
             rows = await repository.list_products(session, page=args, where=criteria)
         return build_connection(rows, args, Product.from_row)
 
     @strawberry.field(description="An order by id, or null if there is none.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        row = await info.context.loaders.order.load(id)
+        row = await info.context.loaders.order.load(check_id(id))
         return Order.from_row(row) if row else None
 
-    @strawberry.field(description="Orders ordered by id, newest last.")
+    @strawberry.field(description="Orders oldest first unless orderBy says NEWEST_FIRST.")
     async def orders(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: OrderFilter | None = None,
     ) -> Connection[Order]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         where = filter or OrderFilter()
         criteria = repository.OrderFilter(
             status=where.status.value if where.status else None,
-            customer_id=str(where.customer_id) if where.customer_id is not None else None,
+            customer_id=check_id(where.customer_id, field="customerId")
+            if where.customer_id is not None
+            else None,
         )
         async with info.context.db.read() as session:
             rows = await repository.list_orders(session, page=args, where=criteria)
         return build_connection(rows, args, Order.from_row)
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def orders_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "ordersDeadLetters", OUTBOXES, limit)
 
 
 @strawberry.type
@@ -118,6 +139,9 @@ class Mutation:
         idempotency_key: str,
         payment_method_id: strawberry.ID | None = None,
     ) -> Order:
+        check_id(id)
+        if payment_method_id is not None:
+            check_id(payment_method_id, field="paymentMethodId")
         digest = fingerprint(check_key(idempotency_key))[:32]
         async with info.context.db.transaction() as session:
             order = await payment_state.payment_view(session, order_id=id)
@@ -137,6 +161,7 @@ class Mutation:
         "stock back."
     )
     async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
+        check_id(id)
         await order_payments(info).void_invoice_of(info.context.db, id)
         async with info.context.db.transaction() as session:
             await repository.cancel_order(session, order_id=id)

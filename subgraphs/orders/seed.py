@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.demo import DemoOrder, world
+from subgraphs.invoices.tax import rate_for, totals
 
 from .models import OrderLineRow, OrderRow, ProductRow
 
@@ -39,6 +40,14 @@ async def seed(session: AsyncSession) -> bool:
     return True
 
 
+def _taxed(order: DemoOrder) -> int:
+    """The demo invoice's total (the invoices service derives the same invoice from the demo
+    world with the same arithmetic, so the two agree)."""
+    country = next(c.country for c in world().customers if c.id == order.customer_id)
+    amounts = [line.quantity * line.unit_price for line in order.lines]
+    return totals(amounts, rate_for(country).basis_points).total
+
+
 def _add_order(session: AsyncSession, order: DemoOrder) -> None:
     cancelled = order.status == "CANCELLED"
     session.add(
@@ -48,6 +57,7 @@ def _add_order(session: AsyncSession, order: DemoOrder) -> None:
             status=order.status,
             currency=order.currency,
             total=order.total,
+            total_with_tax=_taxed(order),
             placed_at=order.placed_at,
             cancelled_at=order.placed_at + CANCELLED_AFTER if cancelled else None,
         )

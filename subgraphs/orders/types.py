@@ -12,7 +12,7 @@ import strawberry.federation as fed
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.loaders import PageKey
 from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 
 from .loaders import Loaders
 from .models import OrderLineRow, OrderRow, ProductRow
@@ -106,15 +106,18 @@ class OrderLine:
 class Customer:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's orders, oldest first.")
+    @strawberry.field(
+        description="The customer's orders, oldest first unless orderBy says otherwise."
+    )
     async def orders(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         status: OrderStatus | None = None,
     ) -> Connection[Order]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         key = PageKey(str(self.id), args, status.value if status else None)
         rows = await info.context.loaders.customer_orders.load(key)
         return build_connection(rows, args, Order.from_row)
@@ -129,13 +132,22 @@ class Order:
     id: strawberry.ID
     customer: Customer
     lines: list[OrderLine]
-    total: Money
+    subtotal: Money = strawberry.field(description="The lines' sum, before tax.")
+    total_with_tax: Money | None = strawberry.field(
+        description="What the customer is charged, tax included: the total of the order's "
+        "invoice; null until the order is invoiced."
+    )
+    total: Money = strawberry.field(
+        description="Before tax, the same as subtotal.",
+        deprecation_reason="Ambiguous: use subtotal (before tax) or totalWithTax.",
+    )
     status: OrderStatus
     placed_at: datetime
     cancelled_at: datetime | None
     paid_at: datetime | None
     amount_refunded: Money = strawberry.field(
-        description="Refunded to the customer so far, tax included as it was charged; zero "
+        description="Refunded to the customer so far, tax included as it was charged (out "
+        "of totalWithTax); zero "
         "unless PARTIALLY_REFUNDED or REFUNDED."
     )
     payment_failure: PaymentFailure | None = strawberry.field(
@@ -154,6 +166,10 @@ class Order:
             id=strawberry.ID(row.id),
             customer=Customer(id=strawberry.ID(row.customer_id)),
             lines=[OrderLine.from_row(line, row.currency) for line in row.lines],
+            subtotal=Money(amount=row.total, currency=row.currency),
+            total_with_tax=Money(amount=row.total_with_tax, currency=row.currency)
+            if row.total_with_tax is not None
+            else None,
             total=Money(amount=row.total, currency=row.currency),
             status=OrderStatus(row.status),
             placed_at=row.placed_at,

@@ -11,12 +11,16 @@ from subgraphs.common.settings import SubgraphSettings
 from .clock import parse_clock
 from .loaders import make_loaders
 from .models import OutboxRow
-from .schema import schema
+from .schema import OUTBOXES, schema
 from .services import billing_hook
 
 
 def create_app(settings: SubgraphSettings) -> FastAPI:
     parse_clock(settings.clock)  # a bad SUBSCRIPTIONS_CLOCK fails at start, not per request
     return create_subgraph_app(
-        settings, schema, make_loaders, hooks=[billing_hook, outbox_hook(OutboxRow)]
+        settings,
+        schema,
+        make_loaders,
+        hooks=[billing_hook, outbox_hook(OutboxRow)],
+        outboxes=OUTBOXES,
     )

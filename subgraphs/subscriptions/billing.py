@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.clients import (
@@ -26,17 +27,22 @@ from subgraphs.common.clients import (
     InvoiceLine,
     InvoiceRequest,
     InvoicesClient,
+    IssuedInvoice,
     PaymentOutcome,
     PeerRefused,
     PeerUnavailable,
 )
 from subgraphs.common.db import RequestDb
+from subgraphs.common.errors import BadUserInput
 from subgraphs.common.outbox import enqueue_email
 
 from . import emails, runs
 from .runs import Ended, RunView
 
 LEASE = timedelta(minutes=5)
+# Business time a cycle may run at: far enough for any demo or test, and never near the end
+# of ``date``'s range, where period arithmetic would overflow.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 MAX_ROUNDS = 60  # five years of monthly periods behind the clock, in one cycle
 
 
@@ -67,6 +73,7 @@ class CycleReport:
 class Biller:
     """What a cycle needs: the database, the peers, and who is billing (for leases)."""
 
+    http: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
     invoices: InvoicesClient
     customers: CustomersClient
@@ -88,6 +95,15 @@ class Biller:
             if not opened:
                 break
         return report
+
+    async def bill_subscription(self, subscription_id: str, as_of: datetime) -> list[RunResult]:
+        """Bill the runs of one subscription that are due now (a first period, a plan change)."""
+        async with self._transaction() as session:
+            claimed = await runs.claim_due_runs(
+                session, as_of=as_of, wall=_wall(), worker=self.worker, lease=LEASE,
+                subscription_id=subscription_id,
+            )  # fmt: skip
+        return [await self._process(run_id, as_of) for run_id in claimed]
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         return _transaction(self.sessions)
@@ -116,13 +132,17 @@ class Biller:
     async def _process(self, run_id: str, as_of: datetime) -> RunResult:
         async with self._transaction() as session:
             run = await runs.load_run(session, run_id=run_id)
-            if run.subscription_status == "CANCELED":
-                await runs.close_canceled(session, run=run, worker=self.worker, wall=_wall())
-                return _result(run, "CANCELED", message="The subscription was canceled.")
+        if run.subscription_status == "CANCELED":
+            return await self._drop(run)
         try:
             contact = await self.customers.contact(run.customer_id)
-            invoice_id = run.invoice_id or await self._issue(run)
-            outcome = await self.invoices.pay_invoice(invoice_id, key=charge_key(run))
+            invoice = await self._issue(run)
+            invoice_id = invoice.id
+            outcome = (
+                await self.invoices.pay_invoice(invoice_id, key=charge_key(run))
+                if invoice.status == "OPEN"
+                else PaymentOutcome(kind="SUCCEEDED")  # nothing to charge: credit covered it
+            )
         except (PeerUnavailable, PeerRefused) as exc:
             await self._release(run, str(exc))
             return _result(run, "ERROR", message=str(exc))
@@ -131,21 +151,38 @@ class Biller:
             return _result(run, "PENDING", invoice_id=invoice_id)
         return await self._settle(run, invoice_id, outcome, contact, as_of)
 
-    async def _issue(self, run: RunView) -> str:
+    async def _drop(self, run: RunView) -> RunResult:
+        """A run of a subscription canceled before it was paid: void its invoice (nothing is
+        owed for service that ended), then close the run."""
+        if run.invoice_id is not None:
+            try:
+                await self.invoices.void_invoice(run.invoice_id)
+            except PeerUnavailable as exc:
+                await self._release(run, str(exc))
+                return _result(run, "ERROR", message=str(exc))
+            except PeerRefused:
+                pass  # voided already by an earlier attempt
+        async with self._transaction() as session:
+            await runs.close_canceled(session, run=run, worker=self.worker, wall=_wall())
+        return _result(run, "CANCELED", message="The subscription was canceled.")
+
+    async def _issue(self, run: RunView) -> IssuedInvoice:
+        """The run's invoice: issued now, or the one an earlier attempt issued (same key)."""
         request = InvoiceRequest(
             customer_id=run.customer_id,
             currency=run.currency,
-            lines=[InvoiceLine(run.description, 1, run.amount)],
+            lines=[InvoiceLine(text, 1, amount) for text, amount in run.invoice_lines()],
             subscription_id=run.subscription_id,
             period_start=run.period_start,
             period_end=run.period_end,
         )
         invoice = await self.invoices.issue_invoice(request, key=invoice_key(run))
-        async with self._transaction() as session:
-            await runs.record_invoice(
-                session, run_id=run.id, worker=self.worker, invoice_id=invoice.id, wall=_wall()
-            )
-        return invoice.id
+        if run.invoice_id is None:
+            async with self._transaction() as session:
+                await runs.record_invoice(
+                    session, run_id=run.id, worker=self.worker, invoice_id=invoice.id, wall=_wall()
+                )
+        return invoice
 
     async def _release(self, run: RunView, message: str) -> None:
         async with self._transaction() as session:
@@ -214,13 +251,27 @@ class Biller:
         )
 
 
+def check_as_of(as_of: datetime) -> datetime:
+    """``as_of`` if a cycle may run then; BAD_USER_INPUT otherwise."""
+    if not EARLIEST <= as_of < LATEST:
+        raise BadUserInput(
+            f"asOf must be from {EARLIEST.date()} and before {LATEST.date()}.", field="asOf"
+        )
+    return as_of
+
+
+def _run_key(run: RunView) -> str:
+    base = f"subscription:{run.subscription_id}:{run.period_start}"
+    return base if run.kind == runs.PERIOD else f"{base}:{run.kind}"
+
+
 def invoice_key(run: RunView) -> str:
-    return f"subscription:{run.subscription_id}:{run.period_start}:invoice"
+    return f"{_run_key(run)}:invoice"
 
 
 def charge_key(run: RunView) -> str:
     """One key per charge attempt: a retry of the same attempt replays, a dunning retry is new."""
-    return f"subscription:{run.subscription_id}:{run.period_start}:charge:{run.attempts}"
+    return f"{_run_key(run)}:charge:{run.attempts}"
 
 
 async def _email(

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.idempotency import IdempotencyKeyMixin
@@ -27,7 +38,7 @@ class PlanRow(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     interval: Mapped[str] = mapped_column(String(8))
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     trial_days: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, index=True)
@@ -57,6 +68,9 @@ class SubscriptionRow(Base):
     # Periods are counted from here (see periods.add_intervals); NULL on rows made before it.
     billing_anchor: Mapped[date | None] = mapped_column(Date)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Minor units owed back to the customer (a downgrade's unused part), taken off the next
+    # period invoices as a credit line until used up.
+    credit_balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     plan: Mapped[PlanRow] = relationship(lazy="raise")
@@ -65,14 +79,19 @@ class SubscriptionRow(Base):
 class BillingRunRow(Base):
     """The billing of one period of one subscription: at most one row per period, ever.
 
-    The unique (subscription, period start) constraint is what makes billing happen once per
-    period however many schedulers run. A run is claimed with a lease before any call to
-    the invoices service; ``attempts`` counts declined charges (the dunning schedule).
+    The unique (subscription, period start, kind) constraint is what makes billing happen
+    once per period however many schedulers run. ``kind`` is ``period`` for a period's own
+    charge, ``change:<key>`` for the prorated charge of one plan change. A run is claimed
+    with a lease before any call to the invoices service; ``attempts`` counts declined
+    charges (the dunning schedule). ``lines`` (JSON ``[[description, amount], …]``) are the
+    invoice's lines when there is more than the one ``description``/``amount`` line.
     """
 
     __tablename__ = "billing_runs"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "period_start", name="uq_billing_runs_period"),
+        UniqueConstraint(
+            "subscription_id", "period_start", "kind", name="uq_billing_runs_period_kind"
+        ),
         Index("ix_billing_runs_due", "status", "next_attempt_at"),
     )
 
@@ -80,9 +99,11 @@ class BillingRunRow(Base):
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    amount: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64), default="period", server_default="period")
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(String(200))
+    lines: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     invoice_id: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,8 +15,10 @@ from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.ids import check_customer_id, new_id
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
-from .models import PlanRow, SubscriptionRow
+from . import runs
+from .models import BillingRunRow, PlanRow, SubscriptionRow
 from .periods import add_intervals, first_period
+from .proration import Priced, plan_change
 
 CANCELED = "CANCELED"
 # A subscription's plan, joined into the statement that loads the subscription.
@@ -83,7 +85,8 @@ async def subscriptions_of_customers(
 async def subscribe(
     session: AsyncSession, *, customer_id: str, plan_id: str, now: datetime | None = None
 ) -> SubscriptionRow:
-    """Start a subscription: a trial if the plan has one, else a first paid period."""
+    """Start a subscription: a trial if the plan has one, else a first period, whose billing
+    run is opened here (the caller bills it at once; a scheduler would otherwise)."""
     check_customer_id(customer_id)
     plan = await _get_active_plan(session, plan_id)
     await _ensure_not_subscribed(session, customer_id=customer_id, plan_id=plan.id)
@@ -104,6 +107,11 @@ async def subscribe(
     )
     session.add(row)
     await _flush_live(session, customer_id=customer_id, plan_id=plan.id)
+    if period.trial_end is None:
+        await runs.open_period_run(
+            session, sub=row, plan=plan, start=period.start, end=period.end, as_of=now,
+            wall=datetime.now(UTC),
+        )  # fmt: skip
     return row
 
 
@@ -129,12 +137,14 @@ async def cancel_subscription(
 
 async def change_plan(
     session: AsyncSession, *, subscription_id: str, plan_id: str, now: datetime | None = None
-) -> SubscriptionRow:
-    """Move a subscription to another plan of the same currency, immediately.
+) -> tuple[SubscriptionRow, bool]:
+    """Move a subscription to another plan of the same currency, now, prorated; the row, and
+    whether a charge for the change was opened (the caller bills it at once).
 
-    Proration is out of scope: nothing is credited or charged for the part of the period
-    already used. A plan of the same interval keeps the current period; another interval
-    restarts the period today (a new billing anchor). A running trial keeps its period.
+    See ``proration``: the unused part of the old plan is credited (unless its period is
+    still unpaid), the new plan charged for the rest of the period (same interval) or for a
+    new period from today (another interval, a new billing anchor). A downgrade's net credit
+    is kept for the next period invoices. A running trial just switches plans.
     """
     row = await get_subscription(session, subscription_id=subscription_id)
     _ensure_live(row, "change the plan of")
@@ -147,15 +157,62 @@ async def change_plan(
             field="planId",
         )
     await _ensure_not_subscribed(session, customer_id=row.customer_id, plan_id=plan.id)
-    if plan.interval != row.plan.interval and row.status != "TRIALING":
-        today = (now or datetime.now(UTC)).date()
-        row.current_period_start = today
-        row.current_period_end = add_intervals(today, plan.interval)
-        row.billing_anchor = today
+    moment = now or datetime.now(UTC)
+    opened = False
+    if row.status != "TRIALING":
+        opened = await _prorate(session, row, plan, moment)
     row.plan_id = plan.id
     row.plan = plan
     await _flush_live(session, customer_id=row.customer_id, plan_id=plan.id)
-    return row
+    return row, opened
+
+
+async def _prorate(
+    session: AsyncSession, row: SubscriptionRow, plan: PlanRow, now: datetime
+) -> bool:
+    today = now.date()
+    if today >= row.current_period_end:
+        raise Conflict(
+            f"Subscription {row.id}'s period ended on {row.current_period_end} and is not "
+            "renewed yet (it is past due); its plan can change once it is paid.",
+            id=row.id,
+            reason="PERIOD_NOT_RENEWED",
+        )
+    other_interval = plan.interval != row.plan.interval
+    change = plan_change(
+        Priced(row.plan.name, row.plan.price),
+        Priced(plan.name, plan.price),
+        start=row.current_period_start,
+        end=row.current_period_end,
+        today=today,
+        new_end=add_intervals(today, plan.interval) if other_interval else None,
+        credit_old=not await _period_unpaid(session, row),
+    )
+    if other_interval:
+        row.current_period_start, row.current_period_end = change.period_start, change.period_end
+        row.billing_anchor = today
+    if change.net < 0:
+        row.credit_balance = (row.credit_balance or 0) - change.net
+        return False
+    if change.net == 0:
+        return False
+    kind = f"change:{new_id('chg', at=now)}"
+    await runs.open_run(
+        session, sub_id=row.id, currency=plan.currency, start=today, end=change.period_end,
+        kind=kind, lines=change.lines, as_of=now, wall=datetime.now(UTC),
+    )  # fmt: skip
+    return True
+
+
+async def _period_unpaid(session: AsyncSession, row: SubscriptionRow) -> bool:
+    """Whether the current period's own charge is still open or failed (nothing to credit)."""
+    stmt = select(BillingRunRow.id).where(
+        BillingRunRow.subscription_id == row.id,
+        BillingRunRow.period_start == row.current_period_start,
+        BillingRunRow.kind == runs.PERIOD,
+        BillingRunRow.status != "PAID",
+    )
+    return await session.scalar(stmt.limit(1)) is not None
 
 
 async def get_subscription(session: AsyncSession, *, subscription_id: str) -> SubscriptionRow:

@@ -6,7 +6,8 @@ Times come in two kinds: ``as_of`` is business time (the billing clock, possibly
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,8 +20,10 @@ from subgraphs.common.ids import new_id
 
 from .models import BillingRunRow, PlanRow, SubscriptionRow
 from .periods import next_period
+from .proration import Line
 
 BILLABLE = ("ACTIVE", "TRIALING")
+PERIOD = "period"  # the kind of a period's own run; a plan change's is "change:<id>"
 OPEN = ("PENDING", "RETRYING")
 # A declined charge is tried again this many days after the first decline, then given up.
 DUNNING_DAYS = (1, 3, 7)
@@ -43,6 +46,12 @@ class RunView:
     status: str
     invoice_id: str | None
     attempts: int
+    kind: str = PERIOD
+    lines: tuple[tuple[str, int], ...] = ()
+
+    def invoice_lines(self) -> tuple[tuple[str, int], ...]:
+        """``(description, amount)`` of each invoice line."""
+        return self.lines or ((self.description, self.amount),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,23 +118,73 @@ async def open_due_runs(session: AsyncSession, *, as_of: datetime, wall: datetim
     opened = 0
     for sub, plan in (await session.execute(due)).all():
         period = next_period(sub.current_period_end, plan.interval, sub.billing_anchor)
-        values = {
-            "id": new_id("bil", at=wall),
-            "subscription_id": sub.id,
-            "period_start": period.start,
-            "period_end": period.end,
-            "amount": plan.price,
-            "currency": plan.currency,
-            "description": f"{plan.name}, {period.start} to {period.end}",
-            "status": "PENDING",
-            "attempts": 0,
-            "next_attempt_at": as_of,
-            "created_at": wall,
-            "updated_at": wall,
-        }
-        result: Any = await session.execute(_insert_ignoring_duplicates(session, values))
-        opened += max(result.rowcount, 0)
+        opened += await open_period_run(
+            session, sub=sub, plan=plan, start=period.start, end=period.end, as_of=as_of, wall=wall
+        )
     return opened
+
+
+async def open_period_run(
+    session: AsyncSession,
+    *,
+    sub: SubscriptionRow,
+    plan: PlanRow,
+    start: date,
+    end: date,
+    as_of: datetime,
+    wall: datetime,
+) -> int:
+    """The run of one period at the plan's price, less any credit the subscription holds;
+    1 if this call opened it, 0 if it existed already (another scheduler was first)."""
+    charge = Line(f"{plan.name}, {start} to {end}", plan.price)
+    credit = min(sub.credit_balance or 0, plan.price)
+    lines = (charge, Line("Credit from an earlier plan change", -credit)) if credit else (charge,)
+    opened = await open_run(
+        session, sub_id=sub.id, currency=plan.currency, start=start, end=end, kind=PERIOD,
+        lines=lines, as_of=as_of, wall=wall,
+    )  # fmt: skip
+    if opened and credit:
+        await session.execute(
+            update(SubscriptionRow)
+            .where(SubscriptionRow.id == sub.id)
+            .values(credit_balance=SubscriptionRow.credit_balance - credit)
+            .execution_options(synchronize_session=False)
+        )
+        sub.credit_balance = (sub.credit_balance or 0) - credit
+    return opened
+
+
+async def open_run(
+    session: AsyncSession,
+    *,
+    sub_id: str,
+    currency: str,
+    start: date,
+    end: date,
+    kind: str,
+    lines: Sequence[Line],
+    as_of: datetime,
+    wall: datetime,
+) -> int:
+    """A PENDING run billing ``lines``; 1 if opened, 0 if (sub, start, kind) existed."""
+    values = {
+        "id": new_id("bil", at=wall),
+        "subscription_id": sub_id,
+        "period_start": start,
+        "period_end": end,
+        "kind": kind,
+        "amount": sum(line.amount for line in lines),
+        "currency": currency,
+        "description": lines[0].description[:200],
+        "lines": json.dumps([[line.description, line.amount] for line in lines]),
+        "status": "PENDING",
+        "attempts": 0,
+        "next_attempt_at": as_of,
+        "created_at": wall,
+        "updated_at": wall,
+    }
+    result: Any = await session.execute(_insert_ignoring_duplicates(session, values))
+    return max(int(result.rowcount), 0)
 
 
 def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> Any:
@@ -133,7 +192,7 @@ def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -
     return (
         dialect.insert(BillingRunRow)
         .values(values)
-        .on_conflict_do_nothing(index_elements=["subscription_id", "period_start"])
+        .on_conflict_do_nothing(index_elements=["subscription_id", "period_start", "kind"])
     )
 
 
@@ -145,8 +204,11 @@ async def claim_due_runs(
     worker: str,
     lease: timedelta,
     skip: Collection[str] = (),
+    subscription_id: str | None = None,
 ) -> list[str]:
-    """Lease every open run that is due to this worker; runs another worker holds are skipped."""
+    """Lease every open run that is due to this worker (of one subscription, if given); runs
+    another worker holds are skipped."""
+    only = [BillingRunRow.subscription_id == subscription_id] if subscription_id else []
     stmt = (
         select(BillingRunRow.id)
         .where(
@@ -154,6 +216,7 @@ async def claim_due_runs(
             BillingRunRow.id.not_in(list(skip)),
             BillingRunRow.next_attempt_at <= as_of,
             or_(BillingRunRow.lease_until.is_(None), BillingRunRow.lease_until < wall),
+            *only,
         )
         .order_by(BillingRunRow.id)
         .with_for_update(skip_locked=True)
@@ -191,6 +254,8 @@ async def load_run(session: AsyncSession, *, run_id: str) -> RunView:
         status=run.status,
         invoice_id=run.invoice_id,
         attempts=run.attempts,
+        kind=run.kind,
+        lines=tuple((str(d), int(a)) for d, a in json.loads(run.lines)) if run.lines else (),
     )
 
 
@@ -299,8 +364,18 @@ async def _settle(
 
 
 async def _advance(session: AsyncSession, run: RunView, *, status: str) -> None:
-    """Move the subscription into the run's period (never backwards, never out of CANCELED)."""
+    """Move the subscription into the run's period (never backwards, never out of CANCELED).
+
+    A plan change's run only sets the status: the change itself set the period.
+    """
     sub = SubscriptionRow
+    if run.kind != PERIOD:
+        await session.execute(
+            update(sub)
+            .where(sub.id == run.subscription_id, sub.status != "CANCELED")
+            .values(status=status)
+        )
+        return
     await session.execute(
         update(sub)
         .where(

@@ -7,16 +7,20 @@ from datetime import datetime
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.admin import require_admin
+from subgraphs.common.deadletters import DeadLetter, list_dead_letters
+from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 from subgraphs.common.timestamps import as_utc
 
 from . import repository
-from .admin import require_admin
-from .billing import CycleReport
-from .models import IdempotencyKey
+from .billing import CycleReport, check_as_of
+from .clock import ManualClock
+from .models import IdempotencyKey, OutboxRow
 from .services import billing_services
 from .types import (
     BillingCycleReport,
@@ -63,19 +67,26 @@ def _report(report: CycleReport) -> BillingCycleReport:
     )
 
 
+def _optional_id(value: str | None, field: str) -> str | None:
+    return check_id(value, field=field) if value is not None else None
+
+
 def _criteria(where: SubscriptionFilter) -> repository.SubscriptionFilter:
     return repository.SubscriptionFilter(
         status=where.status.value if where.status else None,
-        customer_id=where.customer_id,
-        plan_id=where.plan_id,
+        customer_id=_optional_id(where.customer_id, "customerId"),
+        plan_id=_optional_id(where.plan_id, "planId"),
     )
+
+
+OUTBOXES = {"emails": OutboxRow}
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="A plan by id, or null if there is none.")
     async def plan(self, info: Info, id: strawberry.ID) -> Plan | None:
-        row = await info.context.loaders.plan.load(id)
+        row = await info.context.loaders.plan.load(check_id(id))
         return Plan.from_row(row) if row else None
 
     @strawberry.field(description="The price list, ordered by id.")
@@ -86,22 +97,30 @@ class Query:
 
     @strawberry.field(description="A subscription by id, or null if there is none.")
     async def subscription(self, info: Info, id: strawberry.ID) -> BillingSubscription | None:
-        row = await info.context.loaders.subscription.load(id)
+        row = await info.context.loaders.subscription.load(check_id(id))
         return BillingSubscription.from_row(row) if row else None
 
-    @strawberry.field(description="Subscriptions ordered by id, newest last.")
+    @strawberry.field(description="Subscriptions oldest first unless orderBy says NEWEST_FIRST.")
     async def subscriptions(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         filter: SubscriptionFilter | None = None,
     ) -> Connection[BillingSubscription]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         criteria = _criteria(filter or SubscriptionFilter())
         async with info.context.db.read() as session:
             rows = await repository.list_subscriptions(session, page=args, where=criteria)
         return build_connection(rows, args, BillingSubscription.from_row)
+
+    @strawberry.field(
+        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first."
+    )
+    async def subscriptions_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
+        return await list_dead_letters(info, "subscriptionsDeadLetters", OUTBOXES, limit)
 
 
 @strawberry.type
@@ -114,7 +133,10 @@ class Mutation:
 
         async def create(session: AsyncSession) -> str:
             row = await repository.subscribe(
-                session, customer_id=input.customer_id, plan_id=input.plan_id, now=now
+                session,
+                customer_id=input.customer_id,
+                plan_id=check_id(input.plan_id, field="planId"),
+                now=now,
             )
             return row.id
 
@@ -126,10 +148,13 @@ class Mutation:
             payload=strawberry.asdict(input),
             create=create,
         )
+        await billing_services(info).biller.bill_subscription(subscription_id, now)
         return await _reload_subscription(info, subscription_id)
 
     @strawberry.mutation(
-        description="Cancel now, or at the end of the current period with atPeriodEnd."
+        description="Cancel at the end of the current period (atPeriodEnd: true; the period "
+        "is used up, nothing more is billed) or now (service ends at once; a paid period is "
+        "not refunded, an unpaid one's invoice is voided)."
     )
     async def cancel_subscription(
         self, info: Info, id: strawberry.ID, at_period_end: bool
@@ -137,23 +162,47 @@ class Mutation:
         async with info.context.db.transaction() as session:
             await repository.cancel_subscription(
                 session,
-                subscription_id=id,
+                subscription_id=check_id(id),
                 at_period_end=at_period_end,
                 now=billing_services(info).clock.now(),
             )
         return await _reload_subscription(info, id)
 
     @strawberry.mutation(
-        description="Move to another plan of the same currency, now; nothing is prorated."
+        description="Move to another plan of the same currency, now, prorated: the unused part "
+        "of the current period is credited and the new plan charged for the rest of it (same "
+        "interval) or for a new period from today (another interval), as lines of one invoice "
+        "charged at once; a net credit is taken off the next period invoices."
     )
     async def change_plan(
         self, info: Info, id: strawberry.ID, plan_id: strawberry.ID
     ) -> BillingSubscription:
+        now = billing_services(info).clock.now()
         async with info.context.db.transaction() as session:
-            await repository.change_plan(
-                session, subscription_id=id, plan_id=plan_id, now=billing_services(info).clock.now()
+            _, opened = await repository.change_plan(
+                session,
+                subscription_id=check_id(id),
+                plan_id=check_id(plan_id, field="planId"),
+                now=now,
             )
+        if opened:
+            await billing_services(info).biller.bill_subscription(id, now)
         return await _reload_subscription(info, id)
+
+    @strawberry.mutation(
+        description="Admin only (X-Admin-Token header), and only with a test clock "
+        "(SUBSCRIPTIONS_CLOCK=manual:…): move the service's clock forward to `to`."
+    )
+    async def set_clock(self, info: Info, to: datetime) -> datetime:
+        require_admin(info, "setClock")
+        clock = billing_services(info).clock
+        if not isinstance(clock, ManualClock):
+            raise Conflict("setClock needs a test clock (SUBSCRIPTIONS_CLOCK=manual:<time>).")
+        try:
+            clock.set(check_as_of(as_utc(to)))
+        except ValueError as exc:
+            raise BadUserInput(str(exc), field="to") from exc
+        return clock.now()
 
     @strawberry.mutation(
         description="Admin only (X-Admin-Token header): bill every subscription whose period "
@@ -163,7 +212,7 @@ class Mutation:
     async def run_billing_cycle(self, info: Info, as_of: datetime) -> BillingCycleReport:
         require_admin(info, "runBillingCycle")
         biller = billing_services(info).biller
-        return _report(await biller.run_cycle(as_utc(as_of)))
+        return _report(await biller.run_cycle(check_as_of(as_utc(as_of))))
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[BillingSubscription, Plan, Customer])

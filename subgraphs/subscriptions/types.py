@@ -12,7 +12,7 @@ import strawberry.federation as fed
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.loaders import PageKey
 from subgraphs.common.money import Money
-from subgraphs.common.pagination import Connection, build_connection
+from subgraphs.common.pagination import Connection, SortOrder, build_connection
 
 from .loaders import Loaders
 from .models import PlanRow, SubscriptionRow
@@ -111,15 +111,18 @@ class BillingSubscription:
 class Customer:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's subscriptions, oldest first.")
+    @strawberry.field(
+        description="The customer's subscriptions, oldest first unless orderBy says otherwise."
+    )
     async def subscriptions(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        order_by: SortOrder = SortOrder.OLDEST_FIRST,
         status: SubscriptionStatus | None = None,
     ) -> Connection[BillingSubscription]:
-        args = info.context.page_args(first, after)
+        args = info.context.page_args(first, after, order_by)
         key = PageKey(self.id, args, status.value if status else None)
         rows = await info.context.loaders.customer_subscriptions.load(key)
         return build_connection(rows, args, BillingSubscription.from_row)

@@ -52,8 +52,15 @@ class Loaders:
     pages: DataLoader[PageKey, list[Row]]
 
 
+class FakeSession:
+    """Enough of a session for the loaders: it is never in a transaction to end."""
+
+    def in_transaction(self) -> bool:
+        return False
+
+
 def fake_db() -> RequestDb:
-    return RequestDb(cast(Any, lambda: object()))
+    return RequestDb(cast(Any, FakeSession))
 
 
 async def test_keyed_and_by_id_loaders_answer_a_batch_with_one_fetch() -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tests.subgraphs.invoices.conftest import Stack
 from tests.subgraphs.invoices.payments_stack import ISSUE, Payments
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,11 @@ def test_the_same_key_issues_one_invoice_and_another_input_is_refused(p: Payment
     [
         ({"currency": "XXX"}, "currency"),
         ({"lines": []}, "lines"),
-        ({"lines": [{"description": "x", "unitAmount": -1}]}, "unitAmount"),
+        ({"lines": [{"description": "x", "unitAmount": -1}]}, "total"),  # a credit alone
+        (
+            {"lines": [{"description": "x", "unitAmount": -(2**53)}]},
+            "amount",
+        ),  # out of MinorUnits range
         ({"lines": [{"description": "x", "unitAmount": 1, "quantity": 0}]}, "lines.quantity"),
         ({"periodStart": "2026-12-01"}, "periodEnd"),
         ({"periodStart": "2026-12-01", "periodEnd": "2026-11-01"}, "periodEnd"),
@@ -91,3 +96,18 @@ def test_a_blank_key_is_refused(p: Payments) -> None:
     customer, _ = p.customer("tok_visa_ok")
     codes = p.invoices.error_codes(ISSUE, {"input": _input(customer), "key": " "})
     assert codes == ["BAD_USER_INPUT"]
+
+
+def test_amounts_beyond_graphql_int_are_exact(stack: Stack, p: Payments) -> None:
+    """30 million euros: past Int's 21,474,836.47, still exact minor units (MinorUnits)."""
+    customer, _ = p.customer("tok_visa", country="US")  # untaxed: the total is the line
+    issued = p.issue(customer, ("A very large order", 1, 3_000_000_000))
+    assert issued["total"] == {"amount": 3_000_000_000}
+    paid = p.pay(issued["id"], p.key("big"))
+    assert paid["__typename"] == "PaymentSucceeded", paid
+    assert paid["payment"]["amount"] == {"amount": 3_000_000_000, "currency": "EUR"}
+    too_big = """mutation($input: IssueInvoiceInput!) {
+      issueInvoice(input: $input, idempotencyKey: "too-big") { id } }"""
+    line = {"description": "x", "unitAmount": 2**53}
+    variables = {"input": {"customerId": customer, "currency": "EUR", "lines": [line]}}
+    assert p.invoices.error_codes(too_big, variables) == ["BAD_USER_INPUT"]

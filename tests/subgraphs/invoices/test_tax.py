@@ -118,11 +118,12 @@ def test_build_invoice_computes_lines_and_totals() -> None:
         ([LineData("Reader", 1, 5900, "EUR"), LineData("Plan", 1, 2100, "USD")], "lines.currency"),
         ([], "lines"),
         ([LineData("Reader", 0, 5900, "EUR")], "lines.quantity"),
-        ([LineData("Reader", 1, -1, "EUR")], "unitAmount"),
+        ([LineData("Reader", 1, -1, "EUR")], "total"),  # a credit line alone: a negative total
+        ([LineData("Reader", 1, -(2**53), "EUR")], "unitAmount"),
         ([LineData("  ", 1, 100, "EUR")], "lines.description"),
         ([LineData("Reader", 1, 100, "XXX")], "currency"),
-        ([LineData("Reader", 100_000, 2**30, "EUR")], "amount"),
-        ([LineData("Reader", 1, 2**31 - 1, "EUR")], "total"),
+        ([LineData("Reader", 1000, 2**50, "EUR")], "amount"),
+        ([LineData("Reader", 1, 2**53 - 1, "EUR")], "total"),
     ],
 )
 def test_build_invoice_refuses_broken_rules(lines: list[LineData], field: str) -> None:

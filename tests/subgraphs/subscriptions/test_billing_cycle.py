@@ -7,8 +7,10 @@ are down (their URLs point at a closed port), so every run must end as a retryab
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +128,40 @@ def test_next_period(
     assert (period.start, period.end) == expected
 
 
+class _HealthyButFailing(BaseHTTPRequestHandler):
+    """A peer that is ready (GET /health) but fails every call (POST): the scheduler starts,
+    and its runs stay open for the next cycle."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
 async def test_the_scheduler_runs_cycles_on_its_own_at_the_clock_time(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/graphql"
-    monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", closed)
-    monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", closed)
+    peer = ThreadingHTTPServer(("127.0.0.1", 0), _HealthyButFailing)
+    threading.Thread(target=peer.serve_forever, daemon=True).start()
+    try:
+        await _scheduler_opens_runs(backend, tmp_path, monkeypatch, peer.server_address[1])
+    finally:
+        peer.shutdown()
+        peer.server_close()
+
+
+async def _scheduler_opens_runs(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int
+) -> None:
+    failing = f"http://127.0.0.1:{port}/graphql"
+    monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", failing)
+    monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", failing)
     monkeypatch.setenv("SUBSCRIPTIONS_OUTBOX_ENABLED", "false")
     monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", "fixed:2026-12-02T00:00:00Z")
     monkeypatch.setenv("SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS", "0.1")

@@ -83,3 +83,15 @@ def test_first_period_without_trial_is_one_interval(today: date, interval: str, 
 def test_negative_trial_is_a_programmer_error() -> None:
     with pytest.raises(ValueError, match="trial_days"):
         first_period(date(2026, 1, 1), "MONTH", -1)
+
+
+def test_a_billing_cycle_runs_only_at_a_sane_business_time() -> None:
+    from datetime import UTC, datetime
+
+    from subgraphs.common.errors import BadUserInput
+    from subgraphs.subscriptions.billing import check_as_of
+
+    assert check_as_of(datetime(2026, 12, 1, tzinfo=UTC)).year == 2026
+    for moment in (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)):
+        with pytest.raises(BadUserInput):
+            check_as_of(moment)
