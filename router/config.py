@@ -35,6 +35,7 @@ from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
 from router.planner.budget import PlanningBudget
+from router.server.files import FileRoute
 from switchboard.telemetry.settings import TelemetrySettings
 
 ENV_PREFIX = "SWITCHBOARD_ROUTER_"
@@ -319,6 +320,15 @@ class PluginEntry(BaseModel):
         return value
 
 
+class GraphiQLIdentity(BaseModel):
+    """An identity GraphiQL's picker offers (dev mode only): a label and a bearer token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(description="What the picker shows.")
+    token: str | None = Field(default=None, description="Bearer token; unset: anonymous.")
+
+
 class RouterConfig(BaseSettings):
     """Everything the router can be told; unknown keys are an error."""
 
@@ -343,6 +353,11 @@ class RouterConfig(BaseSettings):
     graphiql: bool | None = Field(
         default=None,
         description="Serve GraphiQL to browsers at /graphql; unset means on in dev mode only.",
+    )
+    graphiql_identities: list[GraphiQLIdentity] = Field(
+        default_factory=list,
+        description="Identities GraphiQL lets a developer act as (`switchboard dev` fills "
+        "this in); ignored outside dev mode.",
     )
     introspection: bool | None = Field(
         default=None,
@@ -410,6 +425,10 @@ class RouterConfig(BaseSettings):
         description="How `@override(label:)` labels are enabled per request.",
     )
 
+    files: list[FileRoute] = Field(
+        default_factory=list,
+        description="GET routes passed to a subgraph (signed invoice PDF links); docs/security.md.",
+    )
     plugins: list[PluginEntry] = Field(
         default_factory=list,
         description="Python plugins, run in this order at each stage (docs/plugins.md).",

@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
     p.set_defaults(handler=commands.persisted_queries)
 
+    p = sub.add_parser(
+        "token", help="print a development bearer token (signed by `switchboard dev`'s key)"
+    )
+    p.add_argument("--customer", help="a customer id (cus_…): the token acts as that customer")
+    p.add_argument("--subject", help="the token's subject (default: the customer, or `dev`)")
+    p.add_argument("--scope", action="append", default=[], help="a scope (repeatable)")
+    p.add_argument("--seconds", type=int, default=3600, help="lifetime (default 3600)")
+    p.set_defaults(handler=commands.dev_token)
+
     p = sub.add_parser("mailsink", help="run the dev SMTP sink: each message becomes an .eml file")
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=4025, help="SMTP port (default 4025)")

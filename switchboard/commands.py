@@ -217,6 +217,22 @@ def persisted_queries(args: argparse.Namespace) -> int:
     return 0
 
 
+def dev_token(args: argparse.Namespace) -> int:
+    """A user token from this machine's `switchboard dev` identity provider (dev mode only)."""
+    from subgraphs.common.settings import DATA_DIR
+    from switchboard.devkeys import DevKeys
+
+    keys = DevKeys(DATA_DIR / "keys")
+    if not keys.user_key.exists():
+        raise CommandError(
+            f"no development keys in {keys.folder}: start `make run` (switchboard dev) first"
+        )
+    scopes = list(dict.fromkeys(args.scope + (["customer"] if args.customer else [])))
+    subject = args.subject or args.customer or "dev"
+    print(keys.token(subject, scopes, seconds=args.seconds))
+    return 0
+
+
 def mailsink(args: argparse.Namespace) -> int:
     from sandbox.mail.sink import serve
     from subgraphs.common.settings import DATA_DIR

@@ -9,7 +9,7 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
 from .commands import CommandError
+from .devkeys import DEV_ISSUER, STAFF_IDENTITIES, DevKeys
 from .hotreload import CompositionProblem, LiveSubgraph, Recomposer, SourceWatcher
 from .preflight import check_database
 from .supervise import (
@@ -129,19 +130,68 @@ def router_spec(config: RouterConfig, config_file: Path) -> ProcessSpec:
     )
 
 
-def write_router_config(supergraph: Path) -> Path:
-    """A dev-mode router config that watches the composed supergraph file."""
+def write_router_config(supergraph: Path, keys: DevKeys | None = None) -> Path:
+    """A dev-mode router config that watches the composed supergraph file.
+
+    With ``keys``, it trusts this run's development identity provider, signs subgraph
+    requests with this run's router key and offers GraphiQL's identity picker.
+    """
     path = DATA_DIR / "router.dev.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     config: dict[str, object] = {
         "supergraph": str(supergraph),
         "dev": True,
         "hot_reload": {"enabled": True},
+        **(security_settings(keys) if keys is not None else {}),
         # admin operations (runBillingCycle, setClock, …DeadLetters) check this header
         "headers": {"all": {"request": [{"propagate": {"named": "x-admin-token"}}]}},
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def security_settings(keys: DevKeys) -> dict[str, object]:
+    """Router settings for this run's keys, and the identities GraphiQL offers."""
+    from subgraphs.common.demo import world
+
+    customer = world().customers[0]
+    identities = [{"label": "anonymous", "token": None}]
+    identities.append(
+        {"label": f"customer {customer.name} ({customer.id})",
+         "token": keys.token(customer.id, ["customer"])}
+    )  # fmt: skip
+    for name, scopes in STAFF_IDENTITIES.items():
+        label = f"{name} ({' '.join(scopes)})"
+        identities.append({"label": label, "token": keys.token(f"staff-{name}", scopes)})
+    return {
+        "authentication": {"jwks": [{"file": str(keys.jwks)}], "issuers": [DEV_ISSUER]},
+        "subgraph_auth": {"private_key_file": str(keys.router_key)},
+        "graphiql_identities": identities,
+        # signed invoice PDF links (Invoice.pdfUrl) go through the router
+        "files": [{"prefix": "/files/invoices/", "subgraph": "invoices", "path": "/invoices/"}],
+    }
+
+
+class RouterTokenAuth(httpx.Auth):
+    """Signs the dev loop's own subgraph requests (``_service`` for recomposition) as the
+    router does, so subgraphs that trust only the router answer them."""
+
+    def __init__(self, keys: DevKeys, names_by_url: dict[str, str]) -> None:
+        from router.auth.identity import ANONYMOUS
+        from router.auth.subgraph_tokens import HEADER, SubgraphAuthConfig, SubgraphSigner
+
+        key = SubgraphAuthConfig(private_key_file=keys.router_key).load_key()
+        assert key is not None
+        self.signer = SubgraphSigner(key)
+        self.header = HEADER
+        self.anonymous = ANONYMOUS
+        self.names = names_by_url
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        name = self.names.get(str(request.url))
+        if name is not None:
+            request.headers[self.header] = self.signer.token(self.anonymous, name)
+        yield request
 
 
 def warn_if_graphiql_missing() -> None:
@@ -170,6 +220,9 @@ async def run_dev() -> int:
     auxiliary = [make() for make in AUXILIARY]
     subgraph_specs = [subgraph_spec(n) for n in SERVICES]
     point_services_at([*auxiliary, *subgraph_specs])
+    keys = DevKeys.generate(DATA_DIR / "keys", list(SERVICES))
+    for variable, value in keys.environment(list(SERVICES)).items():
+        os.environ.setdefault(variable, value)
     specs = [*auxiliary, *subgraph_specs, router]
     try:
         for spec in specs:
@@ -183,7 +236,7 @@ async def run_dev() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    session = asyncio.ensure_future(_session(children, supergraph))
+    session = asyncio.ensure_future(_session(children, supergraph, keys))
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait([session, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -208,7 +261,7 @@ async def _check_databases() -> None:
             raise result
 
 
-async def _session(children: list[Child], supergraph: Path) -> int:
+async def _session(children: list[Child], supergraph: Path, keys: DevKeys) -> int:
     *services, router = children
     subgraph_children = [c for c in services if c.name in SERVICES]
     for child in services:
@@ -216,13 +269,14 @@ async def _session(children: list[Child], supergraph: Path) -> int:
     await wait_ready(services)
     live = tuple(LiveSubgraph(c.name, f"{c.spec.url}/graphql") for c in subgraph_children)
     recomposer = Recomposer(live, supergraph, say)
-    async with httpx.AsyncClient(timeout=2.0) as client:
+    auth = RouterTokenAuth(keys, {s.url: s.name for s in live})
+    async with httpx.AsyncClient(timeout=2.0, auth=auth) as client:
         try:
             await recomposer.compose_first(client)
         except CompositionProblem as problem:
             raise ValueError(f"the running subgraphs do not compose: {problem}") from None
         say(f"composed {supergraph} from the running subgraphs")
-        write_router_config(supergraph)
+        write_router_config(supergraph, keys)
         await router.start()
         await wait_ready([router])
         _banner(services, router, supergraph)

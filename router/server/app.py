@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -37,6 +38,7 @@ from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
 from router.server.endpoint import GraphQLEndpoint
+from router.server.files import file_routes
 from router.server.graphiql import GraphiQLPage, build_graphiql
 from router.server.reload import SupergraphWatcher, one_line
 from router.supergraph import Supergraph, load_supergraph, override_labels
@@ -72,6 +74,7 @@ def create_app(
     if process is None:
         process = setup_process("switchboard-router", config.telemetry, dev=config.dev,
                                 configure_logs=False)  # fmt: skip
+    files_client = httpx.AsyncClient(timeout=30.0)
     shared = SharedState.of(config, process)
 
     @asynccontextmanager
@@ -117,6 +120,7 @@ def create_app(
             if security.verifier is not None:
                 await security.verifier.keys.stop()
             await fetcher.aclose()
+            await files_client.aclose()
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -138,9 +142,19 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         *(page.routes if page is not None else []),
+        *_files(config, graph, shared, files_client),
     ]
     app.router.routes.extend(routes)
     return app
+
+
+def _files(
+    config: RouterConfig, graph: Supergraph, shared: SharedState, client: httpx.AsyncClient
+) -> list[Route]:
+    try:
+        return file_routes(config.files, subgraph_urls(graph), shared.security.signer, client)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def subgraph_urls(graph: Supergraph) -> dict[str, str]:

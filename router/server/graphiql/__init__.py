@@ -16,4 +16,5 @@ def build_graphiql(config: RouterConfig, supergraph: Supergraph) -> GraphiQLPage
         return None
     subgraphs = [graph.name for graph in supergraph.graphs.values()]
     examples = load_examples(supergraph.api_schema)
-    return GraphiQLPage(examples, subgraphs, expose_plan=config.dev)
+    identities = [i.model_dump() for i in config.graphiql_identities] if config.dev else []
+    return GraphiQLPage(examples, subgraphs, expose_plan=config.dev, identities=identities)

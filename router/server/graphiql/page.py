@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
 from starlette.requests import Request
@@ -63,9 +63,14 @@ class GraphiQLPage:
     """GraphiQL at ``GET /graphql`` for browsers, and its assets under ``/graphiql/assets``."""
 
     def __init__(
-        self, examples: Sequence[Example], subgraphs: Sequence[str], *, expose_plan: bool
+        self,
+        examples: Sequence[Example],
+        subgraphs: Sequence[str],
+        *,
+        expose_plan: bool,
+        identities: Sequence[Mapping[str, object]] = (),
     ) -> None:
-        self.html = render_page(examples, subgraphs, expose_plan=expose_plan)
+        self.html = render_page(examples, subgraphs, expose_plan=expose_plan, identities=identities)
         self.routes = [Route(f"/{ASSETS_PATH}/{{name}}", serve_asset, methods=["GET"])]
 
     def wanted(self, request: Request) -> bool:
@@ -79,10 +84,17 @@ class GraphiQLPage:
         return HTMLResponse(self.html, headers=headers)
 
 
-def render_page(examples: Sequence[Example], subgraphs: Sequence[str], *, expose_plan: bool) -> str:
+def render_page(
+    examples: Sequence[Example],
+    subgraphs: Sequence[str],
+    *,
+    expose_plan: bool,
+    identities: Sequence[Mapping[str, object]] = (),
+) -> str:
     settings = {
         "endpoint": "graphql",
         "exposePlan": expose_plan,
+        "identities": list(identities),  # dev mode only: label and token of each
         "subgraphs": sorted(subgraphs),  # each keeps one colour in the plan view
         "tabs": [{"query": example.query} for example in examples],
     }

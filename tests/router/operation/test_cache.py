@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-import router.operation.store as store_module
 import router.operation.plan as plan_module
+import router.operation.store as store_module
 from router.gateway import Gateway
 from router.supergraph import load_supergraph
 from tests.router.kit import SUPERGRAPH, StaticFetcher, ask

@@ -10,6 +10,10 @@
   const settings = JSON.parse(document.getElementById("switchboard-graphiql-settings").textContent);
   const endpoint = new URL(settings.endpoint, window.location.href).toString();
   const PLAN_HEADER = "Switchboard-Expose-Query-Plan";
+  const identities = settings.identities || [];
+  // The identity the picker acts as (dev mode): its token goes in Authorization unless the
+  // headers editor sets one itself.
+  let currentToken = null;
   const INTROSPECTION = "IntrospectionQuery";
 
   /**
@@ -38,6 +42,10 @@
       accept: "application/graphql-response+json, application/json",
       ...((options && options.headers) || {}),
     };
+    const explicit = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+    if (currentToken && !explicit) {
+      headers.authorization = `Bearer ${currentToken}`;
+    }
     if (settings.exposePlan && params.operationName !== INTROSPECTION) {
       headers[PLAN_HEADER] = "true";
     }
@@ -66,10 +74,33 @@
     queueMicrotask(() => activeResponse.set((tab && tab.response) || ""));
   }
 
+  function IdentityPicker() {
+    const [chosen, choose] = React.useState(0);
+    if (identities.length === 0) return null;
+    function onChange(event) {
+      const index = Number(event.target.value);
+      currentToken = identities[index].token;
+      choose(index);
+    }
+    return h(
+      "label",
+      { className: "sb-identity" },
+      "Acting as ",
+      h(
+        "select",
+        { value: chosen, onChange, "aria-label": "Identity" },
+        identities.map((identity, index) =>
+          h("option", { key: identity.label, value: index }, identity.label),
+        ),
+      ),
+    );
+  }
+
   function App() {
     return h(
       "div",
       { className: "sb-layout" },
+      h(IdentityPicker),
       h(
         "div",
         { className: "sb-graphiql" },
