@@ -111,3 +111,15 @@ async def test_without_apq_only_manifest_hashes_resolve() -> None:
     assert (await ask(gateway, extensions=by_hash(PLANS))).body["data"]
     answer = await ask(gateway, extensions=by_hash("{ plans { code } }"))
     assert answer.codes == ["PERSISTED_QUERY_NOT_SUPPORTED"]
+
+
+def test_the_example_manifest_is_current() -> None:
+    """docs/examples/persisted-queries.json (used by router.example.yaml) lists the examples."""
+    files = sorted((ROOT / "router" / "server" / "graphiql" / "examples").glob("*.graphql"))
+    files += sorted((ROOT / "docs" / "examples").glob("*.graphql"))
+    expected = extract(files, load_supergraph(SUPERGRAPH.read_text()).api_schema)
+    written = json.loads((ROOT / "docs" / "examples" / "persisted-queries.json").read_text())
+    assert written == expected, (
+        "run `switchboard persisted-queries router/server/graphiql/examples docs/examples "
+        "--supergraph schema/supergraph.graphql -o docs/examples/persisted-queries.json`"
+    )
