@@ -45,7 +45,7 @@ run: install
 	$(BIN)/switchboard dev
 
 test: install $(ORACLE)/node_modules/.installed $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4 --dist loadfile
 
 lint: install
 	$(BIN)/ruff format --check .
