@@ -59,6 +59,13 @@ SCALARS: dict[str, st.SearchStrategy[graphql.ValueNode]] = {
     "Date": _string_nodes(st.sampled_from(DATES) | texts),
     "DateTime": _string_nodes(st.sampled_from(DATETIMES) | texts),
     "_Any": _string_nodes(texts),
+    # amounts: JSON integers up to 2^53 - 1, a string of digits, or junk the scalar must refuse
+    "MinorUnits": (
+        (st.sampled_from(INTS) | st.integers(-(2**60), 2**60)).map(
+            lambda n: graphql.IntValueNode(value=str(n))
+        )
+        | _string_nodes(st.sampled_from(["1990", "-5", "19.90", "1e3", "9" * 30]) | texts)
+    ),
 }
 
 
