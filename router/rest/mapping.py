@@ -19,6 +19,11 @@ from typing import Any, Literal
 
 import yaml
 from graphql import (
+    ArgumentNode,
+    ObjectFieldNode,
+    VariableNode,
+    Visitor,
+    visit,
     DocumentNode,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -139,6 +144,7 @@ class Route:
     operation_id: str  # the manifest id: the document's SHA-256
     params: tuple[Param, ...]
     result: tuple[str, ...]
+    arguments: dict[str, str]  # argument or input field name → the variable passed to it
 
     @property
     def kind(self) -> str:
@@ -215,7 +221,8 @@ def _compile(route: RouteSpec, named: dict[str, tuple[str, str]], schema: GraphQ
     pattern = re.compile(
         "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
     )
-    return Route(route, pattern, document, operation, ident, tuple(params), result)
+    return Route(route, pattern, document, operation, ident, tuple(params), result,
+                 _arguments(document))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,3 +309,20 @@ def _root_key(operation: OperationDefinitionNode) -> tuple[str, ...]:
     if len(selections) != 1 or name is None:
         raise MappingError("say which root field is the resource (`result`)")
     return ((alias or name).value,)
+
+
+def _arguments(document: DocumentNode) -> dict[str, str]:
+    """Which variable each argument or input field is given (subgraph errors name those)."""
+    found: dict[str, str] = {}
+
+    class Arguments(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+            if isinstance(node.value, VariableNode):
+                found.setdefault(node.name.value, node.value.name.value)
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+            if isinstance(node.value, VariableNode):
+                found.setdefault(node.name.value, node.value.name.value)
+
+    visit(document, Arguments())
+    return found

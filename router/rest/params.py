@@ -19,9 +19,9 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLScalarType,
-    coerce_input_value,
     get_nullable_type,
 )
+from graphql.utilities import validate_input_value
 
 from router.errors import (
     REST_PARAMETER_INVALID,
@@ -170,13 +170,13 @@ def _special(route: Route, param: Param, value: Any, cursor: CursorSpec) -> Any:
 
 
 def _check(param: Param, value: Any, scalars: Mapping[str, Mapping[str, Any]]) -> None:
-    def refuse(path: Sequence[str | int], _invalid: Any, error: GraphQLError) -> None:
+    def refuse(error: GraphQLError, path: Sequence[str | int]) -> None:
         inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
         name = param.name + inner
         message = error.message.removesuffix(".")
         raise ParamError(REST_PARAMETER_INVALID, name, f"Invalid {name}: {message}.")
 
-    coerce_input_value(value, param.type, refuse)
+    validate_input_value(value, param.type, refuse, True)
     _check_scalars(param.name, value, param.type, scalars)
 
 

@@ -165,8 +165,9 @@ def _graphql_error_reply(
 
 def _param_for(route: Route, field: str) -> str:
     """The REST parameter a subgraph's ``extensions.field`` (an argument or input field) is."""
+    variable = route.arguments.get(field, field)
     for param in route.params:
-        if param.target[-1] == field or param.target[0] == field:
+        if param.target == (variable,) or param.target[-1] == field:
             return param.name
     return field
 
