@@ -215,7 +215,10 @@ REST_PARAMETER_INVALID = _code(
     "http",
 )
 REST_PARAMETER_MISSING = _code(
-    "REST_PARAMETER_MISSING", 400, "A required REST parameter is missing (`param` names it).", "http"
+    "REST_PARAMETER_MISSING",
+    400,
+    "A required REST parameter is missing (`param` names it).",
+    "http",
 )
 REST_PARAMETER_UNKNOWN = _code(
     "REST_PARAMETER_UNKNOWN",
@@ -223,9 +226,7 @@ REST_PARAMETER_UNKNOWN = _code(
     "The query string or body has a parameter the endpoint does not take (`param`).",
     "http",
 )
-REST_ROUTE_NOT_FOUND = _code(
-    "REST_ROUTE_NOT_FOUND", 404, "No REST endpoint has this path.", "http"
-)
+REST_ROUTE_NOT_FOUND = _code("REST_ROUTE_NOT_FOUND", 404, "No REST endpoint has this path.", "http")
 RESOURCE_NOT_FOUND = _code(
     "RESOURCE_NOT_FOUND",
     404,

@@ -1,11 +1,11 @@
 """REST endpoints translated from trusted operations, with their OpenAPI 3.1 description.
 
-    mapping.py   rest.yaml: routes → operations of the trusted documents, checked at start
-    params.py    path, query-string, header and body parameters → coerced variables
-    endpoint.py  the ASGI apps: bind, run through ``Gateway.handle``, translate
-    replies.py   data unwrapped to the resource; errors → HTTP statuses, Stripe-like bodies
-    schemas.py   GraphQL types and selections → JSON Schema
-    openapi.py   the OpenAPI document; page.py its offline reference page
+mapping.py   rest.yaml: routes → operations of the trusted documents, checked at start
+params.py    path, query-string, header and body parameters → coerced variables
+endpoint.py  the ASGI apps: bind, run through ``Gateway.handle``, translate
+replies.py   data unwrapped to the resource; errors → HTTP statuses, Stripe-like bodies
+schemas.py   GraphQL types and selections → JSON Schema
+openapi.py   the OpenAPI document; page.py its offline reference page
 """
 
 from __future__ import annotations

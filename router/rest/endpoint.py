@@ -50,7 +50,7 @@ class Compiled:
 
     supergraph: object
     mapping: RestMapping
-    by_key: dict[tuple[str, str], Route]
+    by_key: Mapping[tuple[str, str], Route]
     openapi: bytes
 
 
@@ -88,7 +88,7 @@ class RestApi:
                 raise
             logger.exception("the REST mapping does not fit the new supergraph; kept the old")
             return compiled
-        by_key = {(r.spec.method, r.spec.path): r for r in mapping.routes}
+        by_key = {(str(r.spec.method), r.spec.path): r for r in mapping.routes}
         document = openapi_document(mapping, schema, self.require_authentication)
         self._compiled = Compiled(supergraph, mapping, by_key, orjson.dumps(document))
         return self._compiled
@@ -138,8 +138,9 @@ class RestEndpoint:
         except ParamError as error:
             return error_reply(400, error.code.code, error.message, param=error.param)
         client = scope.get("client")
-        http = HttpRequest("POST", scope["path"], _forwarded(headers), _graphql_body(route, variables),
-                           client[0] if client else None)  # fmt: skip
+        body_bytes = _graphql_body(route, variables)
+        peer = client[0] if client else None
+        http = HttpRequest("POST", scope["path"], _forwarded(headers), body_bytes, peer)
         return translate(route, await gateway.handle(http), scope["path"])
 
 

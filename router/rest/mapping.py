@@ -20,20 +20,21 @@ from typing import Any, Literal
 import yaml
 from graphql import (
     ArgumentNode,
-    ObjectFieldNode,
-    VariableNode,
-    Visitor,
-    visit,
     DocumentNode,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLNonNull,
     GraphQLSchema,
+    ObjectFieldNode,
     OperationDefinitionNode,
+    VariableNode,
+    Visitor,
     get_nullable_type,
+    is_input_type,
     parse,
     type_from_ast,
     validate,
+    visit,
 )
 from graphql.pyutils import Undefined
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -132,7 +133,7 @@ class Param:
     target: tuple[str, ...]  # variable, then input-object fields
     type: GraphQLInputType
     required: bool
-    description: str | None = None
+    has_default: bool = False  # a null for it means "not given": the default applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,9 @@ def read_mapping(path: Path) -> MappingSpec:
         raise MappingError(f"{path}: {where}: {first['msg']}") from None
 
 
-def compile_mapping(path: Path, spec: MappingSpec, manifest: Manifest, schema: GraphQLSchema) -> Mapping:
+def compile_mapping(
+    path: Path, spec: MappingSpec, manifest: Manifest, schema: GraphQLSchema
+) -> Mapping:
     """Every route resolved against the manifest and the API schema, or a MappingError."""
     named = _named_operations(manifest)
     routes = []
@@ -231,14 +234,15 @@ class _Variable:
     has_default: bool
 
 
-def _variable_types(operation: OperationDefinitionNode, schema: GraphQLSchema) -> dict[str, _Variable]:
+def _variable_types(
+    operation: OperationDefinitionNode, schema: GraphQLSchema
+) -> dict[str, _Variable]:
     variables = {}
     for definition in operation.variable_definitions or ():
         kind = type_from_ast(schema, definition.type)
-        assert kind is not None  # the document validated
+        assert is_input_type(kind)  # the document validated
         variables[definition.variable.name.value] = _Variable(
-            kind,  # type: ignore[arg-type]
-            definition.default_value is not None,
+            kind, definition.default_value is not None
         )
     return variables
 
@@ -256,7 +260,9 @@ def _params(route: RouteSpec, variables: dict[str, _Variable]) -> list[Param]:
         if variable is None:
             raise MappingError(f"{name!r} binds ${parts[0]}, which the operation does not declare")
         kind, needed = _field_type(variable, parts)
-        params.append(Param(name, location, parts, kind, needed if required is None else required))
+        required = needed if required is None else required
+        default = len(parts) == 1 and variable.has_default
+        params.append(Param(name, location, parts, kind, required, default))
         bound.add(parts[0])
 
     for name in path_names:
@@ -292,12 +298,14 @@ def _field_type(variable: _Variable, parts: tuple[str, ...]) -> tuple[GraphQLInp
     kind: GraphQLInputType = variable.type
     required = isinstance(kind, GraphQLNonNull) and not variable.has_default
     for part in parts[1:]:
-        holder = get_nullable_type(kind)  # type: ignore[arg-type]
+        holder = get_nullable_type(kind)
         if not isinstance(holder, GraphQLInputObjectType) or part not in holder.fields:
             raise MappingError(f"{'.'.join(parts)}: no input field {part!r} there")
         field = holder.fields[part]
         kind = field.type
-        required = required and isinstance(kind, GraphQLNonNull) and field.default_value is Undefined
+        required = (
+            required and isinstance(kind, GraphQLNonNull) and field.default_value is Undefined
+        )
     return kind, required
 
 

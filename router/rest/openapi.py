@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
+from graphql import FragmentDefinitionNode, GraphQLSchema
 
 from router.rest.mapping import Mapping, Param, Route
 from router.rest.schemas import Schema, SchemaBuilder, described, strip_null
@@ -14,14 +14,12 @@ ERROR_STATUSES = {
     "401": "No valid bearer token where one is needed.",
     "403": "The identity may not do this.",
     "404": "Nothing has this id.",
-    "429": "Too many requests; retry after `Retry-After` seconds.",
-}
-MUTATION_STATUSES = {
     "409": "The `Idempotency-Key` was used for another request, or the record's state "
     "forbids the change.",
-    "415": "The body is not application/json.",
     "422": "The request breaks a rule of the domain (`error.code`, `error.reason`).",
+    "429": "Too many requests; retry after `Retry-After` seconds.",
 }
+BODY_STATUSES = {"415": "The body is not application/json."}
 ERROR_SCHEMA: Schema = {
     "type": "object",
     "description": "What went wrong; `code` is stable (the router's error catalogue).",
@@ -33,9 +31,15 @@ ERROR_SCHEMA: Schema = {
             "properties": {
                 "type": {
                     "type": "string",
-                    "enum": ["invalid_request_error", "authentication_error", "permission_error",
-                             "idempotency_error", "rate_limit_error", "api_error"],
-                },  # fmt: skip
+                    "enum": [
+                        "invalid_request_error",
+                        "authentication_error",
+                        "permission_error",
+                        "idempotency_error",
+                        "rate_limit_error",
+                        "api_error",
+                    ],
+                },
                 "code": {"type": "string", "examples": ["NOT_FOUND"]},
                 "message": {"type": "string"},
                 "param": {"type": "string", "description": "The parameter at fault."},
@@ -85,7 +89,9 @@ def _operation(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
     spec = route.spec
     root = _root_field(route, builder.schema)
     operation: dict[str, Any] = {"operationId": spec.operation}
-    summary = spec.summary or (root.description.split("\n")[0] if root and root.description else None)
+    summary = spec.summary or (
+        root.description.split("\n")[0] if root and root.description else None
+    )
     if summary:
         operation["summary"] = summary
     description = spec.description or (root.description if root else None)
@@ -140,7 +146,7 @@ def _param_schema(param: Param, route: Route, builder: SchemaBuilder) -> Schema:
     if param.location in ("path", "query"):
         schema = strip_null(schema)
     if param.location == "path" and schema.get("type") == "string":
-        schema = {**schema, "minLength": 1, "pattern": "^[^/]+$"}
+        schema = {**schema, "minLength": 1, "pattern": r"^(?!\.\.?$)[^/]+$"}
     return schema
 
 
@@ -177,8 +183,8 @@ def _responses(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
             "content": {"application/json": {"schema": resource}},
         }
     errors = dict(ERROR_STATUSES)
-    if route.kind == "mutation":
-        errors.update(MUTATION_STATUSES)
+    if any(p.location == "body" for p in route.params):
+        errors.update(BODY_STATUSES)
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for status, description in sorted(errors.items()):
         responses[status] = {"description": description, "content": error}

@@ -26,10 +26,11 @@ def reference_page(document: dict[str, Any]) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>{escape(info.get('title', 'API'))} reference</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<h1>{escape(info.get('title', 'API'))} <small>v{escape(str(info.get('version')))}</small></h1>",
+        f"<h1>{escape(info.get('title', 'API'))} ",
+        f"<small>v{escape(str(info.get('version')))}</small></h1>",
         f"<p>{escape(info.get('description') or '')}</p>",
         "<p>Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>. Errors are "
-        "<code>{\"error\": {\"type\", \"code\", \"message\", \"param\"}}</code>. The machine-"
+        '<code>{"error": {"type", "code", "message", "param"}}</code>. The machine-'
         "readable description is <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.1).</p>",
     ]
     by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
@@ -64,11 +65,14 @@ def _operation(method: str, path: str, operation: dict[str, Any]) -> str:
     if description and description != operation.get("summary"):
         html.append(f"<p>{escape(description)}</p>")
     if rows:
-        html.append(f"<table><tr><th>parameter</th><th>in</th><th></th><th>schema</th></tr>{rows}</table>")
+        html.append(
+            f"<table><tr><th>parameter</th><th>in</th><th></th><th>schema</th></tr>{rows}</table>"
+        )
     body = operation.get("requestBody")
     if body:
         schema = body["content"]["application/json"]["schema"]
-        html.append(f"<details><summary>JSON body</summary><pre>{escape(json.dumps(schema, indent=2))}</pre></details>")
+        text = escape(json.dumps(schema, indent=2))
+        html.append(f"<details><summary>JSON body</summary><pre>{text}</pre></details>")
     for status, response in operation.get("responses", {}).items():
         content = response.get("content", {}).get("application/json", {}).get("schema")
         if status.startswith("2") and content is not None:

@@ -65,6 +65,8 @@ def bind(
     variables: dict[str, Any] = dict(route.spec.constants)
     for param in route.params:
         found, value = _read(param, path_values, given, fields, body, headers, scalars)
+        if value is None and param.has_default:
+            found = False
         if not found:
             if param.required:
                 raise ParamError(REST_PARAMETER_MISSING, param.name,
@@ -73,11 +75,9 @@ def bind(
         value = _special(route, param, value, cursor)
         _check(param, value, scalars)
         _put(variables, param.target, value)
-    pagination = route.spec.pagination
-    if pagination is not None and route.param("limit") is not None:
-        limit_target = route.param("limit").target  # type: ignore[union-attr]
-        if _get(variables, limit_target) is None:
-            _put(variables, limit_target, pagination.default_limit)
+    pagination, limit = route.spec.pagination, route.param("limit")
+    if pagination is not None and limit is not None and _get(variables, limit.target) is None:
+        _put(variables, limit.target, pagination.default_limit)
     return variables
 
 
@@ -114,10 +114,12 @@ def _read(
     texts = given.get(param.name)
     if not texts:
         return False, None
-    if isinstance(get_nullable_type(param.type), GraphQLList):  # type: ignore[arg-type]
+    if isinstance(get_nullable_type(param.type), GraphQLList):
         return True, [from_text(param, text, scalars, item=True) for text in texts]
     if len(texts) > 1:
-        raise ParamError(REST_PARAMETER_INVALID, param.name, f"{param.name} is given more than once.")
+        raise ParamError(
+            REST_PARAMETER_INVALID, param.name, f"{param.name} is given more than once."
+        )
     return True, from_text(param, texts[0], scalars)
 
 
@@ -125,7 +127,7 @@ def from_text(
     param: Param, text: str, scalars: Mapping[str, Mapping[str, Any]], *, item: bool = False
 ) -> Any:
     """The JSON value of ``text`` for the parameter's (named) type."""
-    kind: Any = get_nullable_type(param.type)  # type: ignore[arg-type]
+    kind: Any = get_nullable_type(param.type)
     if item and isinstance(kind, GraphQLList):
         kind = get_nullable_type(kind.of_type)
     if isinstance(kind, GraphQLEnumType):
@@ -157,10 +159,10 @@ def _special(route: Route, param: Param, value: Any, cursor: CursorSpec) -> Any:
     pagination = route.spec.pagination
     if pagination is None or param.location != "query":
         return value
-    if param.name == "limit" and isinstance(value, int):
-        if not 1 <= value <= pagination.max_limit:
-            raise ParamError(REST_PARAMETER_INVALID, "limit",
-                             f"limit must be between 1 and {pagination.max_limit}.")  # fmt: skip
+    maximum = pagination.max_limit
+    if param.name == "limit" and isinstance(value, int) and not 1 <= value <= maximum:
+        message = f"limit must be between 1 and {maximum}."
+        raise ParamError(REST_PARAMETER_INVALID, "limit", message)
     if param.name == "starting_after" and isinstance(value, str):
         text = cursor.template.replace("{id}", value)
         if cursor.encoding == "base64url":
@@ -186,7 +188,7 @@ def _check_scalars(
     """Custom scalars accept anything at the router: hold them to their JSON Schema's type."""
     if value is None:
         return
-    named: Any = get_nullable_type(kind)  # type: ignore[arg-type]
+    named: Any = get_nullable_type(kind)
     if isinstance(named, GraphQLList):
         for index, item in enumerate(value if isinstance(value, list) else [value]):
             _check_scalars(f"{name}[{index}]", item, named.of_type, scalars)

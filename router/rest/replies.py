@@ -148,7 +148,7 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
 def _graphql_error_reply(
     route: Route, errors: Sequence[Any], headers: Mapping[str, str]
 ) -> HttpResponse:
-    first = errors[0] if isinstance(errors[0], dict) else {"message": "Error"}
+    first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {"message": "Error"}
     status = status_of(first)
     extensions = dict(first.get("extensions") or {})
     code = str(extensions.pop("code", "INTERNAL_SERVER_ERROR"))

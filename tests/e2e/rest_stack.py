@@ -34,7 +34,8 @@ def rest_router(tmp: Path, urls: dict[str, str], **settings: Any) -> ServiceProc
 
 def admin() -> dict[str, str]:
     """Headers of a back-office user who may do everything (docs/security.md's `admin`)."""
-    return {"authorization": f"Bearer {token('staff-1', 'admin support:read support:write billing:write refunds:write')}"}
+    scopes = "admin support:read support:write billing:write refunds:write"
+    return {"authorization": f"Bearer {token('staff-1', scopes)}"}
 
 
 def call(router: ServiceProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -29,14 +29,18 @@ def subgraphs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraphs]:
 
 
 @pytest.fixture(scope="module")
-def router(subgraphs: Subgraphs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def router(
+    subgraphs: Subgraphs, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
     process = rest_router(tmp_path_factory.mktemp("rest-router"), subgraphs.urls())
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
-def guarded(subgraphs: Subgraphs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def guarded(
+    subgraphs: Subgraphs, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
     """Anonymous requests refused, and a depth limit the product list breaks."""
     process = rest_router(
         tmp_path_factory.mktemp("rest-guarded"), subgraphs.urls(),
@@ -63,7 +67,8 @@ def test_lists_page_with_limit_and_starting_after(router: ServiceProcess) -> Non
     after = page["data"][-1]["id"]
     second = call(router, "GET", "/v1/products", params={"limit": 2, "starting_after": after})
     ids = [p["id"] for p in second.json()["data"]]
-    assert len(ids) == 2 and not set(ids) & {p["id"] for p in page["data"]}
+    assert len(ids) == 2
+    assert not set(ids) & {p["id"] for p in page["data"]}
     everything = call(router, "GET", "/v1/products", params={"limit": 100}).json()
     assert everything["has_more"] is False
     assert [p["id"] for p in everything["data"]][2:4] == ids
@@ -72,7 +77,8 @@ def test_lists_page_with_limit_and_starting_after(router: ServiceProcess) -> Non
 def test_query_parameters_bind_input_object_fields(router: ServiceProcess) -> None:
     found = call(router, "GET", "/v1/products", params={"search": "printer", "in_stock": "true"})
     names = [p["name"] for p in found.json()["data"]]
-    assert names and all("printer" in name.lower() for name in names)
+    assert names
+    assert all("printer" in name.lower() for name in names)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +118,8 @@ def test_body_fields_are_coerced_by_the_variable_types(router: ServiceProcess) -
     assert (keyless["code"], keyless["param"]) == ("REST_PARAMETER_MISSING", "Idempotency-Key")
     answer = call(router, "POST", "/v1/customers", content=b"{", headers={
         **admin(), "content-type": "application/json", "idempotency-key": "k"})  # fmt: skip
-    assert answer.status_code == 400 and error_of(answer)["code"] == "BAD_REQUEST"
+    assert answer.status_code == 400
+    assert error_of(answer)["code"] == "BAD_REQUEST"
     form = call(router, "POST", "/v1/customers", data={"name": "x"}, headers=admin())
     assert form.status_code == 415
 
@@ -123,14 +130,17 @@ def test_idempotency_key_maps_to_the_mutation(router: ServiceProcess) -> None:
     assert first.status_code == 200, first.text
     again = call(router, "POST", "/v1/customers", json=CUSTOMER, headers=headers)
     assert again.json()["id"] == first.json()["id"]
-    other = call(router, "POST", "/v1/customers", json={**CUSTOMER, "name": "Other"}, headers=headers)
+    other = call(
+        router, "POST", "/v1/customers", json={**CUSTOMER, "name": "Other"}, headers=headers
+    )
     assert other.status_code == 409, other.text
     error = error_of(other)
     assert (error["type"], error["code"]) == ("idempotency_error", "IDEMPOTENCY_KEY_REUSED")
     assert error["param"] == "Idempotency-Key"
     taken = call(router, "POST", "/v1/customers", json=CUSTOMER,
                  headers={**admin(), "idempotency-key": "rest-create-2"})  # fmt: skip
-    assert taken.status_code == 409 and error_of(taken)["code"] == "CONFLICT"
+    assert taken.status_code == 409
+    assert error_of(taken)["code"] == "CONFLICT"
     assert error_of(taken)["param"] == "email"
 
 
@@ -140,7 +150,11 @@ def test_domain_rejections_are_422(router: ServiceProcess) -> None:
                   headers={**admin(), "idempotency-key": "rest-bad-email"})  # fmt: skip
     assert answer.status_code == 422, answer.text
     error = error_of(answer)
-    assert (error["code"], error["param"], error["service"]) == ("BAD_USER_INPUT", "email", "customers")
+    assert (error["code"], error["param"], error["service"]) == (
+        "BAD_USER_INPUT",
+        "email",
+        "customers",
+    )
 
 
 def test_nothing_with_that_id_is_404(router: ServiceProcess) -> None:
@@ -155,7 +169,8 @@ def test_nothing_with_that_id_is_404(router: ServiceProcess) -> None:
 
 def test_wrong_methods_and_paths(router: ServiceProcess) -> None:
     answer = call(router, "DELETE", "/v1/products")
-    assert answer.status_code == 405 and answer.headers["allow"] == "GET"
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET"
     assert call(router, "GET", "/v1/nothing").status_code == 404
 
 
@@ -163,13 +178,15 @@ def test_a_bodiless_post_needs_a_preflight_header(router: ServiceProcess) -> Non
     """A browser could send it cross-site as a form: Authorization or Idempotency-Key prove it
     was not one (the CSRF rule of /graphql)."""
     answer = call(router, "POST", "/v1/orders/ord_01KHDSFJ80783FAP6GJDCP/cancel")
-    assert answer.status_code == 400 and error_of(answer)["code"] == "CSRF_ERROR"
+    assert answer.status_code == 400
+    assert error_of(answer)["code"] == "CSRF_ERROR"
 
 
 def test_plain_lists_and_the_invoice_pdf_link(router: ServiceProcess) -> None:
     cards = call(router, "GET", f"/v1/customers/{ADA}/payment_methods", headers=admin())
     assert cards.status_code == 200, cards.text
-    assert cards.json()["object"] == "list" and cards.json()["data"][0]["id"].startswith("pm_")
+    assert cards.json()["object"] == "list"
+    assert cards.json()["data"][0]["id"].startswith("pm_")
     invoices = call(router, "GET", "/v1/invoices", params={"customer": ADA, "limit": 1},
                     headers=admin()).json()  # fmt: skip
     invoice = invoices["data"][0]
@@ -189,12 +206,16 @@ def test_rest_is_held_to_authentication_and_limits(guarded: ServiceProcess) -> N
     assert bad.status_code == 401
     user = {"authorization": f"Bearer {token('u1', 'customer')}"}
     plans = call(guarded, "GET", "/v1/plans", headers=user)
-    assert plans.status_code == 200 and plans.json()["data"], plans.text
+    assert plans.status_code == 200, plans.text
+    assert plans.json()["data"]
     deep = call(guarded, "GET", "/v1/products", headers=user)
-    assert deep.status_code == 400 and error_of(deep)["code"] == "MAX_DEPTH_LIMIT"
+    assert deep.status_code == 400
+    assert error_of(deep)["code"] == "MAX_DEPTH_LIMIT"
 
 
-def test_the_openapi_document_is_valid_and_served_offline(router: ServiceProcess, tmp_path: Path) -> None:
+def test_the_openapi_document_is_valid_and_served_offline(
+    router: ServiceProcess, tmp_path: Path
+) -> None:
     answer = call(router, "GET", "/openapi.json")
     assert answer.status_code == 200
     document = answer.json()
@@ -209,11 +230,14 @@ def test_the_openapi_document_is_valid_and_served_offline(router: ServiceProcess
     assert "email" in schema["required"]
     create = document["paths"]["/v1/customers"]["post"]
     header = next(p for p in create["parameters"] if p["in"] == "header")
-    assert header["name"] == "Idempotency-Key" and header["required"] is True
+    assert header["name"] == "Idempotency-Key"
+    assert header["required"] is True
     assert "409" in create["responses"]
     assert document["components"]["schemas"]["CardBrand"]["enum"][0] == "VISA"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     page = call(router, "GET", "/docs")
-    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
     assert "/v1/invoices/{id}/pdf" in page.text
-    assert "<script" not in page.text and "https://" not in page.text.split("</style>")[0]
+    assert "<script" not in page.text
+    assert "https://" not in page.text.split("</style>")[0]

@@ -44,12 +44,27 @@ def test_the_example_mapping_fits_the_supergraph() -> None:
     [
         ({"method": "GET", "path": "/p/{id}", "operation": "Nope"}, PLAN, "not in the trusted"),
         ({"method": "GET", "path": "/p/{nope}", "operation": "Plan"}, PLAN, "does not declare"),
-        ({"method": "GET", "path": "/p", "operation": "Setclock"},
-         "mutation Setclock { setClock(to: \"2026-01-01T00:00:00Z\") }", "GET routes must map"),
-        ({"method": "POST", "path": "/p", "operation": "Plan", "body": "id", "params": {"x": "id"}},
-         PLAN, "go in the path"),
-        ({"method": "GET", "path": "/p/{id}", "operation": "Plan", "params": {"x": "id.y"}}, PLAN,
-         "no input field"),
+        (
+            {"method": "GET", "path": "/p", "operation": "Setclock"},
+            'mutation Setclock { setClock(to: "2026-01-01T00:00:00Z") }',
+            "GET routes must map",
+        ),
+        (
+            {
+                "method": "POST",
+                "path": "/p",
+                "operation": "Plan",
+                "body": "id",
+                "params": {"x": "id"},
+            },
+            PLAN,
+            "go in the path",
+        ),
+        (
+            {"method": "GET", "path": "/p/{id}", "operation": "Plan", "params": {"x": "id.y"}},
+            PLAN,
+            "no input field",
+        ),
     ],
 )
 def test_a_mapping_that_does_not_fit_names_the_route(
@@ -62,7 +77,9 @@ def test_a_mapping_that_does_not_fit_names_the_route(
 
 def test_reserved_paths_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "rest.yaml"
-    path.write_text(yaml.safe_dump({"routes": [{"method": "GET", "path": "/graphql", "operation": "Plans"}]}))
+    path.write_text(
+        yaml.safe_dump({"routes": [{"method": "GET", "path": "/graphql", "operation": "Plans"}]})
+    )
     with pytest.raises(MappingError, match="served by the router"):
         read_mapping(path)
 
@@ -70,7 +87,9 @@ def test_reserved_paths_are_refused(tmp_path: Path) -> None:
 def test_query_text_becomes_the_variable_type(tmp_path: Path) -> None:
     mapping = compiled(tmp_path, [{"method": "GET", "path": "/plans", "operation": "Plans"}], PLANS)
     route = mapping.routes[0]
-    assert bind(route, {}, [("active", "false")], None, {}, mapping.spec.cursor, {}) == {"active": False}
+    assert bind(route, {}, [("active", "false")], None, {}, mapping.spec.cursor, {}) == {
+        "active": False
+    }
     with pytest.raises(ParamError) as raised:
         bind(route, {}, [("active", "no")], None, {}, mapping.spec.cursor, {})
     assert raised.value.param == "active"
