@@ -16,7 +16,28 @@ from typing import Any
 
 import orjson
 
-from router.errors import CATALOGUE, RESOURCE_NOT_FOUND, ErrorCode, RouterError
+from router.errors import (
+    BAD_USER_INPUT,
+    CATALOGUE,
+    DOWNSTREAM_SERVICE_ERROR,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_UNKNOWN_OPERATION_NAME,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    OPERATION_NOT_SUPPORTED,
+    PERSISTED_QUERY_NOT_FOUND,
+    PERSISTED_QUERY_NOT_IN_LIST,
+    PERSISTED_QUERY_NOT_SUPPORTED,
+    QUERY_PLANNING_FAILED,
+    REQUEST_REJECTED,
+    RESOURCE_NOT_FOUND,
+    RESPONSE_VALIDATION_FAILED,
+    SUBREQUEST_HTTP_ERROR,
+    SUBREQUEST_MALFORMED_RESPONSE,
+    UNAUTHORIZED_FIELD_OR_TYPE,
+    ErrorCode,
+    RouterError,
+)
 from router.operation.context import HttpResponse
 from router.operation.respond import http_response
 from router.rest.mapping import Route
@@ -25,30 +46,25 @@ JSON = "application/json"
 
 # Codes subgraphs (and the router) answer, by the status a REST client gets.
 STATUS_OF_CODE: dict[str, int] = {
-    "UNAUTHENTICATED": 401,
+    **{str(code): 403 for code in (UNAUTHORIZED_FIELD_OR_TYPE, REQUEST_REJECTED)},
+    **{str(code): 502 for code in (SUBREQUEST_HTTP_ERROR, SUBREQUEST_MALFORMED_RESPONSE,
+                                   DOWNSTREAM_SERVICE_ERROR, RESPONSE_VALIDATION_FAILED)},
+    str(BAD_USER_INPUT): 422,  # from a subgraph: a domain rule; the router's own is 400
+    str(INTERNAL_SERVER_ERROR): 500,
+    # the subgraphs' codes (subgraphs/common/errors.py)
     "FORBIDDEN": 403,
-    "UNAUTHORIZED_FIELD_OR_TYPE": 403,
-    "REQUEST_REJECTED": 403,
     "NOT_FOUND": 404,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "CONFLICT": 409,
-    "BAD_USER_INPUT": 422,  # from a subgraph: a domain rule; the router's own is 400
     "OUT_OF_STOCK": 422,
-    "RATE_LIMITED": 429,
-    "OVERLOADED": 503,
     "SERVICE_UNAVAILABLE": 503,
-    "SUBREQUEST_HTTP_ERROR": 502,
-    "SUBREQUEST_MALFORMED_RESPONSE": 502,
-    "DOWNSTREAM_SERVICE_ERROR": 502,
-    "RESPONSE_VALIDATION_FAILED": 502,
-    "INTERNAL_SERVER_ERROR": 500,
-}
+}  # fmt: skip
 # A trusted operation that no longer fits the schema is the mapping's fault, not the client's.
-MAPPING_FAULTS = frozenset({
-    "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_UNKNOWN_OPERATION_NAME",
-    "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_IN_LIST", "PERSISTED_QUERY_NOT_SUPPORTED",
-    "QUERY_PLANNING_FAILED", "OPERATION_NOT_SUPPORTED",
-})  # fmt: skip
+MAPPING_FAULTS = frozenset(str(code) for code in (
+    GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, GRAPHQL_UNKNOWN_OPERATION_NAME,
+    PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_NOT_IN_LIST, PERSISTED_QUERY_NOT_SUPPORTED,
+    QUERY_PLANNING_FAILED, OPERATION_NOT_SUPPORTED,
+))  # fmt: skip
 ERROR_TYPES = {
     401: "authentication_error",
     403: "permission_error",
@@ -63,9 +79,9 @@ def status_of(error: Mapping[str, Any]) -> int:
     code = str(extensions.get("code", ""))
     if code in MAPPING_FAULTS:
         return 500
-    if code == "BAD_USER_INPUT" and "serviceName" not in extensions:
+    if code == BAD_USER_INPUT.code and "serviceName" not in extensions:
         return 400  # the router's variable coercion
-    if code == "SUBREQUEST_HTTP_ERROR" and extensions.get("reason") == "overloaded":
+    if code == SUBREQUEST_HTTP_ERROR.code and extensions.get("reason") == "overloaded":
         return 503
     if code in STATUS_OF_CODE:
         return STATUS_OF_CODE[code]
@@ -123,7 +139,7 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
     try:
         body = orjson.loads(reply.body)
     except orjson.JSONDecodeError:
-        return error_reply(502, "INTERNAL_SERVER_ERROR", "The router answered no JSON.")
+        return error_reply(502, INTERNAL_SERVER_ERROR.code, "The router answered no JSON.")
     errors = body.get("errors") if isinstance(body, dict) else None
     if errors:
         return _graphql_error_reply(route, errors, headers)
@@ -151,7 +167,7 @@ def _graphql_error_reply(
     first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {"message": "Error"}
     status = status_of(first)
     extensions = dict(first.get("extensions") or {})
-    code = str(extensions.pop("code", "INTERNAL_SERVER_ERROR"))
+    code = str(extensions.pop("code", INTERNAL_SERVER_ERROR.code))
     field = extensions.pop("field", None)
     service = extensions.pop("serviceName", None)
     if service is not None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from router.config import ConfigError, load_config
 from router.operation.manifest import Manifest, load_manifest, sha256
 from router.rest.mapping import MappingError, compile_mapping, read_mapping
 from router.rest.params import ParamError, bind
@@ -114,3 +115,18 @@ def test_query_text_becomes_the_variable_type(tmp_path: Path) -> None:
 )
 def test_statuses_of_error_codes(extensions: dict[str, str], status: int) -> None:
     assert status_of({"message": "m", "extensions": extensions}) == status
+
+
+def test_the_router_config_needs_the_manifest_and_a_readable_mapping(tmp_path: Path) -> None:
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump({"rest": {"mapping": str(EXAMPLE / "rest.yaml")}}))
+    with pytest.raises(ConfigError, match=r"router.yaml:\d+: rest.mapping: .*set persisted_queries"):
+        load_config(config)
+    broken = tmp_path / "rest.yaml"
+    broken.write_text("routes: [{method: GET}]\n")
+    manifest = str(EXAMPLE / "persisted-queries.json")
+    settings = {"persisted_queries": {"manifest": manifest}, "rest": {"mapping": str(broken)}}
+    config.write_text(yaml.safe_dump(settings))
+    with pytest.raises(ConfigError, match=r"rest.mapping: .*routes.0.path: Field required"):
+        load_config(config)
+    assert load_config(None).rest.mapping is None  # off by default
