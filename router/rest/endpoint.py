@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -112,6 +112,8 @@ class RestEndpoint:
         except Exception:  # a router bug: logged, answered as a JSON error
             logger.exception("unexpected error while serving a REST request")
             reply = code_reply(INTERNAL_SERVER_ERROR, "Internal router error.")
+        if self.api.state.draining:  # the client reconnects, to a router that is not stopping
+            reply = replace(reply, headers=(*reply.headers, (b"connection", b"close")))
         await send_response(reply, send)
 
     async def _serve(self, scope: Scope, receive_: receive.Receive) -> HttpResponse:

@@ -73,12 +73,16 @@ ERROR_TYPES = {
 KEPT_HEADERS = ("content-type", "content-length")
 
 
-def status_of(error: Mapping[str, Any]) -> int:
+def status_of(error: Mapping[str, Any], refused: int | None = None) -> int:
+    """The REST status for ``error``; ``refused`` is the gateway's status when a stage refused
+    the request (a plugin's choice included), None for errors of an executed operation."""
     extensions = error.get("extensions")
     extensions = extensions if isinstance(extensions, Mapping) else {}
     code = str(extensions.get("code", ""))
     if code in MAPPING_FAULTS:
         return 500
+    if refused is not None and refused >= 400:
+        return refused
     if code == BAD_USER_INPUT.code and "serviceName" not in extensions:
         return 400  # the router's variable coercion
     if code == SUBREQUEST_HTTP_ERROR.code and extensions.get("reason") == "overloaded":
@@ -142,7 +146,7 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
         return error_reply(502, INTERNAL_SERVER_ERROR.code, "The router answered no JSON.")
     errors = body.get("errors") if isinstance(body, dict) else None
     if errors:
-        return _graphql_error_reply(route, errors, headers)
+        return _graphql_error_reply(route, errors, headers, reply.status)
     resource = _walk(body.get("data"), route.result)
     if resource is None:
         names = [p.name for p in route.params if p.location == "path"]
@@ -162,10 +166,10 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
 
 
 def _graphql_error_reply(
-    route: Route, errors: Sequence[Any], headers: Mapping[str, str]
+    route: Route, errors: Sequence[Any], headers: Mapping[str, str], refused: int
 ) -> HttpResponse:
     first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {"message": "Error"}
-    status = status_of(first)
+    status = status_of(first, refused)
     extensions = dict(first.get("extensions") or {})
     code = str(extensions.pop("code", INTERNAL_SERVER_ERROR.code))
     field = extensions.pop("field", None)

@@ -41,10 +41,15 @@ def router(
 def guarded(
     subgraphs: Subgraphs, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    """Anonymous requests refused, and a depth limit the product list breaks."""
+    """Anonymous requests refused, a depth limit the product list breaks, and plugins."""
+    plugins = [
+        {"module": "tests.e2e.plugins_under_test:Gatekeeper"},
+        {"module": "tests.e2e.plugins_under_test:Recorder", "config": {"label": "rec"}},
+    ]
     process = rest_router(
         tmp_path_factory.mktemp("rest-guarded"), subgraphs.urls(),
         authentication={"require_authentication": True}, limits={"max_depth": 3},
+        plugins=plugins,
     )  # fmt: skip
     yield process
     process.stop()
@@ -211,6 +216,19 @@ def test_rest_is_held_to_authentication_and_limits(guarded: ServiceProcess) -> N
     deep = call(guarded, "GET", "/v1/products", headers=user)
     assert deep.status_code == 400
     assert error_of(deep)["code"] == "MAX_DEPTH_LIMIT"
+
+
+def test_plugins_see_and_refuse_rest_calls(guarded: ServiceProcess) -> None:
+    user = {"authorization": f"Bearer {token('u1', 'customer')}"}
+    seen = call(guarded, "GET", "/v1/plans", headers=user)
+    assert seen.status_code == 200
+    assert seen.headers["x-rec"] == "seen"  # on_response ran, and its headers pass through
+    refused = call(guarded, "GET", "/v1/plans", headers={**user, "x-reject": "on_operation"})
+    assert refused.status_code == 403, refused.text
+    assert error_of(refused)["code"] == "REQUEST_REJECTED"
+    early = call(guarded, "GET", "/v1/plans", headers={**user, "x-reject": "on_request"})
+    assert early.status_code == 401  # the plugin's own status
+    assert (error_of(early)["code"], error_of(early)["message"]) == ("NO_ENTRY", "No entry.")
 
 
 def test_the_openapi_document_is_valid_and_served_offline(

@@ -130,3 +130,11 @@ def test_the_router_config_needs_the_manifest_and_a_readable_mapping(tmp_path: P
     with pytest.raises(ConfigError, match=r"rest.mapping: .*routes.0.path: Field required"):
         load_config(config)
     assert load_config(None).rest.mapping is None  # off by default
+
+
+def test_a_refusal_keeps_the_status_its_stage_chose() -> None:
+    rejected = {"message": "No entry.", "extensions": {"code": "NO_ENTRY"}}
+    assert status_of(rejected, 401) == 401
+    assert status_of(rejected) == 500
+    stale = {"message": "m", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+    assert status_of(stale, 400) == 500
