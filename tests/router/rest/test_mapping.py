@@ -120,7 +120,9 @@ def test_statuses_of_error_codes(extensions: dict[str, str], status: int) -> Non
 def test_the_router_config_needs_the_manifest_and_a_readable_mapping(tmp_path: Path) -> None:
     config = tmp_path / "router.yaml"
     config.write_text(yaml.safe_dump({"rest": {"mapping": str(EXAMPLE / "rest.yaml")}}))
-    with pytest.raises(ConfigError, match=r"router.yaml:\d+: rest.mapping: .*set persisted_queries"):
+    with pytest.raises(
+        ConfigError, match=r"router.yaml:\d+: rest.mapping: .*set persisted_queries"
+    ):
         load_config(config)
     broken = tmp_path / "rest.yaml"
     broken.write_text("routes: [{method: GET}]\n")
