@@ -229,6 +229,9 @@ def test_plugins_see_and_refuse_rest_calls(guarded: ServiceProcess) -> None:
     early = call(guarded, "GET", "/v1/plans", headers={**user, "x-reject": "on_request"})
     assert early.status_code == 401  # the plugin's own status
     assert (error_of(early)["code"], error_of(early)["message"]) == ("NO_ENTRY", "No entry.")
+    access = [line for line in guarded.log().splitlines() if "POST /v1/plans 200" in line]
+    assert access  # telemetry's access log, with the trusted operation's name
+    assert all('"operation_name":"ListPlans"' in line.replace(" ", "") for line in access)
 
 
 def test_the_openapi_document_is_valid_and_served_offline(
