@@ -143,7 +143,8 @@ class RestEndpoint:
         body_bytes = _graphql_body(route, variables)
         peer = client[0] if client else None
         http = HttpRequest("POST", scope["path"], _forwarded(headers), body_bytes, peer)
-        return translate(route, await gateway.handle(http), scope["path"])
+        path = scope["path"]
+        return await gateway.handle(http, lambda reply: translate(route, reply, path))
 
 
 def _json_body(raw: bytes, headers: Mapping[str, str]) -> Any:

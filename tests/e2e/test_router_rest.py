@@ -232,6 +232,9 @@ def test_plugins_see_and_refuse_rest_calls(guarded: ServiceProcess) -> None:
     access = [line for line in guarded.log().splitlines() if "POST /v1/plans 200" in line]
     assert access  # telemetry's access log, with the trusted operation's name
     assert all('"operation_name":"ListPlans"' in line.replace(" ", "") for line in access)
+    assert call(guarded, "GET", "/v1/plans/pln_nope", headers=user).status_code == 404
+    logged = guarded.log().splitlines()
+    assert any("POST /v1/plans/pln_nope 404" in line for line in logged)  # REST's status
 
 
 def test_the_openapi_document_is_valid_and_served_offline(
