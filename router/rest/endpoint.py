@@ -133,17 +133,17 @@ class RestEndpoint:
                 _check_csrf(gateway, headers)
         query = parse_qsl(bytes(scope.get("query_string", b"")).decode("latin-1"),
                           keep_blank_values=True)  # fmt: skip
-        spec = self.api.spec
+        spec, path, client = self.api.spec, scope["path"], scope.get("client")
+        peer = client[0] if client else None
         try:
             variables = bind(route, scope.get("path_params", {}), query, body, headers,
                              spec.cursor, spec.scalars)  # fmt: skip
-        except ParamError as error:
-            return error_reply(400, error.code.code, error.message, param=error.param)
-        client = scope.get("client")
+        except ParamError as error:  # nothing ran; telemetry still counts and logs it
+            refused = HttpRequest("POST", path, _forwarded(headers), b"", peer)
+            reply = error_reply(400, error.code.code, error.message, param=error.param)
+            return gateway.telemetry.request(refused).finish(reply)
         body_bytes = _graphql_body(route, variables)
-        peer = client[0] if client else None
-        http = HttpRequest("POST", scope["path"], _forwarded(headers), body_bytes, peer)
-        path = scope["path"]
+        http = HttpRequest("POST", path, _forwarded(headers), body_bytes, peer)
         return await gateway.handle(http, lambda reply: translate(route, reply, path))
 
 

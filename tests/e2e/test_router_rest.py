@@ -235,6 +235,8 @@ def test_plugins_see_and_refuse_rest_calls(guarded: ServiceProcess) -> None:
     assert call(guarded, "GET", "/v1/plans/pln_nope", headers=user).status_code == 404
     logged = guarded.log().splitlines()
     assert any("POST /v1/plans/pln_nope 404" in line for line in logged)  # REST's status
+    assert call(guarded, "GET", "/v1/plans", params={"x": "1"}, headers=user).status_code == 400
+    assert any("POST /v1/plans 400" in line for line in guarded.log().splitlines())
 
 
 def test_the_openapi_document_is_valid_and_served_offline(
