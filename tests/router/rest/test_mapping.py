@@ -140,3 +140,21 @@ def test_a_refusal_keeps_the_status_its_stage_chose() -> None:
     assert status_of(rejected) == 500
     stale = {"message": "m", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
     assert status_of(stale, 400) == 500
+
+
+def test_a_reload_recompiles_and_a_misfit_keeps_the_previous_routes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from router.rest.endpoint import RestApi
+
+    text = (ROOT / "schema" / "supergraph.graphql").read_text()
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    api = RestApi(EXAMPLE / "rest.yaml", read_mapping(EXAMPLE / "rest.yaml"), None, 1 << 20, False)
+    first = api.compile_for(load_supergraph(text), manifest)
+    reloaded = load_supergraph(text)
+    second = api.compile_for(reloaded, manifest)
+    assert second is not first
+    assert second.supergraph is reloaded
+    assert api.compile_for(reloaded, manifest) is second  # cached per supergraph
+    assert api.compile_for(load_supergraph(text), Manifest({})) is second
+    assert "does not fit the new supergraph" in caplog.text
