@@ -1,0 +1,222 @@
+"""GraphQL subscriptions through a real router over real subgraphs (issue #18).
+
+A client subscribes through the router (WebSocket graphql-transport-ws, or SSE); a mutation
+through the router commits a change; the subgraph's stream carries the entity and the router
+fetches the event's fields that live in another subgraph (the customer's e-mail, from
+customers). The subscriptions subgraph runs as two processes on one database, joined by
+Redis pub/sub: a change committed by one reaches a subscriber served by the other.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from subgraphs.common.demo import world
+from subgraphs.registry import SERVICES
+from tests.security.router_stack import start_router
+from tests.support.databases import fresh_database
+from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
+
+pytestmark = pytest.mark.slow
+
+REDIS = "redis://127.0.0.1:6379/0"
+WATCH = """
+subscription Watch($id: ID!) {
+  subscriptionChanged(subscriptionId: $id) {
+    id status cancelAtPeriodEnd plan { name } customer { id email }
+  }
+}"""
+CANCEL = """
+mutation($id: ID!, $atPeriodEnd: Boolean!) {
+  cancelSubscription(id: $id, atPeriodEnd: $atPeriodEnd) { id status }
+}"""
+ACTIVE = [s for s in world().subscriptions if s.status == "ACTIVE" and not s.cancel_at_period_end]
+EMAILS = {c.id: c.email for c in world().customers}
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    subgraphs: dict[str, ServiceProcess]
+    other_subscriptions: ServiceProcess  # the same database, another process
+    router: ServiceProcess
+
+    @property
+    def ws_url(self) -> str:
+        return self.router.url.replace("http://", "ws://") + "/graphql"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("subscriptions")
+    env = {"SUBSCRIPTIONS_EVENTS_REDIS_URL": REDIS}
+    with ExitStack() as exits:
+        subgraphs, urls = {}, {}
+        for name in SERVICES:
+            url = exits.enter_context(fresh_database("sqlite", name, tmp))
+            subgraphs[name] = start_subgraph(name, url, tmp, env)
+            exits.callback(subgraphs[name].stop)
+            urls[name] = f"{subgraphs[name].url}/graphql"
+            if name == "subscriptions":
+                database = url
+        port = free_port()
+        other = start_service(
+            ["subgraph", "subscriptions", "--port", str(port), "--database-url", database],
+            name="subscriptions-2", port=port, log_dir=tmp, env=env,
+        )  # fmt: skip
+        exits.callback(other.stop)
+        settings = {"subscriptions": {"enabled": True, "max_per_connection": 2}}
+        router = start_router(tmp, urls, **settings)
+        exits.callback(router.stop)
+        yield Stack(tmp, subgraphs, other, router)
+
+
+@contextmanager
+def open_socket(url: str, **init: Any) -> Iterator[ClientConnection]:
+    protocols: Any = ["graphql-transport-ws"]
+    with connect(url, subprotocols=protocols, open_timeout=30) as socket:
+        socket.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert receive(socket) == {"type": "connection_ack"}
+        yield socket
+
+
+def receive(socket: ClientConnection) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(socket.recv(timeout=60))
+        if message.get("type") == "ping":
+            socket.send('{"type":"pong"}')
+            continue
+        return message
+
+
+def subscribe(socket: ClientConnection, id_: str, subscription_id: str) -> None:
+    payload = {"query": WATCH, "variables": {"id": subscription_id}, "operationName": "Watch"}
+    socket.send(json.dumps({"id": id_, "type": "subscribe", "payload": payload}))
+
+
+def cancel(process: ServiceProcess, subscription_id: str, at_period_end: bool) -> None:
+    process.data(CANCEL, {"id": subscription_id, "atPeriodEnd": at_period_end})
+
+
+def test_websocket_event_carries_fields_of_another_subgraph(stack: Stack) -> None:
+    watched = ACTIVE[0]
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "a", watched.id)
+        first = receive(socket)
+        assert first["type"] == "next" and first["id"] == "a"
+        event = first["payload"]["data"]["subscriptionChanged"]
+        assert (event["status"], event["cancelAtPeriodEnd"]) == ("ACTIVE", False)
+        assert event["customer"] == {"id": watched.customer_id, "email": EMAILS[watched.customer_id]}
+
+        cancel(stack.router, watched.id, at_period_end=True)  # a mutation through the router
+        changed = receive(socket)["payload"]
+        assert "errors" not in changed
+        event = changed["data"]["subscriptionChanged"]
+        assert (event["status"], event["cancelAtPeriodEnd"]) == ("ACTIVE", True)
+        assert event["customer"]["email"] == EMAILS[watched.customer_id]
+        assert event["plan"]["name"]
+
+        socket.send(json.dumps({"id": "a", "type": "complete"}))
+
+
+def test_a_change_committed_by_another_process_arrives_through_redis(stack: Stack) -> None:
+    watched = ACTIVE[1]
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "b", watched.id)
+        assert receive(socket)["payload"]["data"]["subscriptionChanged"]["status"] == "ACTIVE"
+        cancel(stack.other_subscriptions, watched.id, at_period_end=False)
+        event = receive(socket)["payload"]["data"]["subscriptionChanged"]
+        assert event["status"] == "CANCELED"
+        assert event["customer"]["email"] == EMAILS[watched.customer_id]
+
+
+def test_server_sent_events(stack: Stack) -> None:
+    watched = ACTIVE[2]
+    body = {"query": WATCH, "variables": {"id": watched.id}}
+    headers = {"accept": "text/event-stream"}
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
+    ):
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(reply.iter_lines())
+        first = next(events)
+        assert first["data"]["subscriptionChanged"]["status"] == "ACTIVE"
+        cancel(stack.router, watched.id, at_period_end=False)
+        assert next(events)["data"]["subscriptionChanged"]["status"] == "CANCELED"
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    event = None
+    for line in lines:
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: ") and event == "next":
+            yield json.loads(line.removeprefix("data: "))
+
+
+def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
+    plain = stack.router.client.post(
+        f"{stack.router.url}/graphql", json={"query": WATCH, "variables": {"id": ACTIVE[3].id}}
+    )
+    assert codes(plain.json()) == ["OPERATION_NOT_SUPPORTED"]
+    with open_socket(stack.ws_url) as socket:
+        for id_ in ("1", "2"):
+            subscribe(socket, id_, ACTIVE[3].id)
+            assert receive(socket)["type"] == "next"
+        subscribe(socket, "3", ACTIVE[3].id)
+        refused = receive(socket)
+        assert (refused["id"], refused["type"]) == ("3", "error")
+        assert codes({"errors": refused["payload"]}) == ["SUBSCRIPTION_LIMIT"]
+        subscribe(socket, "1", ACTIVE[3].id)  # "1" still runs: a duplicate id closes
+        with pytest.raises(ConnectionClosed):
+            while True:
+                receive(socket)
+        assert socket.close_code == 4409
+
+
+def test_router_shutdown_ends_streams_with_a_reason(stack: Stack) -> None:
+    urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+    router = start_router(stack.tmp, urls, subscriptions={"enabled": True})
+    try:
+        with open_socket(router.url.replace("http://", "ws://") + "/graphql") as socket:
+            subscribe(socket, "s", ACTIVE[4].id)
+            assert receive(socket)["type"] == "next"
+            router.process.send_signal(signal.SIGTERM)
+            ended = receive(socket)
+            assert codes(ended["payload"]) == ["SUBSCRIPTION_ROUTER_SHUTDOWN"]
+            assert receive(socket) == {"id": "s", "type": "complete"}
+            with pytest.raises(ConnectionClosed):
+                receive(socket)
+            assert socket.close_code == 1001
+    finally:
+        router.stop()
+
+
+def test_a_subgraph_that_drops_the_stream_ends_it_with_a_code(stack: Stack) -> None:
+    """Last: it kills the subscriptions subgraph the router subscribes through."""
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "k", ACTIVE[5].id)
+        assert receive(socket)["type"] == "next"
+        stack.subgraphs["subscriptions"].process.kill()
+        ended = receive(socket)
+        assert ended["type"] == "next"
+        assert codes(ended["payload"]) == ["SUBSCRIPTION_STREAM_CLOSED"]
+        assert ended["payload"]["errors"][0]["extensions"]["serviceName"] == "subscriptions"
+        assert receive(socket) == {"id": "k", "type": "complete"}
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
