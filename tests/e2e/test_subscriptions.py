@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -18,13 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.server import ServerConnection, serve
 
+from router.auth.subgraph_tokens import HEADER
 from subgraphs.common.demo import world
 from subgraphs.registry import SERVICES
+from tests.router.auth.kit import ISSUER, jwks_file, token
 from tests.security.router_stack import start_router
+from tests.security.test_router_identity import write_key
 from tests.support.databases import fresh_database
 from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
 
@@ -100,6 +106,15 @@ def receive(socket: ClientConnection) -> dict[str, Any]:
         return message
 
 
+def closed_with(socket: ClientConnection) -> int | None:
+    """Read until the router closes the connection; its close code."""
+    try:
+        while True:
+            receive(socket)
+    except ConnectionClosed:
+        return socket.close_code
+
+
 def subscribe(socket: ClientConnection, id_: str, subscription_id: str) -> None:
     payload = {"query": WATCH, "variables": {"id": subscription_id}, "operationName": "Watch"}
     socket.send(json.dumps({"id": id_, "type": "subscribe", "payload": payload}))
@@ -114,10 +129,13 @@ def test_websocket_event_carries_fields_of_another_subgraph(stack: Stack) -> Non
     with open_socket(stack.ws_url) as socket:
         subscribe(socket, "a", watched.id)
         first = receive(socket)
-        assert first["type"] == "next" and first["id"] == "a"
+        assert (first["type"], first["id"]) == ("next", "a")
         event = first["payload"]["data"]["subscriptionChanged"]
         assert (event["status"], event["cancelAtPeriodEnd"]) == ("ACTIVE", False)
-        assert event["customer"] == {"id": watched.customer_id, "email": EMAILS[watched.customer_id]}
+        assert event["customer"] == {
+            "id": watched.customer_id,
+            "email": EMAILS[watched.customer_id],
+        }
 
         cancel(stack.router, watched.id, at_period_end=True)  # a mutation through the router
         changed = receive(socket)["payload"]
@@ -181,10 +199,7 @@ def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
         assert (refused["id"], refused["type"]) == ("3", "error")
         assert codes({"errors": refused["payload"]}) == ["SUBSCRIPTION_LIMIT"]
         subscribe(socket, "1", ACTIVE[3].id)  # "1" still runs: a duplicate id closes
-        with pytest.raises(ConnectionClosed):
-            while True:
-                receive(socket)
-        assert socket.close_code == 4409
+        assert closed_with(socket) == 4409
 
 
 def test_router_shutdown_ends_streams_with_a_reason(stack: Stack) -> None:
@@ -198,11 +213,75 @@ def test_router_shutdown_ends_streams_with_a_reason(stack: Stack) -> None:
             ended = receive(socket)
             assert codes(ended["payload"]) == ["SUBSCRIPTION_ROUTER_SHUTDOWN"]
             assert receive(socket) == {"id": "s", "type": "complete"}
-            with pytest.raises(ConnectionClosed):
-                receive(socket)
-            assert socket.close_code == 1001
+            assert closed_with(socket) == 1001
     finally:
         router.stop()
+
+
+class FakeSubgraph:
+    """A graphql-transport-ws server in a thread: records what the router sends, answers one
+    event, completes."""
+
+    def __init__(self) -> None:
+        self.handshakes: list[dict[str, str]] = []
+        self.inits: list[dict[str, Any]] = []
+        self.server = serve(self._serve, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.socket.getsockname()[1]}/graphql"
+
+    def _serve(self, socket: ServerConnection) -> None:
+        assert socket.request is not None
+        self.handshakes.append({k.lower(): v for k, v in socket.request.headers.raw_items()})
+        self.inits.append(json.loads(socket.recv()))
+        socket.send('{"type":"connection_ack"}')
+        subscribe = json.loads(socket.recv())
+        event = {"subscriptionChanged": {"id": "sub_1", "status": "ACTIVE"}}
+        socket.send(json.dumps({"id": subscribe["id"], "type": "next", "payload": {"data": event}}))
+        socket.send(json.dumps({"id": subscribe["id"], "type": "complete"}))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_the_subgraph_stream_carries_the_router_signed_identity(stack: Stack) -> None:
+    fake = FakeSubgraph()
+    key = write_key(stack.tmp / "router.pem")
+    router = start_router(
+        stack.tmp, {"subscriptions": fake.url}, subscriptions={"enabled": True},
+        authentication={"jwks": [{"file": str(jwks_file(stack.tmp))}], "issuers": [ISSUER]},
+        subgraph_auth={"private_key_file": str(stack.tmp / "router.pem")},
+    )  # fmt: skip
+    query = "subscription { subscriptionChanged(subscriptionId: 1) { id status } }"
+    payload = {"query": query}
+    try:
+        url = router.url.replace("http://", "ws://") + "/graphql"
+        with open_socket(url, authorization=f"Bearer {token('cus_9', scopes='customer')}") as ws:
+            ws.send(json.dumps({"id": "i", "type": "subscribe", "payload": payload}))
+            assert receive(ws)["payload"] == {"data": {"subscriptionChanged": fake_event()}}
+            assert receive(ws) == {"id": "i", "type": "complete"}
+        with open_socket(url, authorization="Bearer not-a-token") as ws:
+            ws.send(json.dumps({"id": "j", "type": "subscribe", "payload": payload}))
+            refused = receive(ws)
+            assert refused["type"] == "error"
+            assert codes({"errors": refused["payload"]}) == ["UNAUTHENTICATED"]
+    finally:
+        router.stop()
+        fake.close()
+    assert len(fake.handshakes) == 1  # the refused one never reached the subgraph
+    sent = fake.handshakes[0]
+    assert "authorization" not in sent  # the client's token stays at the router
+    for signed in (sent["x-switchboard-identity"], fake.inits[0]["payload"]["headers"][HEADER]):
+        claims = jwt.decode(signed, key.public_key(), algorithms=["EdDSA"],
+                            audience="subscriptions", issuer="switchboard-router")  # fmt: skip
+        assert (claims["sub"], claims["scope"]) == ("cus_9", "customer")
+
+
+def fake_event() -> dict[str, Any]:
+    return {"id": "sub_1", "status": "ACTIVE"}
 
 
 def test_a_subgraph_that_drops_the_stream_ends_it_with_a_code(stack: Stack) -> None:
