@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import yaml
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import ServerConnection, serve
@@ -29,7 +30,7 @@ from router.auth.subgraph_tokens import HEADER
 from subgraphs.common.demo import world
 from subgraphs.registry import SERVICES
 from tests.router.auth.kit import ISSUER, jwks_file, token
-from tests.security.router_stack import start_router
+from tests.security.router_stack import SUPERGRAPH, start_router
 from tests.security.test_router_identity import write_key
 from tests.support.databases import fresh_database
 from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
@@ -202,11 +203,47 @@ def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
         assert closed_with(socket) == 4409
 
 
-def test_router_shutdown_ends_streams_with_a_reason(stack: Stack) -> None:
+def test_multipart_http_subscription(stack: Stack) -> None:
+    body = {"query": WATCH, "variables": {"id": ACTIVE[4].id}}
+    headers = {"accept": 'multipart/mixed;subscriptionSpec="1.0", application/json'}
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
+    ):
+        assert reply.headers["content-type"].startswith("multipart/mixed")
+        assert 'boundary="graphql"' in reply.headers["content-type"]
+        lines = (line for line in reply.iter_lines() if line.startswith("{"))
+        part = json.loads(next(lines))
+        assert part["payload"]["data"]["subscriptionChanged"]["id"] == ACTIVE[4].id
+
+
+def test_reload_idle_and_shutdown_end_streams_with_a_reason(stack: Stack) -> None:
     urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
-    router = start_router(stack.tmp, urls, subscriptions={"enabled": True})
+    supergraph = stack.tmp / "supergraph-reloaded.graphql"
+    supergraph.write_text(SUPERGRAPH.read_text())
+    settings = {
+        "dev": False,
+        "subgraph_urls": urls,
+        "subscriptions": {"enabled": True, "idle_timeout_seconds": 0.5},
+        "hot_reload": {"enabled": True, "interval_seconds": 0.2},
+    }
+    port = free_port()
+    config = stack.tmp / f"router-{port}.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    router = start_service(
+        ["router", "--supergraph", str(supergraph), "--config", str(config), "--port", str(port)],
+        name="router", port=port, log_dir=stack.tmp,
+    )  # fmt: skip
+    url = router.url.replace("http://", "ws://") + "/graphql"
     try:
-        with open_socket(router.url.replace("http://", "ws://") + "/graphql") as socket:
+        with open_socket(url) as idle:
+            assert closed_with(idle) == 1000  # no subscription: the idle timeout
+        with open_socket(url) as socket:
+            subscribe(socket, "r", ACTIVE[4].id)
+            assert receive(socket)["type"] == "next"
+            supergraph.write_text(SUPERGRAPH.read_text() + "\n# changed\n")
+            assert codes(receive(socket)["payload"]) == ["SUBSCRIPTION_SCHEMA_RELOAD"]
+            assert receive(socket) == {"id": "r", "type": "complete"}
             subscribe(socket, "s", ACTIVE[4].id)
             assert receive(socket)["type"] == "next"
             router.process.send_signal(signal.SIGTERM)
