@@ -18,6 +18,7 @@ from router.gateway import Gateway
 from router.operation import receive
 from router.operation.context import HttpRequest, HttpResponse
 from router.operation.respond import error_reply
+from router.realtime.defer_http import serve_deferred
 from router.realtime.http_stream import Framing, serve_stream, streaming_framing
 
 logger = logging.getLogger("switchboard.router")
@@ -62,6 +63,16 @@ class GraphQLEndpoint:
         if framing is not None:
             await self._stream(gateway, http, framing, receive_, send)
             return
+        if method == "POST" and b"@defer" in body:
+            try:
+                deferred = await serve_deferred(gateway, http, send)
+            except Exception:
+                logger.exception("unexpected error while deferring")
+                deferred = error_reply(RouterError(INTERNAL_SERVER_ERROR, "Internal router error."))
+            if isinstance(deferred, HttpResponse):
+                await send_response(deferred, send)
+            if deferred is not None:
+                return
         try:
             response = await gateway.handle(http)
         except Exception:  # a router bug: logged, answered as a GraphQL error

@@ -1,4 +1,4 @@
-"""GraphQL subscriptions through a real router over real subgraphs (issue #18).
+"""Real time through a real router over real subgraphs (issue #18): subscriptions, @defer.
 
 A client subscribes through the router (WebSocket graphql-transport-ws, or SSE); a mutation
 through the router commits a change; the subgraph's stream carries the entity and the router
@@ -319,6 +319,52 @@ def test_the_subgraph_stream_carries_the_router_signed_identity(stack: Stack) ->
 
 def fake_event() -> dict[str, Any]:
     return {"id": "sub_1", "status": "ACTIVE"}
+
+
+DEFERRED = """
+query Deferred($later: Boolean!) {
+  invoices(first: 2) {
+    nodes {
+      id status
+      ... @defer(label: "customer") { customer { email ... @defer(label: "name") { name } } }
+      ... on Invoice @defer(if: $later) { lines { description } }
+    }
+  }
+}"""
+INCREMENTAL = "multipart/mixed;deferSpec=20220824, application/json"
+
+
+def multipart_parts(reply: httpx.Response) -> list[dict[str, Any]]:
+    assert reply.headers["content-type"].startswith("multipart/mixed")
+    chunks = reply.text.split("\r\n--graphql")
+    return [json.loads(c.split("\r\n\r\n", 1)[1]) for c in chunks if "\r\n\r\n" in c]
+
+
+def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -> None:
+    body = {"query": DEFERRED, "variables": {"later": False}}
+    reply = stack.router.client.post(
+        f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL}
+    )
+    first, *rest = multipart_parts(reply)
+    nodes = first["data"]["invoices"]["nodes"]
+    assert first["hasNext"] is True
+    assert [set(n) for n in nodes] == [{"id", "status", "lines"}] * 2  # if: false → inline
+    customers = rest[0]["incremental"]
+    assert [i["path"] for i in customers] == [["invoices", "nodes", 0], ["invoices", "nodes", 1]]
+    assert {i["label"] for i in customers} == {"customer"}
+    assert all("@" in i["data"]["customer"]["email"] for i in customers)
+    assert "name" not in customers[0]["data"]["customer"]
+    names = rest[1]["incremental"]  # nested: after the part it sits in
+    assert [i["path"] for i in names] == [["invoices", "nodes", 0, "customer"],
+                                          ["invoices", "nodes", 1, "customer"]]  # fmt: skip
+    assert all(i["label"] == "name" and i["data"]["name"] for i in names)
+    assert [p["hasNext"] for p in rest] == [True, False]
+
+    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
+    assert "errors" not in inline
+    node = inline["data"]["invoices"]["nodes"][0]
+    assert set(node) == {"id", "status", "lines", "customer"}
+    assert set(node["customer"]) == {"email", "name"}
 
 
 def test_a_subgraph_that_drops_the_stream_ends_it_with_a_code(stack: Stack) -> None:
