@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -257,7 +257,7 @@ async def changes_of(
     state: Callable[[Any], Any],
     *,
     initial: bool = True,
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """What ``load()`` returns each time its ``state`` changes, after a notice for ``table``
     (and ``row_id``, unless None: any row). ``initial`` yields the current value first, and
     ends the stream at once when there is none (``load()`` is None)."""
@@ -304,7 +304,7 @@ def entity_changes(
     resolve: Callable[[], Awaitable[Any]],
     make_loaders: Callable[[Any, Any], Any],
     state: Callable[[Any], Any],
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """The entity ``resolve()`` gives, now and after each committed change of its ``state``.
 
     Each reload gets fresh DataLoaders (the connection's context outlives many events, and
