@@ -13,6 +13,7 @@ response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,7 +187,13 @@ class Gateway:
             self.supergraph.api_schema, ready.prepared, ready.variables, fetcher, headers_for,
             self.settings.batch_entities,
         )  # fmt: skip
-        return Stream(key, self.realtime.events(run))
+        events = self.realtime.events(run)
+        if (
+            self.settings.expose_plans
+            and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
+        ):
+            events = _with_plan(events, plan_extension(ready.prepared))
+        return Stream(key, events)
 
     async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
         http = context.http
@@ -322,3 +329,16 @@ class Gateway:
         response = api.RouterResponse(client, reply.status, body)
         await hooks.run(self.hooks.on_response, "on_response", response)
         return with_additions(reply, body, response, context.media_type)
+
+
+async def _with_plan(
+    events: AsyncGenerator[dict[str, Any], None], plan: dict[str, Any]
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``events``, the first carrying ``extensions.queryPlan`` (dev mode, when asked)."""
+    first = True
+    async with aclosing(events):
+        async for body in events:
+            if first:
+                body.setdefault("extensions", {})["queryPlan"] = plan
+                first = False
+            yield body
