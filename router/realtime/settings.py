@@ -12,7 +12,7 @@ class SubscriptionsConfig(BaseModel):
 
     enabled: bool | None = Field(
         default=None,
-        description="Serve subscriptions (WebSocket upgrades and `Accept: text/event-stream` "
+        description="Serve subscriptions (WebSocket upgrades, SSE and Apollo multipart "
         "on /graphql); unset means on in dev mode only. Off: OPERATION_NOT_SUPPORTED.",
     )
     max_per_connection: int = Field(

@@ -107,11 +107,11 @@ def receive(socket: ClientConnection) -> dict[str, Any]:
         return message
 
 
-def closed_with(socket: ClientConnection) -> int | None:
+def closed_with(socket: ClientConnection, *, answer_pings: bool = True) -> int | None:
     """Read until the router closes the connection; its close code."""
     try:
         while True:
-            receive(socket)
+            receive(socket) if answer_pings else socket.recv(timeout=60)
     except ConnectionClosed:
         return socket.close_code
 
@@ -224,7 +224,11 @@ def test_reload_idle_and_shutdown_end_streams_with_a_reason(stack: Stack) -> Non
     settings = {
         "dev": False,
         "subgraph_urls": urls,
-        "subscriptions": {"enabled": True, "idle_timeout_seconds": 0.5},
+        "subscriptions": {
+            "enabled": True,
+            "idle_timeout_seconds": 0.5,
+            "ping_interval_seconds": 0.5,
+        },
         "hot_reload": {"enabled": True, "interval_seconds": 0.2},
     }
     port = free_port()
@@ -238,6 +242,9 @@ def test_reload_idle_and_shutdown_end_streams_with_a_reason(stack: Stack) -> Non
     try:
         with open_socket(url) as idle:
             assert closed_with(idle) == 1000  # no subscription: the idle timeout
+        with open_socket(url) as deaf:  # answers no ping
+            subscribe(deaf, "d", ACTIVE[4].id)
+            assert closed_with(deaf, answer_pings=False) == 4408
         with open_socket(url) as socket:
             subscribe(socket, "r", ACTIVE[4].id)
             assert receive(socket)["type"] == "next"
