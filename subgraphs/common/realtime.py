@@ -28,6 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
+from .errors import ServiceUnavailable
+
 logger = logging.getLogger("switchboard.realtime")
 
 Notice = dict[str, Any]  # {"table": name, "id": row id or None}
@@ -35,8 +37,9 @@ SUBSCRIBER_QUEUE = 256  # notices a slow subscriber may lag behind before it is 
 _PENDING = "switchboard_realtime_pending"
 
 
-class BrokerLost(Exception):
-    """The bus stopped delivering (the broker went away); subscribers end with an error."""
+class BrokerLost(ServiceUnavailable):
+    """The bus stopped delivering (the broker went away, or a subscriber fell too far
+    behind); the subscription ends with SERVICE_UNAVAILABLE: subscribe again."""
 
 
 class Listener:

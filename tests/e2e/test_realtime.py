@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -58,6 +59,7 @@ class Stack:
     subgraphs: dict[str, ServiceProcess]
     other_subscriptions: ServiceProcess  # the same database, another process
     router: ServiceProcess
+    subscriptions_database: str
 
     @property
     def ws_url(self) -> str:
@@ -86,7 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         settings = {"subscriptions": {"enabled": True, "max_per_connection": 2}}
         router = start_router(tmp, urls, **settings)
         exits.callback(router.stop)
-        yield Stack(tmp, subgraphs, other, router)
+        yield Stack(tmp, subgraphs, other, router, database)
 
 
 @contextmanager
@@ -372,6 +374,39 @@ def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -
     node = inline["data"]["invoices"]["nodes"][0]
     assert set(node) == {"id", "status", "lines", "customer"}
     assert set(node["customer"]) == {"email", "name"}
+
+
+def test_losing_the_broker_ends_the_subscription_with_a_code(stack: Stack) -> None:
+    port = free_port()
+    broker = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        env = {"SUBSCRIPTIONS_EVENTS_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        own = start_service(
+            ["subgraph", "subscriptions", "--port", str(sub_port := free_port()),
+             "--database-url", stack.subscriptions_database],
+            name="subscriptions-own-broker", port=sub_port, log_dir=stack.tmp, env=env,
+        )  # fmt: skip
+        urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+        router = start_router(stack.tmp, {**urls, "subscriptions": f"{own.url}/graphql"},
+                              subscriptions={"enabled": True})  # fmt: skip
+        try:
+            with open_socket(router.url.replace("http://", "ws://") + "/graphql") as socket:
+                subscribe(socket, "b", ACTIVE[5].id)
+                assert receive(socket)["type"] == "next"
+                broker.kill()
+                ended = receive(socket)
+                assert ended["type"] == "next"
+                assert "SERVICE_UNAVAILABLE" in codes(ended["payload"])
+                assert receive(socket)["type"] == "complete"
+        finally:
+            router.stop()
+            own.stop()
+    finally:
+        broker.kill()
+        broker.wait()
 
 
 def test_a_subgraph_that_drops_the_stream_ends_it_with_a_code(stack: Stack) -> None:
