@@ -322,3 +322,54 @@ def entity_changes(
         return await resolve()
 
     return changes_of(bus, str(model.__tablename__), row_id, load, state)
+
+
+async def owned_changes_of(
+    bus: Bus,
+    table: str,
+    owner: str,
+    load: Callable[[str], Awaitable[Any]],
+    owner_of: Callable[[Any], str],
+    state: Callable[[Any], Any],
+) -> AsyncGenerator[Any, None]:
+    """Each row of ``table`` that ``owner`` owns, after a committed change of its ``state``;
+    nothing at subscribe time. Notices without an id (``update()`` not by id) are not
+    followed: they would mean reloading every row the owner has."""
+    listener = bus.listen()
+    last: dict[str, Any] = {}
+    unseen = object()
+    try:
+        async for notice in listener:
+            row_id = notice.get("id")
+            if notice.get("table") != table or not isinstance(row_id, str):
+                continue
+            current = await load(row_id)
+            if current is None or owner_of(current) != owner:
+                continue
+            fingerprint = state(current)
+            if last.get(row_id, unseen) == fingerprint:
+                continue
+            last[row_id] = fingerprint
+            yield current
+    finally:
+        listener.close()
+
+
+def owned_changes(
+    info: Any,
+    model: type[Any],
+    owner: str,
+    resolve: Callable[[str], Awaitable[Any]],
+    owner_of: Callable[[Any], str],
+    make_loaders: Callable[[Any, Any], Any],
+    state: Callable[[Any], Any],
+) -> AsyncGenerator[Any, None]:
+    """``owned_changes_of`` for a resolver: fresh DataLoaders for every reload."""
+    context = info.context
+    bus: Bus = context.request.app.state.realtime
+
+    async def load(row_id: str) -> Any:
+        context.loaders = make_loaders(context.db, context.settings)
+        return await resolve(row_id)
+
+    return owned_changes_of(bus, str(model.__tablename__), owner, load, owner_of, state)

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from subgraphs.common.ids import check_id
-from subgraphs.common.realtime import entity_changes
+from subgraphs.common.realtime import entity_changes, owned_changes
 
 from .loaders import make_loaders
 from .models import InvoiceRow
@@ -33,4 +33,22 @@ class Subscription:
         async for invoice in entity_changes(
             info, InvoiceRow, row_id, resolve, make_loaders, lambda i: (i.status, i.paid_at)
         ):
+            yield invoice
+
+    @strawberry.subscription(
+        description="Each invoice of the customer after a committed change of its status "
+        "(issued, paid, voided); nothing is sent at subscribe time."
+    )
+    async def invoice_events(
+        self, info: Info, customer_id: strawberry.ID
+    ) -> AsyncGenerator[Invoice, None]:
+        owner = check_id(customer_id, field="customerId")
+
+        async def resolve(row_id: str) -> Invoice | None:
+            return await Invoice.resolve_reference(info, strawberry.ID(row_id))
+
+        async for invoice in owned_changes(
+            info, InvoiceRow, owner, resolve, lambda i: i.customer_id, make_loaders,
+            lambda i: (i.status, i.paid_at),
+        ):  # fmt: skip
             yield invoice

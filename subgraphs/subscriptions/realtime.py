@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from subgraphs.common.ids import check_id
-from subgraphs.common.realtime import entity_changes
+from subgraphs.common.realtime import entity_changes, owned_changes
 
 from .loaders import make_loaders
 from .models import SubscriptionRow
@@ -32,6 +32,23 @@ class Subscription:
 
         async for subscription in entity_changes(
             info, SubscriptionRow, row_id, resolve, make_loaders, _state
+        ):
+            yield subscription
+
+    @strawberry.subscription(
+        description="Each billing subscription of the customer after a committed change of "
+        "its status or period (renewed, PAST_DUE, canceled); nothing is sent at subscribe time."
+    )
+    async def subscription_events(
+        self, info: Info, customer_id: strawberry.ID
+    ) -> AsyncGenerator[BillingSubscription, None]:
+        owner = check_id(customer_id, field="customerId")
+
+        async def resolve(row_id: str) -> BillingSubscription | None:
+            return await BillingSubscription.resolve_reference(info, strawberry.ID(row_id))
+
+        async for subscription in owned_changes(
+            info, SubscriptionRow, owner, resolve, lambda s: s.customer_id, make_loaders, _state
         ):
             yield subscription
 

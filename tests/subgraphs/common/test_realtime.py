@@ -9,7 +9,7 @@ from sqlalchemy import String, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from subgraphs.common.db import RequestDb, create_engine, session_factory
-from subgraphs.common.realtime import Listener, changes_of, watching
+from subgraphs.common.realtime import Listener, changes_of, owned_changes_of, watching
 
 
 class Base(DeclarativeBase):
@@ -77,4 +77,29 @@ async def test_a_subscriber_gets_the_current_state_then_each_change_once() -> No
         bus.publish_nowait({"table": "things", "id": "t1"})
         bus.publish_nowait({"table": "things", "id": None})
         assert await following == "PAID"
+        await stream.aclose()
+
+
+async def test_an_owner_stream_sends_each_owned_row_as_it_changes() -> None:
+    rows = {"t1": ("c1", "OPEN"), "t2": ("c2", "OPEN"), "t3": ("c1", "OPEN")}
+
+    async def load(row_id: str) -> tuple[str, str, str] | None:
+        found = rows.get(row_id)
+        return (row_id, *found) if found else None
+
+    async with watching((Thing,), None, "test") as bus:
+        stream = owned_changes_of(bus, "things", "c1", load, lambda r: r[1], lambda r: r[2])
+        following = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)  # let the stream start listening: nothing is sent at first
+        rows["t2"] = ("c2", "PAID")
+        bus.publish_nowait({"table": "things", "id": "t2"})  # another owner's
+        bus.publish_nowait({"table": "things", "id": None})  # not followed
+        bus.publish_nowait({"table": "things", "id": "t9"})  # no such row
+        rows["t1"] = ("c1", "PAID")
+        bus.publish_nowait({"table": "things", "id": "t1"})
+        assert await following == ("t1", "c1", "PAID")
+        bus.publish_nowait({"table": "things", "id": "t1"})  # unchanged since
+        rows["t3"] = ("c1", "VOID")
+        bus.publish_nowait({"table": "things", "id": "t3"})
+        assert await anext(stream) == ("t3", "c1", "VOID")
         await stream.aclose()
