@@ -35,6 +35,7 @@ from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
 from router.planner.budget import PlanningBudget
+from router.realtime.settings import SubscriptionsConfig
 from router.rest.config import RestConfig
 from router.server.files import FileRoute
 from switchboard.telemetry.settings import TelemetrySettings
@@ -417,6 +418,10 @@ class RouterConfig(BaseSettings):
         default_factory=TrafficConfig,
         description="De-duplication of identical concurrent work.",
     )
+    subscriptions: SubscriptionsConfig = Field(
+        default_factory=SubscriptionsConfig,
+        description="GraphQL subscriptions over WebSocket and SSE (off in production unless set).",
+    )
     persisted_queries: PersistedQueriesConfig = Field(
         default_factory=PersistedQueriesConfig,
         description="Automatic persisted queries (Apollo's APQ protocol).",
@@ -471,6 +476,11 @@ class RouterConfig(BaseSettings):
     @property
     def apq_enabled(self) -> bool:
         enabled = self.persisted_queries.enabled
+        return self.dev if enabled is None else enabled
+
+    @property
+    def subscriptions_enabled(self) -> bool:
+        enabled = self.subscriptions.enabled
         return self.dev if enabled is None else enabled
 
     @property

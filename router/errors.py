@@ -132,7 +132,37 @@ GRAPHQL_UNKNOWN_OPERATION_NAME = _code(
     "`operationName` names no operation of the document, or is missing with several.",
 )
 OPERATION_NOT_SUPPORTED = _code(
-    "OPERATION_NOT_SUPPORTED", 400, "Subscriptions are not served by this router (yet)."
+    "OPERATION_NOT_SUPPORTED",
+    400,
+    "A subscription sent as a plain HTTP request: subscribe over WebSocket "
+    "(graphql-transport-ws) or with `Accept: text/event-stream`, or subscriptions are off.",
+)
+# Subscriptions ------------------------------------------------------------------------------
+SUBSCRIPTION_LIMIT = _code(
+    "SUBSCRIPTION_LIMIT",
+    429,
+    "Too many subscriptions: `subscriptions.max_per_connection` on one WebSocket, or "
+    "`subscriptions.max_per_client` open for one client (subject, else address).",
+)
+SUBSCRIPTION_STREAM_CLOSED = _code(
+    "SUBSCRIPTION_STREAM_CLOSED",
+    502,
+    "The subgraph serving the subscription refused it or dropped its stream; the "
+    "subscription is over (subscribe again).",
+    kind="field",
+)
+SUBSCRIPTION_SCHEMA_RELOAD = _code(
+    "SUBSCRIPTION_SCHEMA_RELOAD",
+    503,
+    "The router loaded a new supergraph and ended the subscription planned on the old one; "
+    "subscribe again.",
+    kind="field",
+)
+SUBSCRIPTION_ROUTER_SHUTDOWN = _code(
+    "SUBSCRIPTION_ROUTER_SHUTDOWN",
+    503,
+    "The router is shutting down and ended the subscription; subscribe again (to another router).",
+    kind="field",
 )
 INTROSPECTION_DISABLED = _code(
     "INTROSPECTION_DISABLED", 400, "`__schema`/`__type` are refused: introspection is off."

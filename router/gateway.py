@@ -12,20 +12,27 @@ response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
 from router.auth.identity import Identity
 from router.auth.subgraph_tokens import HEADER, SubgraphSigner
 from router.auth.verify import Verifier
-from router.errors import METHOD_NOT_ALLOWED, RouterError
+from router.errors import METHOD_NOT_ALLOWED, OPERATION_NOT_SUPPORTED, RouterError
 from router.executor.fetcher import Fetcher
 from router.executor.inflight import Inflight
 from router.executor.walker import HeadersFor
 from router.operation import receive
 from router.operation.authorize import Grants, grants, policies_of
-from router.operation.context import HttpRequest, HttpResponse, NullTelemetry, RequestContext
+from router.operation.context import (
+    NULL_TELEMETRY,
+    HttpRequest,
+    HttpResponse,
+    NullTelemetry,
+    RequestContext,
+)
 from router.operation.execute import Executed, coerce_variables, execute, share_key
 from router.operation.headers import HeaderRules, HeadersConfig
 from router.operation.identify import client_key, rate_limit
@@ -34,11 +41,13 @@ from router.operation.overrides import OverridePolicy
 from router.operation.persisted import PersistedQueries
 from router.operation.plan import CachedOperation, PreparedOperation
 from router.operation.ratelimit import Limiter
+from router.operation.receive import JSON as JSON_MEDIA
 from router.operation.respond import body_reply, error_reply, plan_extension, shape, with_additions
 from router.operation.store import OperationStore, StoreSettings
 from router.operation.workers import Preparer
 from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.plugins import api, hooks
+from router.realtime.stream import Realtime, StreamRun
 from router.supergraph import Supergraph, override_labels
 from router.telemetry import NO_TELEMETRY, Telemetry
 
@@ -70,6 +79,24 @@ class Security:
     limiter: Limiter | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A request past every stage before execution."""
+
+    client: api.RouterRequest
+    identity: Identity
+    prepared: PreparedOperation
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A streamed request's events; ``client`` counts against ``max_per_client``."""
+
+    client: str
+    events: AsyncGenerator[dict[str, Any], None]
+
+
 class Gateway:
     """Serves one supergraph; a reload builds a new Gateway sharing the long-lived parts."""
 
@@ -86,6 +113,7 @@ class Gateway:
         preparer: Preparer | None = None,
         security: Security | None = None,
         telemetry: Telemetry | None = None,
+        realtime: Realtime | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.fetcher = fetcher
@@ -96,6 +124,7 @@ class Gateway:
         self.hooks = plugins or hooks.Hooks()
         self.security = security or Security()
         self.telemetry = telemetry or NO_TELEMETRY
+        self.realtime = realtime  # None: subscriptions are off
         store = StoreSettings(s.limits, s.introspection, s.budget, s.operation_cache_size,
                               s.operation_cache_bytes)  # fmt: skip
         self.store = OperationStore(supergraph, store, preparer or Preparer())
@@ -137,6 +166,44 @@ class Gateway:
             return error_reply(error, context.media_type, context.response_headers)
 
     async def _serve(self, context: RequestContext) -> HttpResponse:
+        ready = await self._prepare(context)
+        if ready.prepared.kind == "subscription":
+            raise RouterError(
+                OPERATION_NOT_SUPPORTED,
+                "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws) "
+                "on /graphql, or Accept: text/event-stream.",
+            )
+        return await self._respond(
+            context, ready.client, ready.identity, ready.prepared, ready.variables
+        )
+
+    async def open_stream(self, http: HttpRequest) -> Stream:
+        """Run the stages for a streamed request (WebSocket, SSE, multipart): a RouterError
+        refuses it; else its events, one response body each (a query or mutation: one)."""
+        if self.realtime is None:
+            raise RouterError(OPERATION_NOT_SUPPORTED, "Subscriptions are off on this router.")
+        context = RequestContext(http, JSON_MEDIA, telemetry=NULL_TELEMETRY)
+        if self.settings.csrf_headers is not None and http.method != "WEBSOCKET":
+            receive.check_csrf(http, self.settings.csrf_headers)
+        ready = await self._prepare(context, streaming=True)
+        headers_for = self._headers_for(http.headers, ready.identity)
+        fetcher: Fetcher = self.fetcher
+        if self.hooks.subgraph:
+            fetcher = hooks.HookedFetcher(fetcher, self.hooks, ready.client)
+        key = client_key(http, self.settings.rate_limit_key, ready.identity.subject)
+        run = StreamRun(
+            self.supergraph.api_schema, ready.prepared, ready.variables, fetcher, headers_for,
+            self.settings.batch_entities,
+        )  # fmt: skip
+        events = self.realtime.events(run)
+        if (
+            self.settings.expose_plans
+            and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
+        ):
+            events = _with_plan(events, plan_extension(ready.prepared))
+        return Stream(key, events)
+
+    async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
         http = context.http
         client = api.RouterRequest(
             http.method, http.path, http.headers, http.client, context.scratch
@@ -152,7 +219,8 @@ class Gateway:
         query = request.query or ""
         cached = await self.store.operation(query, request.operation_name, telemetry)
         telemetry.operation(cached.valid)
-        if request.via_get and cached.valid.kind != "query":
+        kind = cached.valid.kind
+        if request.via_get and kind != "query" and not (streaming and kind == "subscription"):
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
                 headers={"allow": "POST"},
@@ -169,7 +237,7 @@ class Gateway:
             await hooks.run(self.hooks.on_plan, "on_plan", api.Plan(client, prepared.plan))
         enforce_variables(variables, self.settings.limits)
         variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
-        return await self._respond(context, client, identity, prepared, variables)
+        return _Ready(client, identity, prepared, variables)
 
     async def _identify(self, http: HttpRequest, client: api.RouterRequest) -> Identity:
         verifier = self.security.verifier
@@ -269,3 +337,16 @@ class Gateway:
         response = api.RouterResponse(client, reply.status, body)
         await hooks.run(self.hooks.on_response, "on_response", response)
         return with_additions(reply, body, response, context.media_type)
+
+
+async def _with_plan(
+    events: AsyncGenerator[dict[str, Any], None], plan: dict[str, Any]
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``events``, the first carrying ``extensions.queryPlan`` (dev mode, when asked)."""
+    first = True
+    async with aclosing(events):
+        async for body in events:
+            if first:
+                body.setdefault("extensions", {})["queryPlan"] = plan
+                first = False
+            yield body

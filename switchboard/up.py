@@ -91,6 +91,8 @@ async def run_up(options: UpOptions) -> int:
         raise CommandError(str(exc)) from None
     for name in SERVICES:
         os.environ.setdefault(f"{name.upper()}_DATABASE_URL", options.database_url(name))
+        # every process of a service hears the changes any of them commits (subscriptions)
+        os.environ.setdefault(f"{name.upper()}_EVENTS_REDIS_URL", options.redis_url)
     os.environ.setdefault("BANK_DATABASE_URL", options.database_url("bank"))
     await prepare(options)
     auxiliary = [make() for make in AUXILIARY]

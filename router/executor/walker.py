@@ -68,14 +68,16 @@ async def execute_plan(
     headers_for: HeadersFor | None = None,
     *,
     batch_entities: bool = False,
+    data: dict[str, Any] | None = None,
 ) -> ExecutionState:
     """Run ``plan``; subgraph failures become errors in the state, never exceptions.
 
     ``headers_for(subgraph)`` gives the extra headers to send with each subgraph request.
     ``batch_entities`` runs the plan level by level and sends every entity fetch of one
     level to one subgraph as one request (see ``batching``); the answer is the same.
+    ``data`` seeds the response root (a subscription event, for the plan's rest).
     """
-    state = ExecutionState(variables=variables, headers_for=headers_for)
+    state = ExecutionState(variables=variables, data=data or {}, headers_for=headers_for)
     if plan.node is not None:
         if batch_entities:
             await _run_levels(plan.node, fetcher, state)

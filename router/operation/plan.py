@@ -158,7 +158,7 @@ def prepare(
         introspection,
         shaper,
         client_keys,
-        count_fetches(plan.node),
+        count_fetches(plan.node) + (plan.primary is not None),
         access.errors if access else (),
         access.data_nulled if access else False,
     )

@@ -15,7 +15,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     Visitor,
     get_operation_ast,
     validate,
@@ -26,7 +25,6 @@ from router.errors import (
     GRAPHQL_UNKNOWN_OPERATION_NAME,
     GRAPHQL_VALIDATION_FAILED,
     INTROSPECTION_DISABLED,
-    OPERATION_NOT_SUPPORTED,
     RouterError,
     graphql_error,
 )
@@ -71,8 +69,6 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Vali
             else "The document has several operations: name one with operationName."
         )
         raise RouterError(GRAPHQL_UNKNOWN_OPERATION_NAME, message)
-    if operation.operation == OperationType.SUBSCRIPTION:
-        raise RouterError(OPERATION_NOT_SUPPORTED, "Subscriptions are not supported.")
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }

@@ -125,7 +125,7 @@ def build_fetch(
     used: dict[str, None] = {}
     operation = (printer or OperationPrinter()).operation(
         group.root,
-        kind="mutation" if kind == "mutation" else "query",
+        kind=kind,
         name=operation_name,
         entity=group.is_entity,
         definitions=variables,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-OperationKind: TypeAlias = Literal["query", "mutation"]
+OperationKind: TypeAlias = Literal["query", "mutation", "subscription"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +135,13 @@ PlanNode: TypeAlias = FetchNode | FlattenNode | SequenceNode | ParallelNode | Co
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """The plan for one operation; `node` is None when nothing needs fetching."""
+    """The plan for one operation; `node` is None when nothing needs fetching.
+
+    A subscription's plan has a `primary` fetch, the subgraph subscription (sent over a
+    stream, operation kind "subscription"); then `node` is the rest, run once per event
+    with the event's data as the response root: entity fetches of the fields other
+    subgraphs resolve (Apollo's `Subscription { Primary, Rest }`).
+    """
 
     node: PlanNode | None
+    primary: FetchNode | None = None

@@ -55,8 +55,6 @@ def plan_operation(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         raise PlanningError(f"no operation named {operation_name!r} in the document")
-    if operation.operation == OperationType.SUBSCRIPTION:
-        raise PlanningError("subscriptions are not supported")
     meter = meter or BudgetMeter(budget)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -76,9 +74,7 @@ class _OperationPlanner:
         self.supergraph = supergraph
         self.operation = operation
         self.meter = meter
-        self.kind: OperationKind = (
-            "mutation" if operation.operation == OperationType.MUTATION else "query"
-        )
+        self.kind: OperationKind = _KINDS[operation.operation]
         self.fragments: dict[str, FragmentDefinitionNode] = {}  # normalised: none left
         self.variables = {v.variable.name.value: v for v in operation.variable_definitions or ()}
         root = supergraph.root_type(operation.operation.value)
@@ -103,6 +99,8 @@ class _OperationPlanner:
             if nodes:
                 node = nodes[0] if len(nodes) == 1 else SequenceNode(tuple(_flat(nodes)))
             return QueryPlan(node)
+        if self.kind == "subscription":
+            return _subscription_plan(self._plan_batch(items))
         return QueryPlan(self._plan_batch(items))
 
     def _root_items(self) -> list[FieldItem]:
@@ -180,6 +178,25 @@ class _OperationPlanner:
         parent = None if group.is_entity else self.root_type
         renames = alias_non_merging(group.root, parent, group.service, self.supergraph)
         return build_fetch(group, kind, self.variables, subgraph_name, fetch_id, renames)
+
+
+_KINDS: dict[OperationType, OperationKind] = {
+    OperationType.QUERY: "query",
+    OperationType.MUTATION: "mutation",
+    OperationType.SUBSCRIPTION: "subscription",
+}
+
+
+def _subscription_plan(node: PlanNode | None) -> QueryPlan:
+    """Split a subscription's plan into its primary (stream) fetch and the per-event rest."""
+    first, rest = node, None
+    if isinstance(node, SequenceNode):
+        first = node.nodes[0]
+        tail = node.nodes[1:]
+        rest = tail[0] if len(tail) == 1 else SequenceNode(tail)
+    if not isinstance(first, FetchNode) or first.requires is not None:
+        raise PlanningError("the subscription field must come from one subgraph fetch")
+    return QueryPlan(rest, primary=first)
 
 
 def _has_labels(supergraph: Supergraph) -> bool:

@@ -27,7 +27,16 @@ INDENT = "  "
 def print_plan(plan: QueryPlan) -> str:
     """The plan as indented text a person can follow."""
     lines = ["QueryPlan {"]
-    if plan.node is not None:
+    if plan.primary is not None:
+        lines.extend([f"{INDENT}Subscription {{", f"{INDENT * 2}Primary: {{"])
+        lines.extend(_fetch_lines(plan.primary, 3))
+        lines.append(f"{INDENT * 2}}},")
+        if plan.node is not None:
+            lines.append(f"{INDENT * 2}Rest: {{")
+            lines.extend(_node_lines(plan.node, 3))
+            lines.append(f"{INDENT * 2}}},")
+        lines.append(f"{INDENT}}},")
+    elif plan.node is not None:
         lines.extend(_node_lines(plan.node, 1))
     lines.append("}")
     return "\n".join(lines)
@@ -90,7 +99,8 @@ def _operation_body(node: FetchNode) -> str:
         assert isinstance(entities, FieldNode)
         assert entities.selection_set is not None
         return _print_selection_set(entities.selection_set)
-    prefix = "mutation " if operation.operation.value == "mutation" else ""
+    kind = operation.operation.value
+    prefix = f"{kind} " if kind != "query" else ""
     if operation.variable_definitions:
         variables = ", ".join(print_ast(v) for v in operation.variable_definitions)
         prefix = f"{prefix or 'query '}({variables}) "
@@ -125,7 +135,11 @@ def _selection_lines(selections: tuple[Selection, ...], depth: int) -> list[str]
 
 def plan_to_json(plan: QueryPlan) -> dict[str, Any]:
     """The plan in Apollo's JSON field names (kind, serviceName, operation, …)."""
-    return {"kind": "QueryPlan", "node": None if plan.node is None else _node_json(plan.node)}
+    node = None if plan.node is None else _node_json(plan.node)
+    if plan.primary is not None:
+        primary = _fetch_json(plan.primary)
+        node = {"kind": "Subscription", "primary": primary, "rest": node}
+    return {"kind": "QueryPlan", "node": node}
 
 
 def _node_json(node: PlanNode) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from router.auth.jwks import JwksError
 from router.auth.subgraph_tokens import SubgraphSigner
@@ -38,6 +38,8 @@ from router.operation.shared_documents import RedisDocuments
 from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
+from router.realtime.stream import Realtime
+from router.realtime.websocket import GraphQLWebSocket
 from router.rest import MappingError, load_api, rest_routes
 from router.server.endpoint import GraphQLEndpoint
 from router.server.files import file_routes
@@ -94,6 +96,8 @@ def create_app(
             trace_headers=shared.telemetry.trace_headers,
         )
         app.state.gateway = build_gateway(config, graph, fetcher, shared)
+        if shared.realtime is not None:
+            shared.realtime.url_for = lambda name: fetcher.urls[name]
         app.state.graphiql = page
         await shared.plugins.startup()
         if shared.security.verifier is not None:
@@ -107,6 +111,8 @@ def create_app(
             yield
         finally:
             app.state.ready = False
+            if shared.realtime is not None:
+                await shared.realtime.close_all()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -138,9 +144,10 @@ def create_app(
     app = Starlette(routes=[], middleware=_middleware(config), lifespan=lifespan)
     app.state.ready = app.state.draining = False  # the lifespan and a SIGTERM set them
     app.state.telemetry = shared.telemetry
+    app.state.realtime = shared.realtime
     endpoint = GraphQLEndpoint(config.max_request_bytes, app.state)
     rest = _rest(config, graph, shared, app)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
@@ -148,6 +155,8 @@ def create_app(
         *_files(config, graph, shared, files_client),
         *(rest_routes(rest, config.rest.openapi) if rest is not None else []),
     ]
+    if shared.realtime is not None:
+        routes.append(WebSocketRoute("/graphql", GraphQLWebSocket(app.state, shared.realtime)))
     app.router.routes.extend(routes)
     return app
 
@@ -187,6 +196,7 @@ class SharedState:
     security: Security
     telemetry: Telemetry
     documents: RedisDocuments | None
+    realtime: Realtime | None = None  # None: subscriptions are off
 
     @classmethod
     def of(cls, config: RouterConfig, process: ProcessTelemetry) -> SharedState:
@@ -216,9 +226,12 @@ class SharedState:
             timeout=planning.timeout_seconds,
         )
         telemetry = Telemetry.of(config, process)
+        realtime = None
+        if config.subscriptions_enabled:
+            realtime = Realtime(config.subscriptions, lambda name: name)  # URLs: the lifespan
         return cls(
             persisted, HeaderRules(config.headers), Hooks(plugins), preparer, security_of(config),
-            telemetry, documents,
+            telemetry, documents, realtime,
         )  # fmt: skip
 
 
@@ -255,6 +268,7 @@ def build_gateway(
         preparer=shared.preparer,
         security=shared.security,
         telemetry=shared.telemetry,
+        realtime=shared.realtime,
     )
 
 
@@ -319,6 +333,8 @@ async def _watch(
             return False
         fetcher.set_urls({**fetcher.urls, **subgraph_urls(graph)})  # in-flight keep theirs
         app.state.gateway, app.state.graphiql = gateway, page
+        if shared.realtime is not None:
+            shared.realtime.reloaded()
         logger.info("supergraph %s reloaded (%d subgraphs)", path, len(graph.graphs))
         shared.telemetry.reloaded(True)
         return True

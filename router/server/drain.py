@@ -64,7 +64,12 @@ class DrainingServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: Any = None) -> None:
-        """Close the listener, let just-accepted connections send their request, then drain."""
+        """Close the listener, let just-accepted connections send their request, then drain.
+
+        Subscriptions end first, each with a last message saying the router is stopping."""
+        realtime = getattr(self.state, "realtime", None)
+        if realtime is not None:
+            await realtime.close_all()
         if self.state.draining and self.delay > 0:
             for server in self.servers:
                 server.close()

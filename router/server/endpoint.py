@@ -13,11 +13,13 @@ from typing import Any
 
 from starlette.requests import Request
 
-from router.errors import INTERNAL_SERVER_ERROR, RouterError
+from router.errors import INTERNAL_SERVER_ERROR, OPERATION_NOT_SUPPORTED, RouterError
 from router.gateway import Gateway
 from router.operation import receive
 from router.operation.context import HttpRequest, HttpResponse
 from router.operation.respond import error_reply
+from router.realtime.defer_http import serve_deferred
+from router.realtime.http_stream import Framing, serve_stream, streaming_framing
 
 logger = logging.getLogger("switchboard.router")
 Scope = dict[str, Any]
@@ -57,6 +59,20 @@ class GraphQLEndpoint:
         client = scope.get("client")
         http = HttpRequest(method, scope["path"], headers, body, client[0] if client else None)
         gateway: Gateway = self.state.gateway  # a reload swaps it; this request keeps its own
+        framing = streaming_framing(headers.get("accept"))
+        if framing is not None:
+            await self._stream(gateway, http, framing, receive_, send)
+            return
+        if method == "POST" and b"@defer" in body:
+            try:
+                deferred = await serve_deferred(gateway, http, send)
+            except Exception:
+                logger.exception("unexpected error while deferring")
+                deferred = error_reply(RouterError(INTERNAL_SERVER_ERROR, "Internal router error."))
+            if isinstance(deferred, HttpResponse):
+                await send_response(deferred, send)
+            if deferred is not None:
+                return
         try:
             response = await gateway.handle(http)
         except Exception:  # a router bug: logged, answered as a GraphQL error
@@ -65,6 +81,24 @@ class GraphQLEndpoint:
         if self.state.draining:  # the client reconnects, to a router that is not stopping
             response = replace(response, headers=(*response.headers, (b"connection", b"close")))
         await send_response(response, send)
+
+    async def _stream(
+        self,
+        gateway: Gateway,
+        http: HttpRequest,
+        framing: Framing,
+        receive_: receive.Receive,
+        send: Send,
+    ) -> None:
+        realtime = gateway.realtime
+        if realtime is None:
+            error = RouterError(OPERATION_NOT_SUPPORTED, "Subscriptions are off on this router.")
+            await send_response(error_reply(error), send)
+            return
+        try:
+            await serve_stream(gateway, realtime, http, framing, receive_, send)
+        except Exception:  # a router bug; the response may have started: end it
+            logger.exception("unexpected error while streaming a response")
 
 
 def _headers(scope: Scope) -> dict[str, str]:

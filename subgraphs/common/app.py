@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -81,7 +82,7 @@ def create_subgraph_app(
             await engine.dispose()
             telemetry.shutdown()
 
-    async def get_context(request: Request) -> AsyncIterator[SubgraphContext[L]]:
+    async def get_context(request: HTTPConnection) -> AsyncIterator[SubgraphContext[L]]:
         db = RequestDb(request.app.state.sessions)
         try:
             yield SubgraphContext(db, settings, make_loaders(db, settings))

@@ -57,6 +57,10 @@ class SubgraphSettings(BaseSettings):
     outbox_max_attempts: int = Field(
         default=25, ge=1, description="Failed deliveries after which a row is a dead letter."
     )
+    events_redis_url: str = Field(
+        default="",
+        description="Redis for subscription change notices across processes; empty: in-process.",
+    )
     # Services this one calls; empty means the service's default port on 127.0.0.1.
     invoices_url: str = ""
     customers_url: str = ""

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from subgraphs.common.app import LifespanHook, create_subgraph_app
 from subgraphs.common.outbox import outbox_hook
+from subgraphs.common.realtime import realtime_hook
 from subgraphs.common.settings import SubgraphSettings
 
 from .config import PaymentSettings
@@ -18,6 +19,7 @@ from .http_routes import router
 from .loaders import make_loaders
 from .models import OutboxRow
 from .order_events import order_events_hook
+from .realtime import WATCHED
 from .reconcile import has_pending, reconcile_forever
 from .runtime import open_runtime
 from .schema import OUTBOXES, schema
@@ -51,6 +53,7 @@ def create_app(settings: SubgraphSettings, payments: PaymentSettings | None = No
         outbox_hook(OutboxRow),
         order_events_hook(settings, payment_settings),
         webhooks_hook(settings, payment_settings),
+        realtime_hook(WATCHED, settings.events_redis_url, settings.name),
     ]
     app = create_subgraph_app(settings, schema, make_loaders, hooks, outboxes=OUTBOXES)
     app.include_router(router)

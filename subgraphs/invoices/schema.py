@@ -29,6 +29,7 @@ from .payment_types import (
     payment_result,
     refund_result,
 )
+from .realtime import Subscription
 from .runtime import runtime_of
 from .types import (
     BillingSubscription,
@@ -191,6 +192,7 @@ class Mutation:
 schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[
         Invoice,
         Customer,

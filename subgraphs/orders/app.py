@@ -6,11 +6,13 @@ from fastapi import FastAPI
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.outbox import outbox_hook
+from subgraphs.common.realtime import realtime_hook
 from subgraphs.common.settings import SubgraphSettings
 
 from . import invoice_sync
 from .loaders import make_loaders
 from .models import OutboxRow
+from .realtime import WATCHED
 from .schema import OUTBOXES, schema
 from .services import payments_hook
 
@@ -20,7 +22,11 @@ def create_app(settings: SubgraphSettings) -> FastAPI:
         settings,
         schema,
         make_loaders,
-        hooks=[payments_hook, outbox_hook(OutboxRow)],
+        hooks=[
+            payments_hook,
+            outbox_hook(OutboxRow),
+            realtime_hook(WATCHED, settings.events_redis_url, settings.name),
+        ],
         outboxes=OUTBOXES,
     )
     app.include_router(invoice_sync.router)

@@ -16,6 +16,7 @@ from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
 from .models import IdempotencyKey, OutboxRow
+from .realtime import Subscription
 from .services import order_payments
 from .types import (
     Customer,
@@ -168,4 +169,6 @@ class Mutation:
         return await _reload_order(info, id)
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Customer, Order, Product])
+schema = SubgraphSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=[Customer, Order, Product]
+)

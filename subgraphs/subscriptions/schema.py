@@ -21,6 +21,7 @@ from . import repository
 from .billing import CycleReport, check_as_of
 from .clock import ManualClock
 from .models import IdempotencyKey, OutboxRow
+from .realtime import Subscription
 from .services import billing_services
 from .types import (
     BillingCycleReport,
@@ -215,4 +216,9 @@ class Mutation:
         return _report(await biller.run_cycle(check_as_of(as_utc(as_of))))
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[BillingSubscription, Plan, Customer])
+schema = SubgraphSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[BillingSubscription, Plan, Customer],
+)

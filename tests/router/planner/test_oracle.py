@@ -68,7 +68,10 @@ def shape(node: dict[str, Any] | None) -> dict[str, Any]:
         return {"fetches": 1, "services": [node["serviceName"]], "depth": 1}
     if kind == "Flatten":
         return shape(node["node"])
-    if kind == "Condition":
+    if kind == "Subscription":  # the primary (stream) fetch, then the rest per event
+        children = [shape(node["primary"]), shape(node.get("rest"))]
+        kind = "Sequence"
+    elif kind == "Condition":
         children = [shape(node.get("ifClause")), shape(node.get("elseClause"))]
     else:
         children = [shape(child) for child in node["nodes"]]

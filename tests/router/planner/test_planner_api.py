@@ -38,9 +38,16 @@ def test_operation_is_chosen_by_name(supergraph: Supergraph) -> None:
     assert plan.node.operation_name == "B__products__0"
 
 
-def test_subscriptions_are_rejected(supergraph: Supergraph) -> None:
-    with pytest.raises(PlanningError):
-        plan_operation(supergraph, parse("subscription { me { id } }"))
+def test_a_subscription_streams_its_root_field_and_fetches_the_rest_per_event() -> None:
+    switchboard = load_supergraph((CASES / "switchboard" / "supergraph.graphql").read_text())
+    document = parse("subscription { orderStatusChanged(orderId: 1) { status customer { name } } }")
+    plan = plan_operation(switchboard, document)
+    assert plan.primary is not None
+    assert (plan.primary.service_name, plan.primary.operation_kind) == ("orders", "subscription")
+    assert plan.primary.operation.startswith("subscription")
+    assert isinstance(plan.node, FlattenNode)
+    assert plan.node.node.service_name == "customers"
+    assert plan.node.node.operation_kind == "query"
 
 
 def test_introspection_and_root_typename_need_no_fetch(supergraph: Supergraph) -> None:

@@ -51,6 +51,8 @@
         return [node.node];
       case "Condition":
         return [node.ifClause, node.elseClause].filter(Boolean);
+      case "Subscription":
+        return [node.primary, node.rest].filter(Boolean);
       default:
         return [];
     }
@@ -70,6 +72,8 @@
         return 1;
       case "Sequence":
         return node.nodes.reduce((total, child) => total + steps(child), 0);
+      case "Subscription":
+        return 1 + steps(node.rest);
       default:
         return Math.max(0, ...children(node).map(steps));
     }
@@ -224,6 +228,15 @@
             node.kind === "Sequence" ? `${index + 1}` : `∥ ${index + 1}`,
             h(PlanNode, { node: child }),
           ]),
+        });
+      case "Subscription":
+        return h(Group, {
+          label: "Subscription",
+          className: "sb-sequence",
+          items: [
+            ["primary (stream)", h(PlanNode, { node: node.primary })],
+            node.rest ? ["rest (per event)", h(PlanNode, { node: node.rest })] : null,
+          ].filter(Boolean),
         });
       case "Condition":
         return h(Group, {

@@ -49,6 +49,10 @@
     if (settings.exposePlan && params.operationName !== INTROSPECTION) {
       headers[PLAN_HEADER] = "true";
     }
+    if (isSubscription(params)) {
+      headers.accept = "text/event-stream";
+      return serverSentEvents(headers, params);
+    }
     const response = await fetch(endpoint, {
       method: "POST",
       headers,
@@ -61,6 +65,57 @@
     } catch (_error) {
       const message = `The router answered HTTP ${response.status} with a body that is not JSON.`;
       return { errors: [{ message, extensions: { body: text.slice(0, 500) } }] };
+    }
+  }
+
+  function isSubscription(params) {
+    const graphql = GraphiQL.GraphQL;
+    if (!graphql) return false;
+    try {
+      return graphql
+        .parse(params.query)
+        .definitions.some(
+          (d) =>
+            d.kind === "OperationDefinition" &&
+            d.operation === "subscription" &&
+            (!params.operationName || (d.name && d.name.value === params.operationName)),
+        );
+    } catch (_error) {
+      return false;
+    }
+  }
+
+  /** A subscription over GraphQL-over-SSE: each `next` event is one result GraphiQL shows. */
+  async function* serverSentEvents(headers, params) {
+    const response = await fetch(endpoint, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(params),
+      credentials: "same-origin",
+    });
+    if (!response.ok || !response.body) {
+      yield await response.json();
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffered += value;
+        let end;
+        while ((end = buffered.indexOf("\n\n")) >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const lines = block.split("\n");
+          if (lines.includes("event: complete")) return;
+          const data = lines.find((line) => line.startsWith("data: "));
+          if (lines.includes("event: next") && data) yield JSON.parse(data.slice(6));
+        }
+      }
+    } finally {
+      reader.cancel();
     }
   }
 

@@ -1,0 +1,1 @@
+"""GraphQL subscriptions through the router: client transports, subgraph streams, limits."""

@@ -1,0 +1,426 @@
+"""Real time through a real router over real subgraphs (issue #18): subscriptions, @defer.
+
+A client subscribes through the router (WebSocket graphql-transport-ws, or SSE); a mutation
+through the router commits a change; the subgraph's stream carries the entity and the router
+fetches the event's fields that live in another subgraph (the customer's e-mail, from
+customers). The subscriptions subgraph runs as two processes on one database, joined by
+Redis pub/sub: a change committed by one reaches a subscriber served by the other.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import yaml
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+from websockets.sync.server import ServerConnection, serve
+
+from router.auth.subgraph_tokens import HEADER
+from subgraphs.common.demo import world
+from subgraphs.registry import SERVICES
+from tests.router.auth.kit import ISSUER, jwks_file, token
+from tests.security.router_stack import SUPERGRAPH, start_router
+from tests.security.test_router_identity import write_key
+from tests.support.databases import fresh_database
+from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
+
+pytestmark = pytest.mark.slow
+
+REDIS = "redis://127.0.0.1:6379/0"
+WATCH = """
+subscription Watch($id: ID!) {
+  subscriptionChanged(subscriptionId: $id) {
+    id status cancelAtPeriodEnd plan { name } customer { id email }
+  }
+}"""
+CANCEL = """
+mutation($id: ID!, $atPeriodEnd: Boolean!) {
+  cancelSubscription(id: $id, atPeriodEnd: $atPeriodEnd) { id status }
+}"""
+ACTIVE = [s for s in world().subscriptions if s.status == "ACTIVE" and not s.cancel_at_period_end]
+EMAILS = {c.id: c.email for c in world().customers}
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    subgraphs: dict[str, ServiceProcess]
+    other_subscriptions: ServiceProcess  # the same database, another process
+    router: ServiceProcess
+    subscriptions_database: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.router.url.replace("http://", "ws://") + "/graphql"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("subscriptions")
+    env = {"SUBSCRIPTIONS_EVENTS_REDIS_URL": REDIS}
+    with ExitStack() as exits:
+        subgraphs, urls = {}, {}
+        for name in SERVICES:
+            url = exits.enter_context(fresh_database("sqlite", name, tmp))
+            subgraphs[name] = start_subgraph(name, url, tmp, env)
+            exits.callback(subgraphs[name].stop)
+            urls[name] = f"{subgraphs[name].url}/graphql"
+            if name == "subscriptions":
+                database = url
+        port = free_port()
+        other = start_service(
+            ["subgraph", "subscriptions", "--port", str(port), "--database-url", database],
+            name="subscriptions-2", port=port, log_dir=tmp, env=env,
+        )  # fmt: skip
+        exits.callback(other.stop)
+        settings = {"subscriptions": {"enabled": True, "max_per_connection": 2}}
+        router = start_router(tmp, urls, **settings)
+        exits.callback(router.stop)
+        yield Stack(tmp, subgraphs, other, router, database)
+
+
+@contextmanager
+def open_socket(url: str, **init: Any) -> Iterator[ClientConnection]:
+    protocols: Any = ["graphql-transport-ws"]
+    with connect(url, subprotocols=protocols, open_timeout=30) as socket:
+        socket.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert receive(socket) == {"type": "connection_ack"}
+        yield socket
+
+
+def receive(socket: ClientConnection) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(socket.recv(timeout=60))
+        if message.get("type") == "ping":
+            socket.send('{"type":"pong"}')
+            continue
+        return message
+
+
+def closed_with(socket: ClientConnection, *, answer_pings: bool = True) -> int | None:
+    """Read until the router closes the connection; its close code."""
+    try:
+        while True:
+            receive(socket) if answer_pings else socket.recv(timeout=60)
+    except ConnectionClosed:
+        return socket.close_code
+
+
+def subscribe(socket: ClientConnection, id_: str, subscription_id: str) -> None:
+    payload = {"query": WATCH, "variables": {"id": subscription_id}, "operationName": "Watch"}
+    socket.send(json.dumps({"id": id_, "type": "subscribe", "payload": payload}))
+
+
+def cancel(process: ServiceProcess, subscription_id: str, at_period_end: bool) -> None:
+    process.data(CANCEL, {"id": subscription_id, "atPeriodEnd": at_period_end})
+
+
+def test_websocket_event_carries_fields_of_another_subgraph(stack: Stack) -> None:
+    watched = ACTIVE[0]
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "a", watched.id)
+        first = receive(socket)
+        assert (first["type"], first["id"]) == ("next", "a")
+        event = first["payload"]["data"]["subscriptionChanged"]
+        assert (event["status"], event["cancelAtPeriodEnd"]) == ("ACTIVE", False)
+        assert event["customer"] == {
+            "id": watched.customer_id,
+            "email": EMAILS[watched.customer_id],
+        }
+
+        cancel(stack.router, watched.id, at_period_end=True)  # a mutation through the router
+        changed = receive(socket)["payload"]
+        assert "errors" not in changed
+        event = changed["data"]["subscriptionChanged"]
+        assert (event["status"], event["cancelAtPeriodEnd"]) == ("ACTIVE", True)
+        assert event["customer"]["email"] == EMAILS[watched.customer_id]
+        assert event["plan"]["name"]
+
+        socket.send(json.dumps({"id": "a", "type": "complete"}))
+
+
+def test_a_change_committed_by_another_process_arrives_through_redis(stack: Stack) -> None:
+    watched = ACTIVE[1]
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "b", watched.id)
+        assert receive(socket)["payload"]["data"]["subscriptionChanged"]["status"] == "ACTIVE"
+        cancel(stack.other_subscriptions, watched.id, at_period_end=False)
+        event = receive(socket)["payload"]["data"]["subscriptionChanged"]
+        assert event["status"] == "CANCELED"
+        assert event["customer"]["email"] == EMAILS[watched.customer_id]
+
+
+def test_server_sent_events(stack: Stack) -> None:
+    watched = ACTIVE[2]
+    body = {"query": WATCH, "variables": {"id": watched.id}}
+    headers = {"accept": "text/event-stream"}
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
+    ):
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(reply.iter_lines())
+        first = next(events)
+        assert first["data"]["subscriptionChanged"]["status"] == "ACTIVE"
+        cancel(stack.router, watched.id, at_period_end=False)
+        assert next(events)["data"]["subscriptionChanged"]["status"] == "CANCELED"
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    event = None
+    for line in lines:
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: ") and event == "next":
+            yield json.loads(line.removeprefix("data: "))
+
+
+def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
+    plain = stack.router.client.post(
+        f"{stack.router.url}/graphql", json={"query": WATCH, "variables": {"id": ACTIVE[3].id}}
+    )
+    assert codes(plain.json()) == ["OPERATION_NOT_SUPPORTED"]
+    with open_socket(stack.ws_url) as socket:
+        for id_ in ("1", "2"):
+            subscribe(socket, id_, ACTIVE[3].id)
+            assert receive(socket)["type"] == "next"
+        subscribe(socket, "3", ACTIVE[3].id)
+        refused = receive(socket)
+        assert (refused["id"], refused["type"]) == ("3", "error")
+        assert codes({"errors": refused["payload"]}) == ["SUBSCRIPTION_LIMIT"]
+        subscribe(socket, "1", ACTIVE[3].id)  # "1" still runs: a duplicate id closes
+        assert closed_with(socket) == 4409
+
+
+def test_multipart_http_subscription(stack: Stack) -> None:
+    body = {"query": WATCH, "variables": {"id": ACTIVE[4].id}}
+    headers = {"accept": 'multipart/mixed;subscriptionSpec="1.0", application/json'}
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
+    ):
+        assert reply.headers["content-type"].startswith("multipart/mixed")
+        assert 'boundary="graphql"' in reply.headers["content-type"]
+        lines = (line for line in reply.iter_lines() if line.startswith("{"))
+        part = json.loads(next(lines))
+        assert part["payload"]["data"]["subscriptionChanged"]["id"] == ACTIVE[4].id
+
+
+def test_reload_idle_and_shutdown_end_streams_with_a_reason(stack: Stack) -> None:
+    urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+    supergraph = stack.tmp / "supergraph-reloaded.graphql"
+    supergraph.write_text(SUPERGRAPH.read_text())
+    settings = {
+        "dev": False,
+        "subgraph_urls": urls,
+        "subscriptions": {
+            "enabled": True,
+            "idle_timeout_seconds": 0.5,
+            "ping_interval_seconds": 0.5,
+        },
+        "hot_reload": {"enabled": True, "interval_seconds": 0.2},
+    }
+    port = free_port()
+    config = stack.tmp / f"router-{port}.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    router = start_service(
+        ["router", "--supergraph", str(supergraph), "--config", str(config), "--port", str(port)],
+        name="router", port=port, log_dir=stack.tmp,
+    )  # fmt: skip
+    url = router.url.replace("http://", "ws://") + "/graphql"
+    try:
+        with open_socket(url) as idle:
+            assert closed_with(idle) == 1000  # no subscription: the idle timeout
+        with open_socket(url) as deaf:  # answers no ping
+            subscribe(deaf, "d", ACTIVE[4].id)
+            assert closed_with(deaf, answer_pings=False) == 4408
+        with open_socket(url) as socket:
+            subscribe(socket, "r", ACTIVE[4].id)
+            assert receive(socket)["type"] == "next"
+            supergraph.write_text(SUPERGRAPH.read_text() + "\n# changed\n")
+            assert codes(receive(socket)["payload"]) == ["SUBSCRIPTION_SCHEMA_RELOAD"]
+            assert receive(socket) == {"id": "r", "type": "complete"}
+            subscribe(socket, "s", ACTIVE[4].id)
+            assert receive(socket)["type"] == "next"
+            router.process.send_signal(signal.SIGTERM)
+            ended = receive(socket)
+            assert codes(ended["payload"]) == ["SUBSCRIPTION_ROUTER_SHUTDOWN"]
+            assert receive(socket) == {"id": "s", "type": "complete"}
+            assert closed_with(socket) == 1001
+    finally:
+        router.stop()
+
+
+class FakeSubgraph:
+    """A graphql-transport-ws server in a thread: records what the router sends, answers one
+    event, completes."""
+
+    def __init__(self) -> None:
+        self.handshakes: list[dict[str, str]] = []
+        self.inits: list[dict[str, Any]] = []
+        self.server = serve(self._serve, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.socket.getsockname()[1]}/graphql"
+
+    def _serve(self, socket: ServerConnection) -> None:
+        assert socket.request is not None
+        self.handshakes.append({k.lower(): v for k, v in socket.request.headers.raw_items()})
+        self.inits.append(json.loads(socket.recv()))
+        socket.send('{"type":"connection_ack"}')
+        subscribe = json.loads(socket.recv())
+        event = {"subscriptionChanged": {"id": "sub_1", "status": "ACTIVE"}}
+        socket.send(json.dumps({"id": subscribe["id"], "type": "next", "payload": {"data": event}}))
+        socket.send(json.dumps({"id": subscribe["id"], "type": "complete"}))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_the_subgraph_stream_carries_the_router_signed_identity(stack: Stack) -> None:
+    fake = FakeSubgraph()
+    key = write_key(stack.tmp / "router.pem")
+    router = start_router(
+        stack.tmp, {"subscriptions": fake.url}, subscriptions={"enabled": True},
+        authentication={"jwks": [{"file": str(jwks_file(stack.tmp))}], "issuers": [ISSUER]},
+        subgraph_auth={"private_key_file": str(stack.tmp / "router.pem")},
+    )  # fmt: skip
+    query = "subscription { subscriptionChanged(subscriptionId: 1) { id status } }"
+    payload = {"query": query}
+    try:
+        url = router.url.replace("http://", "ws://") + "/graphql"
+        with open_socket(url, authorization=f"Bearer {token('cus_9', scopes='customer')}") as ws:
+            ws.send(json.dumps({"id": "i", "type": "subscribe", "payload": payload}))
+            assert receive(ws)["payload"] == {"data": {"subscriptionChanged": fake_event()}}
+            assert receive(ws) == {"id": "i", "type": "complete"}
+        with open_socket(url, authorization="Bearer not-a-token") as ws:
+            ws.send(json.dumps({"id": "j", "type": "subscribe", "payload": payload}))
+            refused = receive(ws)
+            assert refused["type"] == "error"
+            assert codes({"errors": refused["payload"]}) == ["UNAUTHENTICATED"]
+    finally:
+        router.stop()
+        fake.close()
+    assert len(fake.handshakes) == 1  # the refused one never reached the subgraph
+    sent = fake.handshakes[0]
+    assert "authorization" not in sent  # the client's token stays at the router
+    for signed in (sent["x-switchboard-identity"], fake.inits[0]["payload"]["headers"][HEADER]):
+        claims = jwt.decode(signed, key.public_key(), algorithms=["EdDSA"],
+                            audience="subscriptions", issuer="switchboard-router")  # fmt: skip
+        assert (claims["sub"], claims["scope"]) == ("cus_9", "customer")
+
+
+def fake_event() -> dict[str, Any]:
+    return {"id": "sub_1", "status": "ACTIVE"}
+
+
+DEFERRED = """
+query Deferred($later: Boolean!) {
+  invoices(first: 2) {
+    nodes {
+      id status
+      ... @defer(label: "customer") { customer { email ... @defer(label: "name") { name } } }
+      ... on Invoice @defer(if: $later) { lines { description } }
+    }
+  }
+}"""
+INCREMENTAL = "multipart/mixed;deferSpec=20220824, application/json"
+
+
+def multipart_parts(reply: httpx.Response) -> list[dict[str, Any]]:
+    assert reply.headers["content-type"].startswith("multipart/mixed")
+    chunks = reply.text.split("\r\n--graphql")
+    return [json.loads(c.split("\r\n\r\n", 1)[1]) for c in chunks if "\r\n\r\n" in c]
+
+
+def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -> None:
+    body = {"query": DEFERRED, "variables": {"later": False}}
+    reply = stack.router.client.post(
+        f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL}
+    )
+    first, *rest = multipart_parts(reply)
+    nodes = first["data"]["invoices"]["nodes"]
+    assert first["hasNext"] is True
+    assert [set(n) for n in nodes] == [{"id", "status", "lines"}] * 2  # if: false → inline
+    customers = rest[0]["incremental"]
+    assert [i["path"] for i in customers] == [["invoices", "nodes", 0], ["invoices", "nodes", 1]]
+    assert {i["label"] for i in customers} == {"customer"}
+    assert all("@" in i["data"]["customer"]["email"] for i in customers)
+    assert "name" not in customers[0]["data"]["customer"]
+    names = rest[1]["incremental"]  # nested: after the part it sits in
+    assert [i["path"] for i in names] == [["invoices", "nodes", 0, "customer"],
+                                          ["invoices", "nodes", 1, "customer"]]  # fmt: skip
+    assert all(i["label"] == "name" and i["data"]["name"] for i in names)
+    assert [p["hasNext"] for p in rest] == [True, False]
+
+    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
+    assert "errors" not in inline
+    node = inline["data"]["invoices"]["nodes"][0]
+    assert set(node) == {"id", "status", "lines", "customer"}
+    assert set(node["customer"]) == {"email", "name"}
+
+
+def test_losing_the_broker_ends_the_subscription_with_a_code(stack: Stack) -> None:
+    port = free_port()
+    broker = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        env = {"SUBSCRIPTIONS_EVENTS_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        own = start_service(
+            ["subgraph", "subscriptions", "--port", str(sub_port := free_port()),
+             "--database-url", stack.subscriptions_database],
+            name="subscriptions-own-broker", port=sub_port, log_dir=stack.tmp, env=env,
+        )  # fmt: skip
+        urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+        router = start_router(stack.tmp, {**urls, "subscriptions": f"{own.url}/graphql"},
+                              subscriptions={"enabled": True})  # fmt: skip
+        try:
+            with open_socket(router.url.replace("http://", "ws://") + "/graphql") as socket:
+                subscribe(socket, "b", ACTIVE[5].id)
+                assert receive(socket)["type"] == "next"
+                broker.kill()
+                ended = receive(socket)
+                assert ended["type"] == "next"
+                assert "SERVICE_UNAVAILABLE" in codes(ended["payload"])
+                assert receive(socket)["type"] == "complete"
+        finally:
+            router.stop()
+            own.stop()
+    finally:
+        broker.kill()
+        broker.wait()
+
+
+def test_a_subgraph_that_drops_the_stream_ends_it_with_a_code(stack: Stack) -> None:
+    """Last: it kills the subscriptions subgraph the router subscribes through."""
+    with open_socket(stack.ws_url) as socket:
+        subscribe(socket, "k", ACTIVE[5].id)
+        assert receive(socket)["type"] == "next"
+        stack.subgraphs["subscriptions"].process.kill()
+        ended = receive(socket)
+        assert ended["type"] == "next"
+        assert codes(ended["payload"]) == ["SUBSCRIPTION_STREAM_CLOSED"]
+        assert ended["payload"]["errors"][0]["extensions"]["serviceName"] == "subscriptions"
+        assert receive(socket) == {"id": "k", "type": "complete"}
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
