@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from subgraphs.common.settings import SubgraphSettings
@@ -58,6 +58,13 @@ class PaymentSettings(BaseSettings):
     webhooks_first_retry: float = Field(default=5.0, gt=0)
     webhooks_allow_private: bool = False
     test_crash_point: CrashPoint = ""
+
+    @field_validator("pdf_signing_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr) -> SecretStr:
+        if 0 < len(key.get_secret_value()) < 32:
+            raise ValueError("the PDF link key needs at least 32 characters")
+        return key
 
     @classmethod
     def for_service(cls, settings: SubgraphSettings, **overrides: object) -> PaymentSettings:
