@@ -127,38 +127,40 @@ def test_several_keys_of_one_service_during_a_rotation() -> None:
     assert verify_service_token(forge(claims(), new), "invoices", bundle).service == "orders"
 
 
-REFUSED = {
-    "no token": (None, "missing"),
-    "empty token": ("", "missing"),
-    "garbage": ("garbage", "malformed"),
-    "alg none": (unsigned(claims()), "algorithm"),
-    "HS256 with the public key": (hs256_with_public_key(claims()), "algorithm"),
-    "an untrusted key": (forge(claims(), STRANGER), "unknown_key"),
-    "an untrusted key with a trusted kid": (
-        forge(claims(), STRANGER, kid=key_id(ORDERS.public_key())),
-        "signature",
-    ),
-    "another service's key": (forge(claims(), SUBSCRIPTIONS), "unknown_key"),
-    "a router token": (forge(claims(iss="switchboard-router")), "issuer"),
-    "an unknown service": (forge(claims(iss="switchboard-service:mallory")), "unknown_key"),
-    "expired": (forge(claims(iat=int(time.time()) - 300, exp=int(time.time()) - 60)), "expired"),
-    "no exp": (forge(claims(exp=None)), "malformed"),
-    "no iat": (forge(claims(iat=None)), "malformed"),
-    "no aud": (forge(claims(aud=None)), "malformed"),
-    "another callee": (forge(claims(aud="customers")), "audience"),
-    "a user scope": (forge(claims(scope="admin")), "scope"),
-    "no scope": (forge(claims(scope=None)), "scope"),
-    "too long a life": (forge(claims(exp=int(time.time()) + 3600)), "lifetime"),
-    "a tampered body": ("", "signature"),  # filled in below
-}
-_good = forge(claims()).split(".")
-_evil = _b64(json.dumps(claims(aud="invoices", scope="service admin")).encode())
-REFUSED["a tampered body"] = (f"{_good[0]}.{_evil}.{_good[2]}", "signature")
+def refusals() -> dict[str, tuple[str | None, str]]:
+    """Every refused token, made now (a token made at import would expire in a long run)."""
+    now = int(time.time())
+    good = forge(claims()).split(".")
+    evil = _b64(json.dumps(claims(aud="invoices", scope="service admin")).encode())
+    return {
+        "no token": (None, "missing"),
+        "empty token": ("", "missing"),
+        "garbage": ("garbage", "malformed"),
+        "alg none": (unsigned(claims()), "algorithm"),
+        "HS256 with the public key": (hs256_with_public_key(claims()), "algorithm"),
+        "an untrusted key": (forge(claims(), STRANGER), "unknown_key"),
+        "an untrusted key with a trusted kid": (
+            forge(claims(), STRANGER, kid=key_id(ORDERS.public_key())),
+            "signature",
+        ),
+        "another service's key": (forge(claims(), SUBSCRIPTIONS), "unknown_key"),
+        "a router token": (forge(claims(iss="switchboard-router")), "issuer"),
+        "an unknown service": (forge(claims(iss="switchboard-service:mallory")), "unknown_key"),
+        "expired": (forge(claims(iat=now - 300, exp=now - 60)), "expired"),
+        "no exp": (forge(claims(exp=None)), "malformed"),
+        "no iat": (forge(claims(iat=None)), "malformed"),
+        "no aud": (forge(claims(aud=None)), "malformed"),
+        "another callee": (forge(claims(aud="customers")), "audience"),
+        "a user scope": (forge(claims(scope="admin")), "scope"),
+        "no scope": (forge(claims(scope=None)), "scope"),
+        "too long a life": (forge(claims(exp=now + 3600)), "lifetime"),
+        "a tampered body": (f"{good[0]}.{evil}.{good[2]}", "signature"),
+    }
 
 
-@pytest.mark.parametrize("case", REFUSED)
+@pytest.mark.parametrize("case", list(refusals()))
 def test_verify_refuses(case: str) -> None:
-    token, reason = REFUSED[case]
+    token, reason = refusals()[case]
     with pytest.raises(ServiceTokenError) as refused:
         verify_service_token(token, "invoices", TRUSTED)
     assert refused.value.reason == reason
