@@ -196,7 +196,9 @@ def verify_service_token(
     ``issuer``, ``unknown_key``, ``signature``, ``expired``, ``audience``, ``scope`` or
     ``lifetime``) unless the token is an EdDSA JWT signed by a key of the service its
     ``iss`` names, for ``audience``, with ``exp`` and ``iat``, not expired and scoped
-    ``service``.
+    ``service``. ``public_keys`` is best a ``ServicePublicKeys`` built once (e.g. from
+    ``<SERVICE>_SERVICE_PUBLIC_KEYS`` with ``from_json``); a mapping of PEMs is parsed on
+    every call.
     """
     keys = public_keys if isinstance(public_keys, ServicePublicKeys) else (
         ServicePublicKeys.from_pems(public_keys)
