@@ -142,10 +142,31 @@ class ServiceCaller:
 class ServicePublicKeys:
     """Public keys a callee trusts, by calling service and key id (several during a rotation)."""
 
+    REMEMBERED = 10_000  # accepted tokens kept, so a token reused for a minute verifies once
+
     def __init__(self, keys: Mapping[str, Sequence[Ed25519PublicKey]]) -> None:
         self._keys = {
             service: {key_id(key): key for key in found} for service, found in keys.items()
         }
+        self._accepted: dict[tuple[str, str], ServiceCaller] = {}
+
+    def remembered(self, token: str, audience: str) -> ServiceCaller | None:
+        """The caller of a token accepted before for ``audience``, while it is valid."""
+        found = self._accepted.get((token, audience))
+        if found is not None and found.expires_at + LEEWAY_SECONDS <= time.time():
+            del self._accepted[(token, audience)]
+            return None
+        return found
+
+    def remember(self, token: str, audience: str, caller: ServiceCaller) -> None:
+        if len(self._accepted) >= self.REMEMBERED:
+            now = time.time()
+            for entry, known in list(self._accepted.items()):
+                if known.expires_at + LEEWAY_SECONDS <= now:
+                    del self._accepted[entry]
+            while len(self._accepted) >= self.REMEMBERED:
+                del self._accepted[next(iter(self._accepted))]
+        self._accepted[(token, audience)] = caller
 
     @classmethod
     def from_pems(cls, pems: Mapping[str, str | Sequence[str]]) -> ServicePublicKeys:
@@ -205,6 +226,9 @@ def verify_service_token(
     )  # fmt: skip
     if not token:
         raise ServiceTokenError("missing", f"send a service token in {HEADER}")
+    known = keys.remembered(token, audience)
+    if known is not None:
+        return known
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -226,7 +250,9 @@ def verify_service_token(
         raise ServiceTokenError("scope", f"the token is not scoped {SCOPE!r}")
     if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME_SECONDS:
         raise ServiceTokenError("lifetime", "the token is meant to live too long")
-    return ServiceCaller(service=caller, scopes=scopes, expires_at=int(claims["exp"]))
+    verified = ServiceCaller(service=caller, scopes=scopes, expires_at=int(claims["exp"]))
+    keys.remember(token, audience, verified)
+    return verified
 
 
 def _decode(token: str, key: Ed25519PublicKey, audience: str, issuer: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from subgraphs.common.service_tokens import (
+    ServiceCaller,
     ServicePublicKeys,
     ServiceSigner,
     ServiceTokenError,
@@ -165,3 +166,27 @@ def test_verify_refuses(case: str) -> None:
         verify_service_token(token, "invoices", TRUSTED)
     assert refused.value.reason == reason
     assert str(refused.value)
+
+
+def test_an_accepted_token_verifies_once_and_only_while_it_is_valid() -> None:
+    keys = ServicePublicKeys.from_pems(TRUSTED)
+    token = forge(claims())
+    first = verify_service_token(token, "invoices", keys)
+    assert verify_service_token(token, "invoices", keys) is first  # remembered
+    with pytest.raises(ServiceTokenError):
+        verify_service_token(token, "customers", keys)  # remembered for its audience only
+    stale = ServiceCaller("orders", frozenset({"service"}), expires_at=int(time.time()) - 60)
+    keys.remember("garbage", "invoices", stale)
+    with pytest.raises(ServiceTokenError) as refused:
+        verify_service_token("garbage", "invoices", keys)  # an expired memory is not used
+    assert refused.value.reason == "malformed"
+
+
+def test_the_memory_of_accepted_tokens_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ServicePublicKeys, "REMEMBERED", 3)
+    keys = ServicePublicKeys.from_pems(TRUSTED)
+    tokens = [forge(claims(iat=int(time.time()) - n)) for n in range(5)]
+    for token in tokens:
+        verify_service_token(token, "invoices", keys)
+    assert keys.remembered(tokens[0], "invoices") is None
+    assert keys.remembered(tokens[-1], "invoices") is not None
