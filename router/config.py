@@ -35,6 +35,7 @@ from router.operation.headers import HeadersConfig
 from router.operation.limits import LimitsConfig
 from router.operation.ratelimit import RateLimitConfig
 from router.planner.budget import PlanningBudget
+from router.rest.config import RestConfig
 from router.server.files import FileRoute
 from switchboard.telemetry.settings import TelemetrySettings
 
@@ -429,6 +430,10 @@ class RouterConfig(BaseSettings):
         default_factory=list,
         description="GET routes passed to a subgraph (signed invoice PDF links); docs/security.md.",
     )
+    rest: RestConfig = Field(
+        default_factory=RestConfig,
+        description="REST endpoints from trusted operations, with OpenAPI (docs/rest.md).",
+    )
     plugins: list[PluginEntry] = Field(
         default_factory=list,
         description="Python plugins, run in this order at each stage (docs/plugins.md).",
@@ -530,6 +535,7 @@ def load_config(path: Path | None, **overrides: Any) -> RouterConfig:
     values = {name: getattr(config, name) for name in RouterConfig.model_fields}
     _check_plugins(config.plugins, path, root, given)
     _check_manifest(config, path, root, given)
+    _check_rest(config, path, root, given)
     return RouterConfig.model_construct(config.model_fields_set, **values)  # validated above
 
 
@@ -546,6 +552,27 @@ def _check_manifest(
     except ManifestError as exc:
         loc = ("persisted_queries", "manifest")
         error = cast(ErrorDetails, {"loc": loc, "msg": str(exc), "type": "manifest"})
+        raise ConfigError(_describe(error, path, root, given)) from None
+
+
+def _check_rest(
+    config: RouterConfig, path: Path | None, root: yaml.Node | None, given: Mapping[str, Any]
+) -> None:
+    from router.rest.mapping import MappingError, read_mapping
+
+    mapping = config.rest.mapping
+    if mapping is None:
+        return
+    problem = None
+    if config.persisted_queries.manifest is None:
+        problem = "REST routes run trusted operations: set persisted_queries.manifest"
+    else:
+        try:
+            read_mapping(mapping)
+        except MappingError as exc:
+            problem = str(exc)
+    if problem is not None:
+        error = cast(ErrorDetails, {"loc": ("rest", "mapping"), "msg": problem, "type": "rest"})
         raise ConfigError(_describe(error, path, root, given)) from None
 
 

@@ -207,6 +207,32 @@ PLUGIN_FAILED = _code(
     "A router plugin raised; the router logged it with the plugin's name.",
     "server",
 )
+# REST endpoints (docs/rest.md) ------------------------------------------------------------
+REST_PARAMETER_INVALID = _code(
+    "REST_PARAMETER_INVALID",
+    400,
+    "A REST parameter does not fit its variable's type (`param` names it).",
+    "http",
+)
+REST_PARAMETER_MISSING = _code(
+    "REST_PARAMETER_MISSING",
+    400,
+    "A required REST parameter is missing (`param` names it).",
+    "http",
+)
+REST_PARAMETER_UNKNOWN = _code(
+    "REST_PARAMETER_UNKNOWN",
+    400,
+    "The query string or body has a parameter the endpoint does not take (`param`).",
+    "http",
+)
+REST_ROUTE_NOT_FOUND = _code("REST_ROUTE_NOT_FOUND", 404, "No REST endpoint has this path.", "http")
+RESOURCE_NOT_FOUND = _code(
+    "RESOURCE_NOT_FOUND",
+    404,
+    "The REST endpoint's operation answered null for the resource: nothing has this id.",
+    "http",
+)
 # Executing the plan ---------------------------------------------------------------------------
 SUBREQUEST_HTTP_ERROR = _code(
     "SUBREQUEST_HTTP_ERROR",

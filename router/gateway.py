@@ -12,6 +12,7 @@ response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +103,19 @@ class Gateway:
         self.inflight: Inflight[tuple[HttpResponse, dict[str, Any]]] = Inflight()
         self.subgraph_names = sorted(graph.name for graph in supergraph.graphs.values())
 
-    async def handle(self, http: HttpRequest) -> HttpResponse:
-        """Answer one HTTP request; a RouterError from any stage becomes its response."""
+    async def handle(
+        self, http: HttpRequest, translate: Callable[[HttpResponse], HttpResponse] | None = None
+    ) -> HttpResponse:
+        """Answer one HTTP request; a RouterError from any stage becomes its response.
+
+        ``translate`` turns the GraphQL response into another protocol's (``router.rest``)
+        before telemetry records it, so spans, metrics and the access log see what was sent.
+        """
         telemetry = self.telemetry.request(http)
         try:
             reply = await self._handle(http, telemetry)
+            if translate is not None:
+                reply = translate(reply)
         except BaseException as exc:
             telemetry.crashed(exc)
             raise

@@ -393,7 +393,7 @@ def test_make_run_runs_switchboard_dev_and_make_test_runs_pytest() -> None:
         ["make", "--no-print-directory", "-n", "test"], cwd=ROOT, capture_output=True, text=True
     )
     assert test.returncode == 0, test.stderr
-    assert test.stdout.strip().splitlines()[-1] == ".venv/bin/pytest"
+    assert test.stdout.strip().splitlines()[-1].split()[0] == ".venv/bin/pytest"
 
 
 def test_make_targets_mentioned_exist() -> None:

@@ -39,8 +39,9 @@ class AuthenticationConfig(BaseModel):
 
     jwks: list[JwksSourceConfig] = Field(
         default_factory=list,
-        description="Where the signing keys are; empty: no token is accepted (every request "
-        "is anonymous, and a request with a token is refused).",
+        description="Where the signing keys are; empty: the router verifies no token and every "
+        "request is anonymous to its authorization (the header is still propagated by "
+        "`headers` rules, as Apollo Router does without its authentication plugin).",
     )
     issuers: list[str] = Field(
         default_factory=list, description="Accepted `iss` values; empty accepts any issuer."
@@ -73,6 +74,12 @@ class AuthenticationConfig(BaseModel):
             raise ValueError(f"use some of {', '.join(ALGORITHMS)} (not {unknown})")
         return value
 
+    @model_validator(mode="after")
+    def _keys_to_require(self) -> AuthenticationConfig:
+        if self.require_authentication and not self.jwks:
+            raise ValueError("require_authentication needs `jwks` to verify tokens with")
+        return self
+
     @property
     def enabled(self) -> bool:
         return bool(self.jwks)
@@ -90,7 +97,7 @@ class Verifier:
 
     async def identify(self, headers: Mapping[str, str]) -> Identity:
         raw = headers.get(self.config.header)
-        if raw is None:
+        if raw is None or not self.config.enabled:
             if self.config.require_authentication:
                 raise unauthenticated("This API needs a bearer token.", "missing", error=None)
             return ANONYMOUS

@@ -67,7 +67,12 @@ class LimitsConfig(BaseModel):
         default=32, ge=1, description="Nesting of selection sets. Code MAX_DEPTH_LIMIT."
     )
     max_height: int = Field(
-        default=200, ge=1, description="Unique fields (aliases counted once). MAX_HEIGHT_LIMIT."
+        default=400,
+        ge=1,
+        description=(
+            "Unique fields (aliases counted once; the full introspection query has 229)."
+            " MAX_HEIGHT_LIMIT."
+        ),
     )
     max_aliases: int = Field(default=30, ge=0, description="Aliased fields. MAX_ALIASES_LIMIT.")
     max_root_fields: int = Field(

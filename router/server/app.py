@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -37,6 +38,7 @@ from router.operation.shared_documents import RedisDocuments
 from router.operation.workers import Preparer
 from router.plugins.hooks import Hooks
 from router.plugins.loader import load_plugin
+from router.rest import MappingError, load_api, rest_routes
 from router.server.endpoint import GraphQLEndpoint
 from router.server.files import file_routes
 from router.server.graphiql import GraphiQLPage, build_graphiql
@@ -137,12 +139,14 @@ def create_app(
     app.state.ready = app.state.draining = False  # the lifespan and a SIGTERM set them
     app.state.telemetry = shared.telemetry
     endpoint = GraphQLEndpoint(config.max_request_bytes, app.state)
+    rest = _rest(config, graph, shared, app)
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         *(page.routes if page is not None else []),
         *_files(config, graph, shared, files_client),
+        *(rest_routes(rest, config.rest.openapi) if rest is not None else []),
     ]
     app.router.routes.extend(routes)
     return app
@@ -155,6 +159,17 @@ def _files(
         return file_routes(config.files, subgraph_urls(graph), shared.security.signer, client)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _rest(config: RouterConfig, graph: Supergraph, shared: SharedState, app: Starlette) -> Any:
+    """The REST API of ``rest.mapping``, checked against the supergraph now (ConfigError)."""
+    try:
+        api = load_api(config, app.state)
+        if api is not None:
+            api.compile_for(graph, shared.persisted_queries.manifest)
+    except MappingError as exc:
+        raise ConfigError(f"rest.mapping: {exc}") from None
+    return api
 
 
 def subgraph_urls(graph: Supergraph) -> dict[str, str]:

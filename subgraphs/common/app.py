@@ -20,6 +20,7 @@ from .graphql_errors import client_error
 from .http_guard import GraphQLRequestGuard
 from .schema import SubgraphSchema
 from .settings import SubgraphSettings
+from .telemetry import METRICS, RequestMetrics, Telemetry, migration_heads, readiness
 
 L = TypeVar("L")
 
@@ -31,12 +32,18 @@ LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 class SubgraphGraphQLRouter(GraphQLRouter[Any, None]):
     """Strawberry's router with our error shaping (codes, masked internals)."""
 
+    service = "subgraph"  # the metrics label, set per app
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            response["errors"] = [client_error(error) for error in result.errors]
+            shaped = [client_error(error) for error in result.errors]
+            response["errors"] = list[object](shaped)
+            for error in shaped:
+                extensions = error.get("extensions") or {}
+                METRICS.errors.labels(self.service, str(extensions.get("code", "-"))).inc()
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -49,15 +56,20 @@ def create_subgraph_app(
     hooks: Sequence[LifespanHook] = (),
     outboxes: Mapping[str, Any] | None = None,
 ) -> FastAPI:
-    """A FastAPI app serving ``schema`` at ``/graphql`` and readiness at ``/health``.
+    """A FastAPI app serving ``schema`` at ``/graphql``, ``/health`` (the database answers),
+    ``/ready`` (and its migrations are applied) and ``/metrics`` (Prometheus text).
 
     The lifespan owns the database engine, then enters ``hooks`` in order (and leaves them in
     reverse); each request gets one ``RequestDb``.
     """
 
+    telemetry = Telemetry(settings)
+    heads = migration_heads(settings.name)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.echo_sql, pool=settings.pool)
+        telemetry.instrument_engine(engine)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
@@ -67,6 +79,7 @@ def create_subgraph_app(
                 yield
         finally:
             await engine.dispose()
+            telemetry.shutdown()
 
     async def get_context(request: Request) -> AsyncIterator[SubgraphContext[L]]:
         db = RequestDb(request.app.state.sessions)
@@ -84,9 +97,11 @@ def create_subgraph_app(
     )
     app.state.settings = settings
     app.add_middleware(GraphQLRequestGuard, path="/graphql", max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, service=settings.name)
     graphql = SubgraphGraphQLRouter(
         schema, context_getter=get_context, graphql_ide=None, allow_queries_via_get=False
     )
+    graphql.service = settings.name
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/health")
@@ -101,6 +116,15 @@ def create_subgraph_app(
             )
         return JSONResponse({"status": "ok", "service": settings.name})
 
+    @app.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        """Ready to serve: the database answers and every migration is applied."""
+        ok, reason = await readiness(request.app.state.engine, heads)
+        body = {"status": "ok" if ok else "unavailable", "service": settings.name}
+        if not ok:
+            body["reason"] = reason
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     @app.get("/metrics")
     async def metrics(request: Request) -> PlainTextResponse:
         db = RequestDb(request.app.state.sessions)
@@ -110,6 +134,8 @@ def create_subgraph_app(
             )
         finally:
             await db.close()
+        text_ += METRICS.exposition()
         return PlainTextResponse(text_, media_type="text/plain; version=0.0.4")
 
+    telemetry.instrument_app(app)
     return app

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import RequestDb
+from .telemetry import METRICS, span
 
 logger = logging.getLogger("switchboard.dispatch")
 
@@ -114,13 +115,18 @@ class Dispatcher:
         """Claim up to one batch of due rows, deliver them, record each outcome."""
         now = now or datetime.now(UTC)
         counts = {"DELIVERED": 0, "REJECTED": 0, "FAILED": 0}
+        table = str(getattr(self._model, "__tablename__", "outbox"))
         for row in await self.claim(now):
-            try:
-                outcome: str = await self._deliver(row)
-                error = None if outcome == "DELIVERED" else "rejected by the receiver"
-            except RetryLater as exc:
-                outcome, error = "FAILED", str(exc) or type(exc).__name__
-                logger.warning("%s not delivered (attempt %d): %s", row.key, row.attempts + 1, exc)
+            with span("outbox.deliver", outbox=table, attempt=row.attempts + 1):
+                try:
+                    outcome: str = await self._deliver(row)
+                    error = None if outcome == "DELIVERED" else "rejected by the receiver"
+                except RetryLater as exc:
+                    outcome, error = "FAILED", str(exc) or type(exc).__name__
+                    logger.warning(
+                        "%s not delivered (attempt %d): %s", row.key, row.attempts + 1, exc
+                    )
+            METRICS.deliveries.labels(table, outcome).inc()
             counts[outcome] += 1
             await self._record(row, now, outcome, error)
         return Counts(counts["DELIVERED"], counts["REJECTED"], counts["FAILED"])

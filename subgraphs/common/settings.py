@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from switchboard.telemetry import TelemetrySettings
+
 from .db import PoolSettings
 
 DEFAULT_PORTS = {"customers": 4001, "orders": 4002, "invoices": 4003, "subscriptions": 4004}
@@ -71,6 +73,9 @@ class SubgraphSettings(BaseSettings):
     admin_token: str = Field(default="", description="X-Admin-Token for admin mutations.")
     billing_interval_seconds: float = Field(default=0.0, ge=0, description="0: no scheduler.")
     clock: str = Field(default="system", description="system, fixed:<ISO>, offset:<seconds>.")
+    # Traces over OTLP (off by default), e.g. ORDERS_TELEMETRY__TRACING__ENABLED=true and
+    # ORDERS_TELEMETRY__TRACING__ENDPOINT=http://collector:4318/v1/traces.
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @property
     def pool(self) -> PoolSettings:
@@ -82,7 +87,11 @@ class SubgraphSettings(BaseSettings):
         prefixed = type(
             f"{name.title()}Settings",
             (cls,),
-            {"model_config": SettingsConfigDict(env_prefix=f"{name.upper()}_", extra="ignore")},
+            {
+                "model_config": SettingsConfigDict(
+                    env_prefix=f"{name.upper()}_", env_nested_delimiter="__", extra="ignore"
+                )
+            },
         )
         values: dict[str, object] = {"name": name}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import httpx
 
+from subgraphs.common.telemetry import METRICS
+
 Kind = Literal["charge", "refund"]
 
 
@@ -206,6 +208,7 @@ class _Report:
 
     async def __call__(self, outcome: str, status: int | None, error: str | None) -> None:
         elapsed = int((time.monotonic() - self._clock) * 1000)
+        METRICS.bank_attempts.labels(self._operation, outcome).inc()
         attempt = Attempt(
             self._operation, self._number, outcome, status, error, self._started, elapsed
         )

@@ -35,6 +35,7 @@ from subgraphs.common.clients import (
 from subgraphs.common.db import RequestDb
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.outbox import enqueue_email
+from subgraphs.common.telemetry import METRICS, span
 
 from . import emails, runs
 from .runs import Ended, RunView
@@ -80,6 +81,18 @@ class Biller:
     worker: str = field(default_factory=lambda: f"biller-{secrets.token_hex(6)}")
 
     async def run_cycle(self, as_of: datetime) -> CycleReport:
+        with span("billing.cycle", as_of=as_of.isoformat()):
+            try:
+                report = await self._run_cycle(as_of)
+            except BaseException:
+                METRICS.billing_cycles.labels("failed").inc()
+                raise
+        METRICS.billing_cycles.labels("ok").inc()
+        for result in report.results:
+            METRICS.billing_results.labels(result.outcome).inc()
+        return report
+
+    async def _run_cycle(self, as_of: datetime) -> CycleReport:
         report = CycleReport(as_of=as_of)
         report.results += await self._end_finished(as_of)
         seen: set[str] = set()

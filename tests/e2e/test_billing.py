@@ -213,6 +213,14 @@ def test_a_month_of_billing_with_trials_declines_dunning_and_cancellations(
         "elif": [("2026-12-25", "ENDED")],
         "farid": [],
     }
+    subscriptions = stack.services["subscriptions"]
+    metrics = subscriptions.client.get(f"{subscriptions.url}/metrics").text
+    for line in ('switchboard_billing_results_total{outcome="PAID"}',
+                 'switchboard_billing_results_total{outcome="DECLINED"}',
+                 'switchboard_billing_cycles_total{outcome="ok"}'):  # fmt: skip
+        found = [row for row in metrics.splitlines() if row.startswith(line + " ")]
+        assert found, metrics
+        assert float(found[0].split()[-1]) >= 1
 
     # Statuses and periods.
     final = {name: state(stack, s["id"]) for name, s in subs.items()}

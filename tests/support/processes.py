@@ -102,7 +102,7 @@ def start_service(
     service = ServiceProcess(
         name=name, url=f"http://127.0.0.1:{port}", process=process, log_path=log_path
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a liveness bound: a loaded CI machine starts slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{service.log()}")

@@ -44,6 +44,22 @@ def test_measures_follow_apollo_routers_definitions() -> None:
     assert found.height == 9
 
 
+def test_the_default_limits_admit_the_full_introspection_query() -> None:
+    """GraphiQL and codegen tools send it; a default that refuses it breaks them (height 229)."""
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(
+        descriptions=True, specified_by_url=True, directive_is_repeatable=True,
+        schema_description=True, input_value_deprecation=True,
+    )  # fmt: skip
+    found, limits = measure(parse(query), cap=10**6), LimitsConfig()
+    assert found.height > 200
+    assert found.height <= limits.max_height
+    assert found.depth <= limits.max_depth
+    assert found.fields <= limits.max_fields
+    assert found.aliases <= limits.max_aliases
+
+
 def test_a_fragment_spread_on_every_level_is_measured_once_per_fragment() -> None:
     document = parse(fan_out(30))
     found = measure(document, cap=10**12)

@@ -7,6 +7,8 @@ the witness that money moved exactly once.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.subgraphs.invoices.conftest import Stack
@@ -37,6 +39,11 @@ def test_default_card_pays_once_and_a_replay_changes_nothing(stack: Stack, p: Pa
     assert [(c["id"], c["status"], c["amount"]) for c in charges] == [
         (payment["bankReference"], "succeeded", invoice["total"]["amount"])
     ]
+    metrics = p.invoices.client.get(f"{p.invoices.url}/metrics").text
+    sample = r'^switchboard_payment_attempts_total\{operation="charge",outcome="ok"\} (\S+)$'
+    charged = re.search(sample, metrics, re.M)
+    assert charged, metrics
+    assert float(charged.group(1)) >= 1
 
 
 def test_a_paid_invoice_cannot_be_paid_with_a_new_key(p: Payments) -> None:

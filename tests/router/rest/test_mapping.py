@@ -1,0 +1,160 @@
+"""REST mappings checked against the manifest and the API schema; statuses of error codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from router.config import ConfigError, load_config
+from router.operation.manifest import Manifest, load_manifest, sha256
+from router.rest.mapping import MappingError, compile_mapping, read_mapping
+from router.rest.params import ParamError, bind
+from router.rest.replies import status_of
+from router.supergraph import load_supergraph
+from tests.support.processes import ROOT
+
+SCHEMA = load_supergraph((ROOT / "schema" / "supergraph.graphql").read_text()).api_schema
+EXAMPLE = ROOT / "docs" / "examples"
+
+
+def compiled(tmp_path: Path, routes: list[dict[str, Any]], *bodies: str) -> Any:
+    path = tmp_path / "rest.yaml"
+    path.write_text(yaml.safe_dump({"routes": routes}))
+    manifest = Manifest({sha256(body): body for body in bodies})
+    return compile_mapping(path, read_mapping(path), manifest, SCHEMA)
+
+
+PLAN = "query Plan($id: ID!) { plan(id: $id) { id code } }"
+PLANS = "query Plans($active: Boolean = true) { plans(activeOnly: $active) { id } }"
+
+
+def test_the_example_mapping_fits_the_supergraph() -> None:
+    spec = read_mapping(EXAMPLE / "rest.yaml")
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    mapping = compile_mapping(EXAMPLE / "rest.yaml", spec, manifest, SCHEMA)
+    resources = {route.spec.path.split("/")[2] for route in mapping.routes}
+    assert {"customers", "payment_methods", "orders", "invoices", "payments", "refunds",
+            "subscriptions", "webhook_endpoints"} <= resources  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "problem"),
+    [
+        ({"method": "GET", "path": "/p/{id}", "operation": "Nope"}, PLAN, "not in the trusted"),
+        ({"method": "GET", "path": "/p/{nope}", "operation": "Plan"}, PLAN, "does not declare"),
+        (
+            {"method": "GET", "path": "/p", "operation": "Setclock"},
+            'mutation Setclock { setClock(to: "2026-01-01T00:00:00Z") }',
+            "GET routes must map",
+        ),
+        (
+            {
+                "method": "POST",
+                "path": "/p",
+                "operation": "Plan",
+                "body": "id",
+                "params": {"x": "id"},
+            },
+            PLAN,
+            "go in the path",
+        ),
+        (
+            {"method": "GET", "path": "/p/{id}", "operation": "Plan", "params": {"x": "id.y"}},
+            PLAN,
+            "no input field",
+        ),
+    ],
+)
+def test_a_mapping_that_does_not_fit_names_the_route(
+    tmp_path: Path, route: dict[str, Any], body: str, problem: str
+) -> None:
+    with pytest.raises(MappingError, match=problem) as raised:
+        compiled(tmp_path, [route], body, PLANS)
+    assert f"routes[0] ({route['method']} {route['path']})" in str(raised.value)
+
+
+def test_reserved_paths_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rest.yaml"
+    path.write_text(
+        yaml.safe_dump({"routes": [{"method": "GET", "path": "/graphql", "operation": "Plans"}]})
+    )
+    with pytest.raises(MappingError, match="served by the router"):
+        read_mapping(path)
+
+
+def test_query_text_becomes_the_variable_type(tmp_path: Path) -> None:
+    mapping = compiled(tmp_path, [{"method": "GET", "path": "/plans", "operation": "Plans"}], PLANS)
+    route = mapping.routes[0]
+    assert bind(route, {}, [("active", "false")], None, {}, mapping.spec.cursor, {}) == {
+        "active": False
+    }
+    with pytest.raises(ParamError) as raised:
+        bind(route, {}, [("active", "no")], None, {}, mapping.spec.cursor, {})
+    assert raised.value.param == "active"
+
+
+@pytest.mark.parametrize(
+    ("extensions", "status"),
+    [
+        ({"code": "NOT_FOUND", "serviceName": "orders"}, 404),
+        ({"code": "BAD_USER_INPUT", "serviceName": "orders"}, 422),
+        ({"code": "BAD_USER_INPUT"}, 400),
+        ({"code": "IDEMPOTENCY_KEY_REUSED"}, 409),
+        ({"code": "UNAUTHORIZED_FIELD_OR_TYPE"}, 403),
+        ({"code": "UNAUTHENTICATED"}, 401),
+        ({"code": "OVERLOADED"}, 503),
+        ({"code": "SUBREQUEST_HTTP_ERROR", "reason": "overloaded"}, 503),
+        ({"code": "SUBREQUEST_HTTP_ERROR"}, 502),
+        ({"code": "MAX_DEPTH_LIMIT"}, 400),
+        ({"code": "GRAPHQL_VALIDATION_FAILED"}, 500),
+        ({"code": "SOMETHING_NEW"}, 500),
+    ],
+)
+def test_statuses_of_error_codes(extensions: dict[str, str], status: int) -> None:
+    assert status_of({"message": "m", "extensions": extensions}) == status
+
+
+def test_the_router_config_needs_the_manifest_and_a_readable_mapping(tmp_path: Path) -> None:
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump({"rest": {"mapping": str(EXAMPLE / "rest.yaml")}}))
+    with pytest.raises(
+        ConfigError, match=r"router.yaml:\d+: rest.mapping: .*set persisted_queries"
+    ):
+        load_config(config)
+    broken = tmp_path / "rest.yaml"
+    broken.write_text("routes: [{method: GET}]\n")
+    manifest = str(EXAMPLE / "persisted-queries.json")
+    settings = {"persisted_queries": {"manifest": manifest}, "rest": {"mapping": str(broken)}}
+    config.write_text(yaml.safe_dump(settings))
+    with pytest.raises(ConfigError, match=r"rest.mapping: .*routes.0.path: Field required"):
+        load_config(config)
+    assert load_config(None).rest.mapping is None  # off by default
+
+
+def test_a_refusal_keeps_the_status_its_stage_chose() -> None:
+    rejected = {"message": "No entry.", "extensions": {"code": "NO_ENTRY"}}
+    assert status_of(rejected, 401) == 401
+    assert status_of(rejected) == 500
+    stale = {"message": "m", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+    assert status_of(stale, 400) == 500
+
+
+def test_a_reload_recompiles_and_a_misfit_keeps_the_previous_routes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from router.rest.endpoint import RestApi
+
+    text = (ROOT / "schema" / "supergraph.graphql").read_text()
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    api = RestApi(EXAMPLE / "rest.yaml", read_mapping(EXAMPLE / "rest.yaml"), None, 1 << 20, False)
+    first = api.compile_for(load_supergraph(text), manifest)
+    reloaded = load_supergraph(text)
+    second = api.compile_for(reloaded, manifest)
+    assert second is not first
+    assert second.supergraph is reloaded
+    assert api.compile_for(reloaded, manifest) is second  # cached per supergraph
+    assert api.compile_for(load_supergraph(text), Manifest({})) is second
+    assert "does not fit the new supergraph" in caplog.text
