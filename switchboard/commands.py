@@ -250,7 +250,12 @@ def run_bank(args: argparse.Namespace) -> int:
     from sandbox.bank.settings import BankSettings
 
     overrides = {"host": args.host, "port": args.port, "database_url": args.database_url}
-    serve(BankSettings(**{k: v for k, v in overrides.items() if v is not None}))
+    settings = BankSettings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings.require_api_keys()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    serve(settings)
     return 0
 
 

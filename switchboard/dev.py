@@ -90,6 +90,13 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     }
     if "bank" in by_name:
         defaults["INVOICES_BANK_URL"] = by_name["bank"].url
+        # the bank wants an API key, like an acquirer: a fresh one per run, told to both sides
+        configured = os.environ.get("BANK_API_KEYS", "").split(",")[0].strip()
+        api_key = configured or f"sk_test_{secrets.token_hex(24)}"
+        defaults["BANK_API_KEYS"] = api_key
+        defaults["INVOICES_BANK_API_KEY"] = api_key
+    # signed invoice PDF links (Invoice.pdfUrl): invoices' HMAC key, fresh per run
+    defaults["INVOICES_PDF_SIGNING_KEY"] = secrets.token_urlsafe(32)
     if "orders" in by_name:  # invoices tells orders of settled invoices (order events)
         defaults["INVOICES_ORDERS_URL"] = by_name["orders"].url
     internal_token = secrets.token_hex(16)  # /internal/* calls between the dev services
@@ -105,6 +112,11 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
             defaults[f"{prefix}_SMTP_PORT"] = str(by_name["mail"].port)
     for variable, value in defaults.items():
         os.environ.setdefault(variable, value)
+
+
+def link_invoices_through(router_url: str) -> None:
+    """Invoice PDF links point at the router's file route (``files:`` in its config)."""
+    os.environ.setdefault("INVOICES_PUBLIC_URL", f"{router_url}/files")
 
 
 def subgraph_spec(name: str) -> ProcessSpec:
@@ -220,6 +232,7 @@ async def run_dev() -> int:
     auxiliary = [make() for make in AUXILIARY]
     subgraph_specs = [subgraph_spec(n) for n in SERVICES]
     point_services_at([*auxiliary, *subgraph_specs])
+    link_invoices_through(router.url)
     keys = DevKeys.generate(DATA_DIR / "keys", list(SERVICES))
     for variable, value in keys.environment(list(SERVICES)).items():
         os.environ.setdefault(variable, value)

@@ -29,7 +29,7 @@ from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
 from .commands import CommandError
-from .dev import AUXILIARY, point_services_at, run_dev
+from .dev import AUXILIARY, link_invoices_through, point_services_at, run_dev
 from .preflight import shown_url
 from .supervise import (
     COLOURS,
@@ -99,6 +99,7 @@ async def run_up(options: UpOptions) -> int:
     subgraphs, sockets = subgraph_specs(options.subgraph_processes)
     point_services_at([*auxiliary, *[s for s in subgraphs if "." not in s.name]])
     router = router_spec(options, subgraphs)
+    link_invoices_through(f"http://127.0.0.1:{router.port}")
     specs = [*auxiliary, *subgraphs, router]
     try:
         for spec in [*auxiliary, router]:
@@ -224,6 +225,7 @@ def router_spec(options: UpOptions, subgraphs: list[ProcessSpec]) -> ProcessSpec
         },
         "telemetry": {"metrics": {"enabled": True}, "logs": {"format": "json"}},
         "shutdown": {"grace_seconds": 8},
+        "files": [{"prefix": "/files/invoices/", "subgraph": "invoices", "path": "/invoices/"}],
         "headers": {
             "subgraphs": {"subscriptions": {"request": [{"propagate": {"named": "x-admin-token"}}]}}
         },

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.bank.settings import BankSettings
 from subgraphs.registry import SERVICES
+from switchboard.dev import bank_spec, link_invoices_through, point_services_at
 from switchboard.hotreload import CompositionProblem, LiveSubgraph, SourceWatcher, compose_to_file
 from switchboard.supervise import Child, ProcessSpec
 from tests.support.processes import ROOT, auxiliary_ports, free_port
@@ -218,3 +220,21 @@ def test_a_failed_composition_leaves_the_supergraph_file_alone(tmp_path: Path) -
     assert "\n" not in str(problem.value)  # one line, however many errors
     assert target.read_bytes() == composed
     assert [p.name for p in tmp_path.iterdir()] == ["supergraph.graphql"]  # no temp file left
+
+
+def test_dev_hands_one_bank_key_to_bank_and_invoices_and_links_through_the_router(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("BANK_", "INVOICES_"))}
+    monkeypatch.setattr(os, "environ", environment)
+    point_services_at([bank_spec()])
+    link_invoices_through("http://127.0.0.1:4000")
+    key = environment["BANK_API_KEYS"]
+    assert key.startswith("sk_test_")
+    assert environment["INVOICES_BANK_API_KEY"] == key
+    assert BankSettings().require_api_keys() == [key.encode()]
+    assert len(environment["INVOICES_PDF_SIGNING_KEY"]) >= 32
+    assert environment["INVOICES_PUBLIC_URL"] == "http://127.0.0.1:4000/files"
+    monkeypatch.setattr(os, "environ", {"BANK_API_KEYS": f"sk_test_{'b' * 24}"})
+    point_services_at([bank_spec()])  # a key the developer set is the one invoices gets
+    assert os.environ["INVOICES_BANK_API_KEY"] == f"sk_test_{'b' * 24}"

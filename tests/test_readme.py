@@ -90,9 +90,12 @@ README_DATA = re.compile(r"(?<![\w./-])data/")  # the README's ./data, in a comm
 # Before the demo subscriptions' periods end (2026-12-01), as on the day the README was run.
 README_CLOCK = "fixed:2026-11-21T00:00:00Z"
 EVENTUALLY_SECONDS = 60
-# Values the services generate, which the README cannot know: ids (`ord_01M7Y22Y7X8PSRMWR86SEA`)
-# and invoice numbers (`INV-2026-000073`, numbered per year).
-GENERATED = re.compile(r"\b(?:[a-z]{2,4}_[0-9A-Z]{22}|INV-\d{4}-\d{6})\b")
+# Values the services generate, which the README cannot know: ids (`ord_01M7Y22Y7X8PSRMWR86SEA`),
+# invoice numbers (`INV-2026-000073`, numbered per year) and the expiry and signature of a
+# signed link (`expires=1796300000&signature=<64 hex>`).
+GENERATED = re.compile(
+    r"\b(?:[a-z]{2,4}_[0-9A-Z]{22}|INV-\d{4}-\d{6}|expires=\d{10}&signature=[0-9a-f]{64})\b"
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def _any_like(value: str) -> str:
     """A pattern matching every generated value of ``value``'s kind."""
     if value.startswith("INV-"):
         return r"INV-\d{4}-\d{6}"
+    if value.startswith("expires="):
+        return r"expires=\d{10}&signature=[0-9a-f]{64}"
     return value.split("_", 1)[0] + "_[0-9A-Z]{22}"
 
 

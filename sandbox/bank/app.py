@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.db import RequestDb, create_engine, session_factory
 
 from . import ledger
+from .auth import ApiKeyMiddleware
 from .ledger import BankError, ChargeRequest, Outcome, RefundRequest
 from .models import Base
 from .settings import BankSettings
@@ -177,7 +178,11 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: BankSettings) -> FastAPI:
-    """The bank app; its tables are created on startup (a sandbox keeps no migrations)."""
+    """The bank app; its tables are created on startup (a sandbox keeps no migrations).
+
+    Refuses (ValueError) to be built without an API key.
+    """
+    api_keys = settings.require_api_keys()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -196,4 +201,5 @@ def create_app(settings: BankSettings) -> FastAPI:
     app.add_exception_handler(BankError, _bank_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.include_router(router)
+    app.add_middleware(ApiKeyMiddleware, keys=api_keys)
     return app

@@ -20,6 +20,7 @@ import httpx
 
 from .errors import ServiceUnavailable
 from .invoice_state import SETTLED, BadInvoiceState, InvoiceState
+from .service_tokens import ServiceSigner, signed_headers
 from .settings import SubgraphSettings
 
 logger = logging.getLogger("switchboard.peers")
@@ -102,22 +103,33 @@ def http_client(settings: SubgraphSettings) -> httpx.AsyncClient:
 
 
 class GraphQLPeer:
-    """POST GraphQL to one peer subgraph; ``data`` back, or one of the two errors above."""
+    """POST GraphQL to one peer subgraph; ``data`` back, or one of the two errors above.
 
-    def __init__(self, http: httpx.AsyncClient, url: str, service: str) -> None:
+    With a ``signer``, every call carries this service's token for the peer (``aud`` = its
+    name); without one the peer refuses the call (a 401, reported as unavailable).
+    """
+
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, service: str, signer: ServiceSigner | None
+    ) -> None:
         self._http = http
         self._url = url
         self.service = service
+        self._signer = signer
 
     async def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http.post(
-                self._url, json={"query": query, "variables": variables}
+                self._url,
+                json={"query": query, "variables": variables},
+                headers=signed_headers(self._signer, self.service),
             )
         except httpx.HTTPError as exc:
             raise PeerUnavailable(self.service, type(exc).__name__) from exc
         if response.status_code >= 500:
             raise PeerUnavailable(self.service, f"HTTP {response.status_code}")
+        if response.status_code in (401, 403):  # a configuration to fix; the call can be repeated
+            raise PeerUnavailable(self.service, f"HTTP {response.status_code}: not authorised")
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
@@ -186,8 +198,10 @@ class CustomerProfile:
 class CustomersClient:
     """The one client of the customers service (orders, invoices and subscriptions use it)."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
-        self._peer = GraphQLPeer(http, url, "customers")
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, signer: ServiceSigner | None = None
+    ) -> None:
+        self._peer = GraphQLPeer(http, url, "customers", signer)
 
     async def contact(self, customer_id: str) -> Contact | None:
         """Whom to e-mail about ``customer_id``; None if the customers service has no such one."""
@@ -310,8 +324,10 @@ class PaymentOutcome:
 
 
 class InvoicesClient:
-    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
-        self._peer = GraphQLPeer(http, url, "invoices")
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, signer: ServiceSigner | None = None
+    ) -> None:
+        self._peer = GraphQLPeer(http, url, "invoices", signer)
 
     async def issue_invoice(self, request: InvoiceRequest, *, key: str) -> IssuedInvoice:
         """The invoice for ``request``; the same one again for the same ``key``."""

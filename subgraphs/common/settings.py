@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from switchboard.telemetry import TelemetrySettings
@@ -65,6 +65,11 @@ class SubgraphSettings(BaseSettings):
     invoices_url: str = ""
     customers_url: str = ""
     service_timeout_seconds: float = Field(default=30.0, gt=0)  # > the bank retries of payInvoice
+    service_private_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="This service's Ed25519 private key (PEM): it signs the tokens of its calls "
+        "to other services (`switchboard dev` generates one per run).",
+    )
     internal_token: str = Field(
         default="", description="Shared secret for /internal/* calls; empty: loopback only."
     )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from subgraphs.common.app import LifespanHook, create_subgraph_app
 from subgraphs.common.outbox import outbox_hook
 from subgraphs.common.realtime import realtime_hook
+from subgraphs.common.service_tokens import signer_for
 from subgraphs.common.settings import SubgraphSettings
 
 from .config import PaymentSettings
@@ -31,7 +32,9 @@ def payments_hook(settings: SubgraphSettings, payments: PaymentSettings) -> Life
 
     @asynccontextmanager
     async def hook(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(payments, app.state.sessions, settings.customers_url) as runtime:
+        signer = signer_for(settings)
+        customers = settings.customers_url
+        async with open_runtime(payments, app.state.sessions, customers, signer) as runtime:
             app.state.payments = runtime
             startup = await has_pending(runtime)
             reconciler = asyncio.create_task(reconcile_forever(runtime, now=startup))

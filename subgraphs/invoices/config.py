@@ -1,7 +1,9 @@
 """Settings of the invoices service's payments, from ``INVOICES_*`` environment variables.
 
-``INVOICES_BANK_URL`` (the sandbox bank, http://127.0.0.1:4010), ``INVOICES_PUBLIC_URL``
-(base of ``Invoice.pdfUrl``), bank timeouts and retries, the reconciler's pace, and
+``INVOICES_BANK_URL`` (the sandbox bank, http://127.0.0.1:4010) and ``INVOICES_BANK_API_KEY``
+(``sk_test_…``, sent as a bearer token), ``INVOICES_PUBLIC_URL`` (base of the signed
+``Invoice.pdfUrl`` links: the router's file route, e.g. ``https://api.example.com/files``) and
+``INVOICES_PDF_SIGNING_KEY`` (their HMAC key), bank timeouts and retries, the reconciler's pace, and
 ``INVOICES_ORDERS_URL`` (the orders service's base URL, told of settled order invoices). The
 customers subgraph (asked for card tokens) is ``INVOICES_CUSTOMERS_URL``, a field of the
 common ``SubgraphSettings``.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from subgraphs.common.settings import SubgraphSettings
@@ -27,7 +29,16 @@ class PaymentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INVOICES_", extra="ignore", frozen=True)
 
     bank_url: str = "http://127.0.0.1:4010"
+    bank_api_key: SecretStr = Field(
+        default=SecretStr(""), description="The bank's API key (sk_test_…); no default."
+    )
     public_url: str = ""
+    pdf_signing_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC key of the PDF links (at least 32 characters; every replica the same). "
+        "Empty: a random key of this process, so links die with it.",
+    )
+    pdf_link_seconds: int = Field(default=900, ge=10, le=3600, description="Life of a PDF link.")
     bank_connect_timeout: float = Field(default=2.0, gt=0)
     bank_timeout: float = Field(default=10.0, gt=0)
     bank_max_attempts: int = Field(default=3, ge=1, le=10)
@@ -47,6 +58,13 @@ class PaymentSettings(BaseSettings):
     webhooks_first_retry: float = Field(default=5.0, gt=0)
     webhooks_allow_private: bool = False
     test_crash_point: CrashPoint = ""
+
+    @field_validator("pdf_signing_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr) -> SecretStr:
+        if 0 < len(key.get_secret_value()) < 32:
+            raise ValueError("the PDF link key needs at least 32 characters")
+        return key
 
     @classmethod
     def for_service(cls, settings: SubgraphSettings, **overrides: object) -> PaymentSettings:

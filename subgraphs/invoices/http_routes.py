@@ -18,6 +18,7 @@ from .reconcile import reconcile_pending
 from .runtime import Runtime
 
 router = APIRouter()
+NO_STORE = {"Cache-Control": "private, no-store"}  # a customer's invoice, behind a signed link
 
 
 def _runtime(request: Request) -> Runtime:
@@ -27,7 +28,14 @@ def _runtime(request: Request) -> Runtime:
 
 @router.get("/invoices/{invoice_id}.pdf")
 async def invoice_pdf(request: Request, invoice_id: str) -> Response:
-    """The invoice as ``application/pdf``; 404 with code NOT_FOUND for an unknown id."""
+    """The invoice as ``application/pdf`` for a signed link (``links.py``): 401 without one,
+    403 for a bad or expired one, 404 with code NOT_FOUND for an unknown id."""
+    query = request.query_params
+    refused = _runtime(request).links.check(
+        invoice_id, query.get("expires"), query.get("signature")
+    )
+    if refused is not None:
+        return JSONResponse(refused.body(), status_code=refused.status, headers=NO_STORE)
     found = await _load(request, invoice_id)
     if found is None:
         return JSONResponse(
@@ -37,7 +45,7 @@ async def invoice_pdf(request: Request, invoice_id: str) -> Response:
     invoice, lines = found
     bill_to = await _bill_to(_runtime(request), invoice.customer_id)
     body = render_invoice(invoice, lines, bill_to)
-    headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
+    headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"', **NO_STORE}
     return Response(body, media_type="application/pdf", headers=headers)
 
 

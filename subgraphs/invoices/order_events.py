@@ -39,6 +39,7 @@ from subgraphs.common.events import (
 )
 from subgraphs.common.internal import internal_headers
 from subgraphs.common.invoice_state import SETTLED, InvoiceState, SettledStatus
+from subgraphs.common.service_tokens import ServiceSigner, signed_headers, signer_for
 from subgraphs.common.settings import SubgraphSettings
 
 from .config import PaymentSettings
@@ -80,13 +81,16 @@ async def notify_order(session: AsyncSession, *, invoice_id: str, cause: str) ->
         await enqueue_event(session, OrderEventRow, key=f"order-event:{cause}", payload=payload)
 
 
-def http_delivery(http: httpx.AsyncClient, orders_url: str) -> Deliver:
+def http_delivery(
+    http: httpx.AsyncClient, orders_url: str, signer: ServiceSigner | None = None
+) -> Deliver:
     """POST an event to the orders service; 2xx delivered, 4xx rejected, else retried."""
     url = orders_url.rstrip("/").removesuffix("/graphql") + ROUTE
 
     async def deliver(key: str, payload: dict[str, Any]) -> Outcome:
+        headers = {"Idempotency-Key": key, **signed_headers(signer, "orders")}
         try:
-            response = await http.post(url, json=payload, headers={"Idempotency-Key": key})
+            response = await http.post(url, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise RetryLater(f"orders did not answer: {type(exc).__name__}") from exc
         if response.is_success:
@@ -112,7 +116,7 @@ def order_events_hook(settings: SubgraphSettings, payments: PaymentSettings) -> 
             dispatcher = EventDispatcher(
                 session_factory(engine),
                 OrderEventRow,
-                http_delivery(http, payments.orders_url),
+                http_delivery(http, payments.orders_url, signer_for(settings)),
                 max_retry=timedelta(seconds=payments.order_events_max_retry),
                 max_attempts=settings.outbox_max_attempts,
             )

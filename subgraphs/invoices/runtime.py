@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,12 +19,15 @@ from subgraphs.common.clients import (
     unavailable,
 )
 from subgraphs.common.db import RequestDb
+from subgraphs.common.service_tokens import ServiceSigner
 
 from . import payments_repository as repo
 from .bank_client import Attempt, AttemptHook, BankClient
 from .config import PaymentSettings
+from .links import PdfLinks
 
 T = TypeVar("T")
+logger = logging.getLogger("switchboard.invoices")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Runtime:
     bank: BankClient
     customers: CustomersClient
     sessions: async_sessionmaker[AsyncSession]
+    links: PdfLinks
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in a write transaction of its own, committed on success."""
@@ -75,12 +80,21 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: PaymentSettings, sessions: async_sessionmaker[AsyncSession], customers_url: str
+    settings: PaymentSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    customers_url: str,
+    signer: ServiceSigner | None,
 ) -> AsyncIterator[Runtime]:
     """A runtime whose HTTP clients are closed on exit."""
     bank_timeout = httpx.Timeout(settings.bank_timeout, connect=settings.bank_connect_timeout)
+    api_key = settings.bank_api_key.get_secret_value()
+    if not api_key:
+        logger.warning("INVOICES_BANK_API_KEY is not set: the bank refuses every payment")
+    bank_headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     async with (
-        httpx.AsyncClient(base_url=settings.bank_url, timeout=bank_timeout) as bank_http,
+        httpx.AsyncClient(
+            base_url=settings.bank_url, timeout=bank_timeout, headers=bank_headers
+        ) as bank_http,
         httpx.AsyncClient(timeout=settings.customers_timeout) as customers_http,
     ):
         yield Runtime(
@@ -90,8 +104,9 @@ async def open_runtime(
                 max_attempts=settings.bank_max_attempts,
                 backoff=settings.bank_backoff,
             ),
-            customers=CustomersClient(customers_http, customers_url),
+            customers=CustomersClient(customers_http, customers_url, signer),
             sessions=sessions,
+            links=PdfLinks.of(settings),
         )
 
 

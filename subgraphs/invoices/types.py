@@ -112,7 +112,7 @@ class Invoice:
 
     @strawberry.field(description="Where the invoice's PDF is served (GET, application/pdf).")
     def pdf_url(self, info: Info) -> str:
-        return f"{runtime_of(info.context).settings.public_url}/invoices/{self.id}.pdf"
+        return runtime_of(info.context).links.url(self.id)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Invoice | None:

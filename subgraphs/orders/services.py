@@ -9,6 +9,7 @@ from typing import Any, cast
 from fastapi import FastAPI
 
 from subgraphs.common.clients import CustomersClient, InvoicesClient, http_client
+from subgraphs.common.service_tokens import signer_for
 from subgraphs.common.settings import SubgraphSettings
 
 from .payment import OrderPayments
@@ -22,9 +23,10 @@ def order_payments(info: Any) -> OrderPayments:
 @asynccontextmanager
 async def payments_hook(app: FastAPI) -> AsyncIterator[None]:
     settings: SubgraphSettings = app.state.settings
+    signer = signer_for(settings)
     async with http_client(settings) as http:
         app.state.order_payments = OrderPayments(
-            invoices=InvoicesClient(http, settings.invoices_url),
-            customers=CustomersClient(http, settings.customers_url),
+            invoices=InvoicesClient(http, settings.invoices_url, signer),
+            customers=CustomersClient(http, settings.customers_url, signer),
         )
         yield

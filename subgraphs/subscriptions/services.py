@@ -20,6 +20,7 @@ from subgraphs.common.clients import (
     http_client,
     wait_until_ready,
 )
+from subgraphs.common.service_tokens import signer_for
 from subgraphs.common.settings import SubgraphSettings
 
 from .billing import Biller, CycleReport
@@ -43,12 +44,13 @@ def billing_services(info: Any) -> BillingServices:
 async def billing_hook(app: FastAPI) -> AsyncIterator[None]:
     """HTTP clients to the peers, the clock, and the scheduler loop if it is switched on."""
     settings: SubgraphSettings = app.state.settings
+    signer = signer_for(settings)
     async with http_client(settings) as http:
         biller = Biller(
             http,
             app.state.sessions,
-            InvoicesClient(http, settings.invoices_url),
-            CustomersClient(http, settings.customers_url),
+            InvoicesClient(http, settings.invoices_url, signer),
+            CustomersClient(http, settings.customers_url, signer),
         )
         services = BillingServices(parse_clock(settings.clock), biller)
         app.state.billing = services

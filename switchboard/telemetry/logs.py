@@ -1,8 +1,9 @@
 """Log lines as JSON objects (or text for people), with secrets, tokens and card numbers redacted.
 
 Every line passes ``redact`` whatever its origin (our code, uvicorn, a library's exception):
-bearer tokens, JWTs, values of secret-looking keys (password, token, secret, api key,
-authorization, cvc…) and digit runs that pass the Luhn check of a card number are replaced.
+bearer tokens, JWTs, API keys (``sk_test_…``), values of secret-looking keys (password, token,
+secret, api key, authorization, cvc…) and digit runs that pass the Luhn check of a card number
+are replaced.
 Structured fields go in ``extra={"fields": {...}}``; the trace and span ids of the current
 OpenTelemetry span are added to every line logged inside one.
 """
@@ -23,6 +24,7 @@ from .settings import LogSettings
 
 REDACTED = "[REDACTED]"
 _BEARER = re.compile(r"\b([Bb]earer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_API_KEY = re.compile(r"\b(sk_(?:test|live))_[A-Za-z0-9_-]{8,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SECRET_KEY = re.compile(
     r"(?i)([\"']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization|"
@@ -30,7 +32,7 @@ _SECRET_KEY = re.compile(
 )
 _KEYWORD = re.compile(r"(?i)passw|secret|token|api|authorization|cookie|cvc|cvv|card")
 _ANY = re.compile(
-    r"(?i)eyJ|bearer|basic|passw|secret|token|api|authorization|cookie|cvc|cvv|card|\d{4}"
+    r"(?i)eyJ|sk_|bearer|basic|passw|secret|token|api|authorization|cookie|cvc|cvv|card|\d{4}"
 )
 SAFE_FIELDS = frozenset({"trace_id", "span_id", "status", "duration_ms", "outcome", "pid"})
 _FOUR_DIGITS = re.compile(r"\d{4}")
@@ -70,6 +72,8 @@ def redact(text: str) -> str:
         return text
     if "eyJ" in text:
         text = _JWT.sub("[REDACTED_JWT]", text)
+    if "sk_" in text:
+        text = _API_KEY.sub(lambda m: f"{m.group(1)}_{REDACTED}", text)
     if "earer" in text or "Basic" in text:
         text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     if _KEYWORD.search(text):

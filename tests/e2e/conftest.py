@@ -32,8 +32,9 @@ def start_router(
     supergraph: Path = SUPERGRAPH,
     dev: bool = True,
     settings: dict[str, Any] | None = None,
+    port: int | None = None,
 ) -> ServiceProcess:
-    port = free_port()
+    port = port or free_port()
     config = tmp / f"router-{port}.yaml"
     values = {"subgraph_urls": subgraph_urls, "dev": dev, **(settings or {})}
     config.write_text(yaml.safe_dump(values))

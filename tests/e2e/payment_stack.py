@@ -24,6 +24,7 @@ import httpx
 import yaml
 
 from sandbox.mail.sink import read_messages
+from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, BANK_AUTH, PDF_SIGNING_KEY
 from tests.support.databases import fresh_database
 from tests.support.processes import ROOT, ServiceProcess, free_port, start_service
 
@@ -85,7 +86,9 @@ class PaymentStack:
 
     def charges(self, invoice_id: str) -> list[dict[str, Any]]:
         """What the bank recorded for an invoice (the invoices service's charge reference)."""
-        response = self.http.get(f"{self.bank_url}/v1/charges", params={"reference": invoice_id})
+        response = self.http.get(
+            f"{self.bank_url}/v1/charges", params={"reference": invoice_id}, headers=BANK_AUTH
+        )
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
@@ -177,7 +180,8 @@ def payment_stack(
         bank_port = free_port()
         bank_db = f"sqlite+aiosqlite:///{tmp / 'bank.db'}"
         bank = start_service(["bank", "--port", str(bank_port), "--database-url", bank_db],
-                             name="bank", port=bank_port, log_dir=tmp)  # fmt: skip
+                             name="bank", port=bank_port, log_dir=tmp,
+                             env={"BANK_API_KEYS": BANK_API_KEY})  # fmt: skip
         exits.callback(bank.stop)
         urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in
                 ("customers", "invoices", "orders", "subscriptions")}  # fmt: skip
@@ -198,6 +202,8 @@ def payment_stack(
                 values[f"{prefix}_INVOICES_URL"] = f"{services['invoices'].url}/graphql"
             if name == "invoices":
                 values["INVOICES_BANK_URL"] = bank.url
+                values["INVOICES_BANK_API_KEY"] = BANK_API_KEY
+                values["INVOICES_PDF_SIGNING_KEY"] = PDF_SIGNING_KEY
                 values["INVOICES_ORDERS_URL"] = f"http://127.0.0.1:{orders_port}"
                 values["INVOICES_ORDER_EVENTS_POLL"] = "0.2"
                 values["INVOICES_ORDER_EVENTS_MAX_RETRY"] = "2"  # catch up soon after an outage

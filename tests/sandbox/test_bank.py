@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
-from tests.subgraphs.invoices.payments_stack import start_bank
+from sandbox.bank.settings import BankSettings
+from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, BANK_AUTH, start_bank
 from tests.support.databases import fresh_database
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.slow
 
@@ -41,25 +46,27 @@ class Bank:
 
     def charge(self, key: str | None, timeout: float = 30, **body: Any) -> httpx.Response:
         payload = {"amount": 1990, "currency": "EUR", "token": "tok_visa", **body}
-        headers = {"Idempotency-Key": key} if key is not None else {}
+        headers = {**BANK_AUTH, **({"Idempotency-Key": key} if key is not None else {})}
         return httpx.post(f"{self.url}/v1/charges", json=payload, headers=headers, timeout=timeout)
 
     def refund(self, key: str, charge_id: str, amount: int) -> httpx.Response:
         return httpx.post(
             f"{self.url}/v1/refunds",
             json={"charge_id": charge_id, "amount": amount},
-            headers={"Idempotency-Key": key},
+            headers={"Idempotency-Key": key, **BANK_AUTH},
         )
 
     def by_key(self, kind: str, key: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = httpx.get(
-            f"{self.url}/v1/{kind}", params={"idempotency_key": key}
+            f"{self.url}/v1/{kind}", params={"idempotency_key": key}, headers=BANK_AUTH
         ).json()["data"]
         return found
 
     def cancel(self, kind: str, key: str) -> dict[str, Any]:
         answer: dict[str, Any] = httpx.post(
-            f"{self.url}/v1/idempotency-keys/cancel", json={"kind": kind, "key": key}
+            f"{self.url}/v1/idempotency-keys/cancel",
+            json={"kind": kind, "key": key},
+            headers=BANK_AUTH,
         ).json()
         return answer
 
@@ -190,7 +197,7 @@ def test_bad_requests_get_a_clear_code(
     b: Bank, body: Any, headers: dict[str, str], status: int, code: str
 ) -> None:
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, str) else {"json": body}
-    answer = httpx.post(f"{b.url}/v1/charges", headers=headers, **kwargs)
+    answer = httpx.post(f"{b.url}/v1/charges", headers={**headers, **BANK_AUTH}, **kwargs)
     assert answer.status_code == status
     assert answer.json()["error"]["code"] == code
 
@@ -198,7 +205,7 @@ def test_bad_requests_get_a_clear_code(
 async def test_concurrent_requests_with_one_key_capture_once(b: Bank) -> None:
     key, reference = b.key(), b.key()
     body = {"token": "tok_visa", "amount": 500, "currency": "EUR", "reference": reference}
-    async with httpx.AsyncClient(base_url=b.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=b.url, timeout=30, headers=BANK_AUTH) as client:
         answers = await asyncio.gather(
             *(client.post("/v1/charges", json=body, headers={"Idempotency-Key": key})
               for _ in range(8))
@@ -207,3 +214,74 @@ async def test_concurrent_requests_with_one_key_capture_once(b: Bank) -> None:
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert len(listed.json()["data"]) == 1
+
+
+ENDPOINTS = [
+    ("POST", "/v1/charges", OK_BODY),
+    ("GET", "/v1/charges", None),
+    ("POST", "/v1/refunds", {"charge_id": "ch_1", "amount": 1}),
+    ("GET", "/v1/refunds", None),
+    ("POST", "/v1/idempotency-keys/cancel", {"kind": "charge", "key": "k"}),
+]
+WRONG_CREDENTIALS = {
+    "no header": ({}, "api_key_missing"),
+    "bearer only": ({"Authorization": "Bearer"}, "api_key_missing"),
+    "basic scheme": ({"Authorization": f"Basic {BANK_API_KEY}"}, "api_key_missing"),
+    "another key": ({"Authorization": f"Bearer sk_test_{'0' * 48}"}, "api_key_invalid"),
+    "key prefix": ({"Authorization": f"Bearer {BANK_API_KEY[:-1]}"}, "api_key_invalid"),
+    "key plus more": ({"Authorization": f"Bearer {BANK_API_KEY}x"}, "api_key_invalid"),
+}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+@pytest.mark.parametrize("credentials", WRONG_CREDENTIALS)
+def test_every_endpoint_refuses_a_missing_or_wrong_api_key(
+    b: Bank, method: str, path: str, body: dict[str, Any] | None, credentials: str
+) -> None:
+    headers, code = WRONG_CREDENTIALS[credentials]
+    answer = httpx.request(
+        method, f"{b.url}{path}", json=body, headers={**headers, "Idempotency-Key": b.key()}
+    )
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+    error = answer.json()["error"]
+    assert (error["type"], error["code"]) == ("authentication_error", code)
+    assert BANK_API_KEY not in answer.text
+
+
+def test_a_refused_charge_moves_no_money_and_the_key_is_never_logged(
+    b: Bank, bank: ServiceProcess
+) -> None:
+    key, reference = b.key(), b.key()
+    refused = httpx.post(
+        f"{b.url}/v1/charges",
+        json={**OK_BODY, "reference": reference},
+        headers={"Idempotency-Key": key, "Authorization": "Bearer sk_test_not_the_key"},
+    )
+    assert refused.status_code == 401
+    assert b.by_key("charges", key) == []
+    assert b.charge(b.key(), reference=reference).status_code == 201  # the right key works
+    assert BANK_API_KEY not in bank.log()
+
+
+def test_health_needs_no_key(b: Bank) -> None:
+    assert httpx.get(f"{b.url}/health").status_code == 200
+
+
+def test_the_bank_does_not_start_without_an_api_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BANK_API_KEYS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "switchboard", "bank", "--port", "9",
+         "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'bank.db'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "BANK_API_KEYS is not set" in done.stderr
+
+
+def test_a_malformed_api_key_setting_is_refused() -> None:
+    with pytest.raises(ValidationError, match="sk_test_"):
+        BankSettings(api_keys="secret")
+    two = BankSettings(api_keys=f"{BANK_API_KEY}, sk_test_{'a' * 24}")
+    assert len(two.require_api_keys()) == 2
+    assert BANK_API_KEY not in repr(two)

@@ -23,6 +23,11 @@ SECRETS = [
     ("pan=4000056655665556", "4000056655665556"),
     ("number 5555-5555-5555-4444 exp 12/30", "5555-5555-5555-4444"),
     ('{"cvc": "123"}', '"123"'),
+    (
+        "the bank refused sk_test_4f9c2a7d1e8b3a6c5d0e9f8a7b6c5d4e",
+        "4f9c2a7d1e8b3a6c5d0e9f8a7b6c5d4e",
+    ),
+    ("BANK_API_KEYS=sk_test_aaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaa"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,14 @@ import httpx
 
 from tests.support.processes import ServiceProcess, free_port, start_service
 
+# The bank's API key and the PDF links' key, fresh for every test run.
+BANK_API_KEY = f"sk_test_{secrets.token_hex(24)}"
+BANK_AUTH = {"Authorization": f"Bearer {BANK_API_KEY}"}
+PDF_SIGNING_KEY = secrets.token_urlsafe(32)
 # Fast failure paths: a 1 s bank timeout against a bank that stalls tok_timeout for 4 s.
 INVOICES_ENV = {
+    "INVOICES_BANK_API_KEY": BANK_API_KEY,
+    "INVOICES_PDF_SIGNING_KEY": PDF_SIGNING_KEY,
     "INVOICES_BANK_TIMEOUT": "1",
     "INVOICES_BANK_CONNECT_TIMEOUT": "1",
     "INVOICES_BANK_MAX_ATTEMPTS": "3",
@@ -20,7 +27,7 @@ INVOICES_ENV = {
     "INVOICES_RECONCILE_INTERVAL": "0",
     "INVOICES_OUTBOX_ENABLED": "false",  # tests read the outbox table instead
 }
-BANK_ENV = {"BANK_SLOW_SECONDS": "4"}
+BANK_ENV = {"BANK_SLOW_SECONDS": "4", "BANK_API_KEYS": BANK_API_KEY}
 
 CREATE_CUSTOMER = """
 mutation($input: CreateCustomerInput!, $key: String!) {
@@ -174,12 +181,16 @@ class Payments:
         return found
 
     def bank_charges(self, reference: str) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.bank.url}/v1/charges", params={"reference": reference})
+        response = httpx.get(
+            f"{self.bank.url}/v1/charges", params={"reference": reference}, headers=BANK_AUTH
+        )
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
     def bank_refunds(self, charge_id: str) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.bank.url}/v1/refunds", params={"charge_id": charge_id})
+        response = httpx.get(
+            f"{self.bank.url}/v1/refunds", params={"charge_id": charge_id}, headers=BANK_AUTH
+        )
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 

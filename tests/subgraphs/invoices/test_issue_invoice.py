@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -36,7 +37,11 @@ def test_an_issued_invoice_is_open_numbered_and_taxed_by_country(p: Payments) ->
     assert invoice["taxRateBasisPoints"] == 2000  # FR VAT
     assert invoice["tax"] == {"amount": 1580}
     assert invoice["total"] == {"amount": 7900 + 1580}
-    assert invoice["pdfUrl"] == f"{p.invoices.url}/invoices/{invoice['id']}.pdf"
+    link = urlsplit(invoice["pdfUrl"])
+    assert f"{link.scheme}://{link.netloc}{link.path}" == (
+        f"{p.invoices.url}/invoices/{invoice['id']}.pdf"
+    )
+    assert set(parse_qs(link.query)) == {"expires", "signature"}
     got = p.invoices.data(
         "query($id: ID!) { invoice(id: $id) { subscription { id } periodStart periodEnd "
         "lines { description quantity } customer { id } } }",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.subgraphs.invoices.payments_stack import PAY, REFUND, Payments
+from tests.subgraphs.invoices.payments_stack import PAY, REFUND, Payments, start_invoices
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +112,30 @@ def test_void_is_refused_while_a_payment_is_pending(p: Payments) -> None:
     assert body["errors"][0]["extensions"]["reason"] == "PAYMENT_PENDING"
     p.reconcile()
     assert p.invoices.data(void, {"id": invoice["id"]})["voidInvoice"]["status"] == "VOID"
+
+
+def test_with_a_wrong_bank_key_a_payment_fails_and_nothing_is_charged(
+    p: Payments, tmp_path: Path
+) -> None:
+    """The bank refuses invoices' calls without its key: nothing moves, the key is not shown."""
+    wrong = f"sk_test_{'0' * 48}"
+    invoices = start_invoices(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'invoices.db'}",
+        bank_url=p.bank.url,
+        customers_url=f"{p.customers.url}/graphql",
+        env={"INVOICES_BANK_API_KEY": wrong},
+    )
+    try:
+        other = Payments(p.bank, p.customers, invoices)
+        customer, _ = other.customer("tok_visa_ok")
+        invoice = other.issue(customer)
+        result = other.pay(invoice["id"], other.key("wrong-bank-key"))
+        assert result["__typename"] == "PaymentFailed"
+        assert "api_key_invalid" in result["message"]
+        assert wrong not in result["message"]
+        assert other.invoice(invoice["id"])["status"] == "OPEN"
+        assert p.bank_charges(invoice["id"]) == []
+        assert wrong not in invoices.log()
+    finally:
+        invoices.stop()
