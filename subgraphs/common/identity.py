@@ -209,7 +209,9 @@ class IdentityVerifier:
         identity = Identity(caller=caller, subject=subject, scopes=frozenset(scopes.split()))
         if caller != "router" and not identity.is_service:
             raise Unauthenticated("scope")
-        return identity, float(claims["exp"])
+        expires = claims["exp"]
+        assert isinstance(expires, (int, float))  # PyJWT checked it is a number
+        return identity, float(expires)
 
     def _keys_of(self, issuer: object) -> tuple[str, list[Ed25519PublicKey]]:
         if issuer == ROUTER_ISSUER:

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from subgraphs.common.serve import prepare_database
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.registry import service
+from tests.support.identity import identity_headers, subgraph_env
 
 
 @dataclass
@@ -33,12 +34,20 @@ class InProcessSubgraph:
 async def in_process_subgraph(name: str, database_url: str) -> AsyncIterator[InProcessSubgraph]:
     """Migrate and seed ``database_url``, then serve ``name`` through an ASGI transport."""
     svc = service(name)
-    settings = SubgraphSettings.for_service(name, database_url=database_url)
+    keys = subgraph_env()
+    settings = SubgraphSettings.for_service(
+        name,
+        database_url=database_url,
+        router_public_keys=keys[f"{name.upper()}_ROUTER_PUBLIC_KEYS"],
+        service_public_keys=keys[f"{name.upper()}_SERVICE_PUBLIC_KEYS"],
+    )
     await asyncio.to_thread(prepare_database, settings, svc.seed)
     app = svc.create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://subgraph") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://subgraph", headers=identity_headers(name)
+        ) as client:
             subgraph = InProcessSubgraph(client)
 
             def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
