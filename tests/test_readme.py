@@ -224,6 +224,7 @@ class Stack:
         self.env["SUBSCRIPTIONS_CLOCK"] = README_CLOCK
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
+        self._admin_token = ""
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "switchboard", "dev"],
@@ -256,9 +257,18 @@ class Stack:
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
+    def admin_token(self) -> str:
+        """What the README's queries are sent with: `switchboard token --scope admin`."""
+        if not self._admin_token:
+            self._admin_token = self.run(".venv/bin/switchboard token --scope admin").strip()
+        return self._admin_token
+
     def query(self, query: str) -> str:
         url = f"http://127.0.0.1:{self.ports[README_ROUTER_PORT]}/graphql"
-        response = httpx.post(url, json={"query": self.localize(query)}, timeout=30)
+        headers = {"authorization": f"Bearer {self.admin_token()}"}
+        response = httpx.post(
+            url, json={"query": self.localize(query)}, headers=headers, timeout=30
+        )
         assert response.status_code < 500, response.text
         return response.text
 
@@ -443,7 +453,7 @@ def test_environment_variables_mentioned_exist() -> None:
         sources += (ROOT / package).rglob("*.py")
     read = "\n".join(path.read_text() for path in sources)  # names read literally
     mentioned = set(VARIABLE.findall(README.read_text()))
-    assert {"INVOICES_BANK_URL", "SUBSCRIPTIONS_ADMIN_TOKEN"} <= mentioned
+    assert {"INVOICES_BANK_URL", "SUBSCRIPTIONS_ROUTER_PUBLIC_KEYS"} <= mentioned
     assert sorted(name for name in mentioned if name not in known and name not in read) == []
 
 

@@ -124,9 +124,7 @@ def test_acting_on_another_customers_record_is_forbidden(router: ServiceProcess)
 def test_staff_mutations_need_the_scope_in_the_router_and_the_subgraph(
     router: ServiceProcess,
 ) -> None:
-    refund = (
-        'mutation { refundPayment(paymentId: "pay_x", idempotencyKey: "k-1") { __typename } }'
-    )
+    refund = 'mutation { refundPayment(paymentId: "pay_x", idempotencyKey: "k-1") { __typename } }'
     body = ask(router, refund, customer_bearer(ALICE))
     assert codes(body) == ["UNAUTHORIZED_FIELD_OR_TYPE"]
     body = ask(router, refund, bearer("staff-2", ["refunds:write"]))

@@ -85,8 +85,8 @@ BAD_TOKENS = {
 DOCUMENTS = {
     "operation": "{ customers { totalCount } }",
     "service": "{ _service { sdl } }",
-    "entities": '{ _entities(representations: [{__typename: "Customer", id: "%s"}]) '
-    "{ ... on Customer { email } } }" % ALICE,
+    "entities": f'{{ _entities(representations: [{{__typename: "Customer", id: "{ALICE}"}}]) '
+    "{ ... on Customer { email } } }",
 }
 
 
@@ -125,8 +125,7 @@ def test_a_customer_sees_only_its_own_customer_record(subgraphs: SubgraphPool) -
 
 def test_entities_answer_only_for_the_owner(subgraphs: SubgraphPool) -> None:
     query = (
-        "query($r: [_Any!]!) { _entities(representations: $r) "
-        "{ ... on Customer { id email } } }"
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id email } } }"
     )
     alice = customer_headers("customers", ALICE)
     reps = [{"__typename": "Customer", "id": ALICE}, {"__typename": "Customer", "id": BOB}]

@@ -74,10 +74,17 @@ class ServiceProcess:
 
     # GraphQL helpers -------------------------------------------------------------
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """POST a GraphQL request; return the whole response body."""
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST a GraphQL request (``headers`` over the default ones); return the body."""
         response = self.client.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
         )
         assert response.status_code < 500, f"{self.name} answered {response.status_code}"
         body: dict[str, Any] = response.json()
@@ -90,9 +97,14 @@ class ServiceProcess:
         data: dict[str, Any] = body["data"]
         return data
 
-    def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+    def error_codes(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> list[str]:
         """Execute and require errors; return their ``extensions.code`` values."""
-        body = self.execute(query, variables)
+        body = self.execute(query, variables, headers)
         assert body.get("errors"), f"expected errors, got {body}"
         return [e.get("extensions", {}).get("code") for e in body["errors"]]
 
