@@ -18,11 +18,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
 
+from .db import RequestDb
 from .errors import Forbidden
 
 HEADER = "x-switchboard-identity"
@@ -248,3 +251,11 @@ class IdentityVerifier:
                 failure = "claims"
             break
         raise Unauthenticated(failure)
+
+
+async def owner_of(db: RequestDb, model: Any, id: str) -> str | None:
+    """The ``customer_id`` of the ``model`` row ``id`` (None if there is none), read as a
+    column: no row enters the request's session, so later reads see the mutation's writes."""
+    async with db.read() as session:
+        owner: str | None = await session.scalar(select(model.customer_id).where(model.id == id))
+    return owner

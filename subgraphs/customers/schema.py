@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.admin import SUPPORT_READ, SUPPORT_WRITE
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
-from .models import IdempotencyKey
+from .models import IdempotencyKey, PaymentMethodRow
 from .types import (
     AddressInput,
     CreateCustomerInput,
@@ -51,8 +52,7 @@ async def _reload_payment_method(info: Info, payment_method_id: str) -> PaymentM
 async def _require_card_owner(info: Info, operation: str, payment_method_id: str) -> None:
     """FORBIDDEN unless the card is the caller's own, or the caller is support staff (for
     whom a card that does not exist is the repository's NOT_FOUND)."""
-    row = await info.context.loaders.payment_method.load(payment_method_id)
-    owner = row.customer_id if row else None
+    owner = await owner_of(info.context.db, PaymentMethodRow, payment_method_id)
     info.context.identity.require(operation, staff=[SUPPORT_WRITE], owner=owner)
 
 

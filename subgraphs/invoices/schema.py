@@ -7,6 +7,7 @@ import strawberry.federation as fed
 
 from subgraphs.common.admin import BILLING_WRITE, REFUNDS_WRITE, require_staff
 from subgraphs.common.deadletters import DeadLetter, list_dead_letters
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list
 from subgraphs.common.loaders import reload_after_write
@@ -14,7 +15,7 @@ from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import issuing, payments, repository
-from .models import OrderEventRow, OutboxRow, WebhookDeliveryRow
+from .models import InvoiceRow, OrderEventRow, OutboxRow, WebhookDeliveryRow
 from .payment_types import (
     Payment,
     PaymentDeclined,
@@ -178,8 +179,7 @@ class Mutation:
         idempotency_key: str,
         payment_method_id: strawberry.ID | None = None,
     ) -> PaymentResult:
-        invoice = await info.context.loaders.invoice.load(check_id(invoice_id, field="invoiceId"))
-        owner = invoice.customer_id if invoice else None
+        owner = await owner_of(info.context.db, InvoiceRow, check_id(invoice_id, field="invoiceId"))
         info.context.identity.require("payInvoice", staff=[BILLING_WRITE], owner=owner)
         payment_id = await payments.pay_invoice(
             runtime_of(info.context),

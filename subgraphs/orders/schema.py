@@ -10,6 +10,7 @@ from subgraphs.common.admin import BILLING_WRITE, SUPPORT_WRITE
 from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import Conflict
 from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list, check_text
 from subgraphs.common.loaders import reload_after_write
@@ -17,7 +18,7 @@ from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
-from .models import IdempotencyKey, OutboxRow
+from .models import IdempotencyKey, OrderRow, OutboxRow
 from .services import order_payments
 from .types import (
     Customer,
@@ -51,8 +52,7 @@ OUTBOXES = {"emails": OutboxRow}
 async def _require_order_owner(info: Info, operation: str, order_id: str, staff: list[str]) -> None:
     """FORBIDDEN unless the order is the caller's own or the caller holds a ``staff`` scope
     (for whom an order that does not exist is NOT_FOUND, as before)."""
-    row = await info.context.loaders.order.load(order_id)
-    owner = row.customer_id if row else None
+    owner = await owner_of(info.context.db, OrderRow, order_id)
     info.context.identity.require(operation, staff=staff, owner=owner)
 
 

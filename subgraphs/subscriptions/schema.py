@@ -13,6 +13,7 @@ from subgraphs.common.admin import BILLING_WRITE, require_admin, require_staff
 from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, SortOrder, build_connection
@@ -22,7 +23,7 @@ from subgraphs.common.timestamps import as_utc
 from . import repository
 from .billing import CycleReport, check_as_of
 from .clock import ManualClock
-from .models import IdempotencyKey, OutboxRow
+from .models import IdempotencyKey, OutboxRow, SubscriptionRow
 from .services import billing_services
 from .types import (
     BillingCycleReport,
@@ -86,8 +87,7 @@ OUTBOXES = {"emails": OutboxRow}
 
 async def _require_subscription_owner(info: Info, operation: str, subscription_id: str) -> None:
     """FORBIDDEN unless the subscription is the caller's own or the caller has billing:write."""
-    row = await info.context.loaders.subscription.load(subscription_id)
-    owner = row.customer_id if row else None
+    owner = await owner_of(info.context.db, SubscriptionRow, subscription_id)
     info.context.identity.require(operation, staff=[BILLING_WRITE], owner=owner)
 
 
