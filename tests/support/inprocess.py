@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -34,13 +35,9 @@ class InProcessSubgraph:
 async def in_process_subgraph(name: str, database_url: str) -> AsyncIterator[InProcessSubgraph]:
     """Migrate and seed ``database_url``, then serve ``name`` through an ASGI transport."""
     svc = service(name)
-    keys = subgraph_env()
-    settings = SubgraphSettings.for_service(
-        name,
-        database_url=database_url,
-        router_public_keys=keys[f"{name.upper()}_ROUTER_PUBLIC_KEYS"],
-        service_public_keys=keys[f"{name.upper()}_SERVICE_PUBLIC_KEYS"],
-    )
+    for variable, value in subgraph_env().items():  # the keys, as a process is given them
+        os.environ.setdefault(variable, value)
+    settings = SubgraphSettings.for_service(name, database_url=database_url)
     await asyncio.to_thread(prepare_database, settings, svc.seed)
     app = svc.create_app(settings)
     async with app.router.lifespan_context(app):
