@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
 from sandbox.bank.settings import DEFAULT_PORT as BANK_PORT
@@ -50,7 +52,9 @@ from subgraphs.common.settings import DEFAULT_PORTS, SubgraphSettings
 from subgraphs.invoices.config import PaymentSettings
 from subgraphs.registry import SERVICES
 from switchboard.cli import build_parser
+from switchboard.devkeys import DevKeys
 from tests.support.databases import POSTGRES_ENV
+from tests.support.identity import HEADER, router_token
 from tests.support.processes import ROOT, auxiliary_ports, free_port
 
 README = ROOT / "README.md"
@@ -471,9 +475,14 @@ def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack)
     supergraph = Path(stack.env["SWITCHBOARD_DATA_DIR"]) / "supergraph.graphql"
     orders_port = stack.ports[DEFAULT_PORTS["orders"]]
     assert f'url: "http://127.0.0.1:{orders_port}/graphql"' in supergraph.read_text()
+    router_key = serialization.load_pem_private_key(
+        DevKeys(stack.data / "keys").router_key.read_bytes(), password=None
+    )
+    assert isinstance(router_key, Ed25519PrivateKey)
     seeded = httpx.post(
         f"http://127.0.0.1:{stack.ports[DEFAULT_PORTS['customers']]}/graphql",
         json={"query": "{ customers(first: 3) { nodes { id } } }"},
+        headers={HEADER: router_token("customers", key=router_key)},  # signed as this run's router
         timeout=30,
     ).json()
     assert len(seeded["data"]["customers"]["nodes"]) == 3  # demo data, straight from a subgraph
