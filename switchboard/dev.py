@@ -77,9 +77,6 @@ def mailsink_spec() -> ProcessSpec:
 AUXILIARY: list[Callable[[], ProcessSpec]] = [bank_spec, mailsink_spec]
 
 
-DEV_ADMIN_TOKEN = "dev-admin-token"  # X-Admin-Token for runBillingCycle in the dev loop
-
-
 def point_services_at(processes: list[ProcessSpec]) -> None:
     """Tell the subgraphs (through their environment) where their peers, the bank and the
     mail sink listen, and turn on the dev billing scheduler. Explicit settings win."""
@@ -103,7 +100,6 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
     for name in SERVICES:
         prefix = name.upper()
         defaults[f"{prefix}_INTERNAL_TOKEN"] = internal_token
-        defaults[f"{prefix}_ADMIN_TOKEN"] = DEV_ADMIN_TOKEN
         for peer in ("invoices", "customers"):
             if peer in by_name:
                 defaults[f"{prefix}_{peer.upper()}_URL"] = f"{by_name[peer].url}/graphql"
@@ -155,8 +151,6 @@ def write_router_config(supergraph: Path, keys: DevKeys | None = None) -> Path:
         "dev": True,
         "hot_reload": {"enabled": True},
         **(security_settings(keys) if keys is not None else {}),
-        # admin operations (runBillingCycle, setClock, …DeadLetters) check this header
-        "headers": {"all": {"request": [{"propagate": {"named": "x-admin-token"}}]}},
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

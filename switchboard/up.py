@@ -30,6 +30,7 @@ from subgraphs.registry import SERVICES
 
 from .commands import CommandError
 from .dev import AUXILIARY, link_invoices_through, point_services_at, run_dev
+from .devkeys import DevKeys
 from .preflight import shown_url
 from .supervise import (
     COLOURS,
@@ -98,7 +99,7 @@ async def run_up(options: UpOptions) -> int:
     auxiliary = [make() for make in AUXILIARY]
     subgraphs, sockets = subgraph_specs(options.subgraph_processes)
     point_services_at([*auxiliary, *[s for s in subgraphs if "." not in s.name]])
-    router = router_spec(options, subgraphs)
+    router = router_spec(options, subgraphs, subgraph_keys())
     link_invoices_through(f"http://127.0.0.1:{router.port}")
     specs = [*auxiliary, *subgraphs, router]
     try:
@@ -200,7 +201,21 @@ def _listen(host: str, port: int, port_env: str, name: str) -> socket.socket:
     return sock
 
 
-def router_spec(options: UpOptions, subgraphs: list[ProcessSpec]) -> ProcessSpec:
+def subgraph_keys() -> Path | None:
+    """The router's key for signing subgraph requests, and the keys every subgraph trusts:
+    from the environment if it sets them (as a deployment does), else fresh ones for this
+    run; the router's private key file in the latter case."""
+    if all(f"{name.upper()}_ROUTER_PUBLIC_KEYS" in os.environ for name in SERVICES):
+        return None
+    keys = DevKeys.generate(DATA_DIR / "keys", list(SERVICES))
+    for variable, value in keys.environment(list(SERVICES)).items():
+        os.environ.setdefault(variable, value)
+    return keys.router_key
+
+
+def router_spec(
+    options: UpOptions, subgraphs: list[ProcessSpec], router_key: Path | None = None
+) -> ProcessSpec:
     from router.config import load_config
 
     port = load_config(None).port  # SWITCHBOARD_ROUTER_PORT, else 4000
@@ -226,10 +241,9 @@ def router_spec(options: UpOptions, subgraphs: list[ProcessSpec]) -> ProcessSpec
         "telemetry": {"metrics": {"enabled": True}, "logs": {"format": "json"}},
         "shutdown": {"grace_seconds": 8},
         "files": [{"prefix": "/files/invoices/", "subgraph": "invoices", "path": "/invoices/"}],
-        "headers": {
-            "subgraphs": {"subscriptions": {"request": [{"propagate": {"named": "x-admin-token"}}]}}
-        },
     }
+    if router_key is not None:
+        config["subgraph_auth"] = {"private_key_file": str(router_key)}
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return ProcessSpec(
         name="router",

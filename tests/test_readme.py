@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
 from sandbox.bank.settings import DEFAULT_PORT as BANK_PORT
@@ -50,7 +52,9 @@ from subgraphs.common.settings import DEFAULT_PORTS, SubgraphSettings
 from subgraphs.invoices.config import PaymentSettings
 from subgraphs.registry import SERVICES
 from switchboard.cli import build_parser
+from switchboard.devkeys import DevKeys
 from tests.support.databases import POSTGRES_ENV
+from tests.support.identity import HEADER, router_token
 from tests.support.processes import ROOT, auxiliary_ports, free_port
 
 README = ROOT / "README.md"
@@ -229,6 +233,7 @@ class Stack:
         self.env["SUBSCRIPTIONS_CLOCK"] = README_CLOCK
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
+        self._admin_token = ""
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "switchboard", "dev"],
@@ -261,9 +266,18 @@ class Stack:
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
+    def admin_token(self) -> str:
+        """What the README's queries are sent with: `switchboard token --scope admin`."""
+        if not self._admin_token:
+            self._admin_token = self.run(".venv/bin/switchboard token --scope admin").strip()
+        return self._admin_token
+
     def query(self, query: str) -> str:
         url = f"http://127.0.0.1:{self.ports[README_ROUTER_PORT]}/graphql"
-        response = httpx.post(url, json={"query": self.localize(query)}, timeout=30)
+        headers = {"authorization": f"Bearer {self.admin_token()}"}
+        response = httpx.post(
+            url, json={"query": self.localize(query)}, headers=headers, timeout=30
+        )
         assert response.status_code < 500, response.text
         return response.text
 
@@ -448,7 +462,7 @@ def test_environment_variables_mentioned_exist() -> None:
         sources += (ROOT / package).rglob("*.py")
     read = "\n".join(path.read_text() for path in sources)  # names read literally
     mentioned = set(VARIABLE.findall(README.read_text()))
-    assert {"INVOICES_BANK_URL", "SUBSCRIPTIONS_ADMIN_TOKEN"} <= mentioned
+    assert {"INVOICES_BANK_URL", "SUBSCRIPTIONS_ROUTER_PUBLIC_KEYS"} <= mentioned
     assert sorted(name for name in mentioned if name not in known and name not in read) == []
 
 
@@ -466,9 +480,14 @@ def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack)
     supergraph = Path(stack.env["SWITCHBOARD_DATA_DIR"]) / "supergraph.graphql"
     orders_port = stack.ports[DEFAULT_PORTS["orders"]]
     assert f'url: "http://127.0.0.1:{orders_port}/graphql"' in supergraph.read_text()
+    router_key = serialization.load_pem_private_key(
+        DevKeys(stack.data / "keys").router_key.read_bytes(), password=None
+    )
+    assert isinstance(router_key, Ed25519PrivateKey)
     seeded = httpx.post(
         f"http://127.0.0.1:{stack.ports[DEFAULT_PORTS['customers']]}/graphql",
         json={"query": "{ customers(first: 3) { nodes { id } } }"},
+        headers={HEADER: router_token("customers", key=router_key)},  # signed as this run's router
         timeout=30,
     ).json()
     assert len(seeded["data"]["customers"]["nodes"]) == 3  # demo data, straight from a subgraph

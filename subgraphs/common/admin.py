@@ -1,28 +1,25 @@
-"""The admin guard: admin-only fields need the ``X-Admin-Token`` header.
+"""Staff guards: operations that need a staff scope of the request's verified identity.
 
-The token is ``<SERVICE>_ADMIN_TOKEN``; with none configured, admin fields are refused.
-Through the router, the header must be propagated to the subgraph (a ``headers:`` rule in
-router.yaml); services and operators may also call the subgraph directly. Every admin
-operation calls ``require_admin`` first, so a later identity-based check replaces one function.
+The identity comes from the router's signed token (or a peer service's), see ``identity``;
+``admin`` and peer services pass every guard. docs/security.md has the table of scopes.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from .errors import Forbidden
+SUPPORT_READ = "support:read"
+SUPPORT_WRITE = "support:write"
+BILLING_WRITE = "billing:write"
+REFUNDS_WRITE = "refunds:write"
+ADMIN = "admin"
 
-ADMIN_HEADER = "x-admin-token"
+
+def require_staff(info: Any, operation: str, *scopes: str) -> None:
+    """Raise FORBIDDEN unless the identity holds one of ``scopes`` (or admin, or is a service)."""
+    info.context.identity.require(operation, staff=scopes)
 
 
 def require_admin(info: Any, operation: str) -> None:
-    """Raise FORBIDDEN unless the request carries the configured admin token."""
-    settings = info.context.settings
-    expected: str = settings.admin_token
-    variable = f"{settings.name.upper()}_ADMIN_TOKEN"
-    if not expected:
-        raise Forbidden(f"{operation} is disabled: no admin token is configured ({variable}).")
-    given: str = info.context.request.headers.get(ADMIN_HEADER, "")
-    if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise Forbidden(f"{operation} needs the admin token in the X-Admin-Token header.")
+    """Raise FORBIDDEN unless the identity holds ``admin`` (or is a peer service)."""
+    info.context.identity.require(operation)

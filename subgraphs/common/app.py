@@ -19,6 +19,8 @@ from .db import RequestDb, create_engine, session_factory
 from .deadletters import metrics_text
 from .graphql_errors import client_error
 from .http_guard import GraphQLRequestGuard
+from .identity import IdentityVerifier
+from .identity_guard import IdentityGuard
 from .schema import SubgraphSchema
 from .settings import SubgraphSettings
 from .telemetry import METRICS, RequestMetrics, Telemetry, migration_heads, readiness
@@ -85,7 +87,8 @@ def create_subgraph_app(
     async def get_context(request: HTTPConnection) -> AsyncIterator[SubgraphContext[L]]:
         db = RequestDb(request.app.state.sessions)
         try:
-            yield SubgraphContext(db, settings, make_loaders(db, settings))
+            identity = request.state.identity  # set by IdentityGuard, or the request is refused
+            yield SubgraphContext(db, settings, make_loaders(db, settings), identity)
         finally:
             await db.close()
 
@@ -98,6 +101,12 @@ def create_subgraph_app(
     )
     app.state.settings = settings
     app.add_middleware(GraphQLRequestGuard, path="/graphql", max_body_bytes=settings.max_body_bytes)
+    verifier = IdentityVerifier.from_settings(
+        settings.name, settings.router_public_keys, settings.service_public_keys
+    )
+    app.state.identity_verifier = verifier
+    app.add_middleware(IdentityGuard, path="/graphql", verifier=verifier)  # before the guards
+    # outermost: every answer is counted, 401s included
     app.add_middleware(RequestMetrics, service=settings.name)
     graphql = SubgraphGraphQLRouter(
         schema, context_getter=get_context, graphql_ide=None, allow_queries_via_get=False

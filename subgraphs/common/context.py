@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 from strawberry.fastapi import BaseContext
 
 from .db import RequestDb
+from .identity import Identity
 from .pagination import PageArgs, SortOrder, page_args
 from .settings import SubgraphSettings
 
@@ -14,13 +15,16 @@ L = TypeVar("L")
 
 
 class SubgraphContext(BaseContext, Generic[L]):
-    """Request-scoped: the request's database session, settings and DataLoaders."""
+    """Request-scoped: the verified identity, the database session, settings, DataLoaders."""
 
-    def __init__(self, db: RequestDb, settings: SubgraphSettings, loaders: L) -> None:
+    def __init__(
+        self, db: RequestDb, settings: SubgraphSettings, loaders: L, identity: Identity
+    ) -> None:
         super().__init__()
         self.db = db
         self.settings = settings
         self.loaders = loaders
+        self.identity = identity
 
     def page_args(
         self, first: int | None, after: str | None, order: SortOrder | None = None

@@ -7,7 +7,8 @@ catalogue of every code each service answers (``CATALOGUE``; docs/errors.md incl
     ├── OutOfStock                  OUT_OF_STOCK: not enough stock for an order line
     ├── Conflict                    CONFLICT: the record is in a state that forbids the change
     ├── IdempotencyKeyReused        IDEMPOTENCY_KEY_REUSED: same key, different request
-    ├── Forbidden                   FORBIDDEN: an admin operation without the admin token
+    ├── Unauthenticated             UNAUTHENTICATED: no valid identity token (HTTP 401)
+    ├── Forbidden                   FORBIDDEN: the identity may not do this (scope, owner)
     └── ServiceUnavailable          SERVICE_UNAVAILABLE: a service this one needs did not answer
 
 graphql-core copies an exception's ``extensions`` onto the GraphQL error it builds, so
@@ -55,8 +56,14 @@ class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class Unauthenticated(DomainError):
+    """The request carries no valid identity token (the router's or a peer service's)."""
+
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(DomainError):
-    """An admin-only operation without the right admin token."""
+    """The identity lacks the scope, or the record belongs to another customer."""
 
     code = "FORBIDDEN"
 
@@ -82,6 +89,9 @@ REQUEST_CODES: dict[str, str] = {
     "(depth, aliases, tokens).",
     "BAD_USER_INPUT": "An argument, variable or entity representation breaks a rule; "
     "extensions.field names it.",
+    "UNAUTHENTICATED": "HTTP 401: no valid X-Switchboard-Identity token (signed by the router "
+    "for this subgraph, or by a peer service); extensions.reason says why (missing, expired, "
+    "signature, audience, issuer, …).",
     "INTERNAL_SERVER_ERROR": "An unexpected failure, logged by the service; the message is "
     "masked. Safe to retry calls that take an idempotency key.",
 }
@@ -90,13 +100,17 @@ _NOT_FOUND = "An id in a mutation names nothing (lookups answer null instead)."
 _CONFLICT = "The record's state forbids the change; extensions.reason says why where it can."
 _KEY_REUSED = "The idempotencyKey was used before with a different request."
 _UNAVAILABLE = "A service this one needs did not answer; repeat later (same key)."
-_FORBIDDEN = "An admin operation without the X-Admin-Token header the service is set up with."
+_FORBIDDEN = (
+    "The identity may not do this: the record belongs to another customer, or the operation "
+    "needs a staff scope (docs/security.md)."
+)
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "customers": {
         "NOT_FOUND": _NOT_FOUND,
         "CONFLICT": "The e-mail is taken, or the customer is CLOSED.",
         "IDEMPOTENCY_KEY_REUSED": _KEY_REUSED,
+        "FORBIDDEN": _FORBIDDEN,
     },
     "orders": {
         "NOT_FOUND": _NOT_FOUND,

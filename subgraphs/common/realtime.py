@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
-from .errors import ServiceUnavailable
+from .errors import Forbidden, ServiceUnavailable
 
 logger = logging.getLogger("switchboard.realtime")
 
@@ -364,8 +364,11 @@ def owned_changes(
     make_loaders: Callable[[Any, Any], Any],
     state: Callable[[Any], Any],
 ) -> AsyncGenerator[Any, None]:
-    """``owned_changes_of`` for a resolver: fresh DataLoaders for every reload."""
+    """``owned_changes_of`` for a resolver: fresh DataLoaders for every reload. FORBIDDEN at
+    subscribe time for a customer other than the caller (staff and services may watch any)."""
     context = info.context
+    if not context.identity.may_see(owner):
+        raise Forbidden("Only this customer (or staff) may watch its events.")
     bus: Bus = context.request.app.state.realtime
 
     async def load(row_id: str) -> Any:

@@ -73,8 +73,15 @@ class SubgraphSettings(BaseSettings):
     internal_token: str = Field(
         default="", description="Shared secret for /internal/* calls; empty: loopback only."
     )
-    # Recurring billing (subscriptions): admin header token, scheduler interval, clock.
-    admin_token: str = Field(default="", description="X-Admin-Token for admin mutations.")
+    # Who may call /graphql (docs/security.md): the router's public keys (PEM, several
+    # during a rotation) and the peer services' ({"orders": "<PEM>", …}). None: refuse all.
+    router_public_keys: str = Field(
+        default="", description="The router's Ed25519 public key(s), PEM.", repr=False
+    )
+    service_public_keys: str = Field(
+        default="", description="Peer services' Ed25519 public keys: JSON name → PEM.", repr=False
+    )
+    # Recurring billing (subscriptions): scheduler interval, clock.
     billing_interval_seconds: float = Field(default=0.0, ge=0, description="0: no scheduler.")
     clock: str = Field(default="system", description="system, fixed:<ISO>, offset:<seconds>.")
     # Traces over OTLP (off by default), e.g. ORDERS_TELEMETRY__TRACING__ENABLED=true and

@@ -40,6 +40,7 @@ class CustomerFilter:
     status: str | None = None
     country: str | None = None
     email_contains: str | None = None
+    id: str | None = None  # only this customer (an identity that may see only its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ async def list_customers(
     session: AsyncSession, *, page: PageArgs, where: CustomerFilter
 ) -> list[CustomerRow]:
     conditions: list[ColumnElement[bool]] = []
+    if where.id is not None:
+        conditions.append(CustomerRow.id == where.id)
     if where.status is not None:
         conditions.append(CustomerRow.status == where.status)
     if where.country is not None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import strawberry
+import strawberry.federation as fed
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.admin import SUPPORT_READ, SUPPORT_WRITE
 from subgraphs.common.idempotency import run_idempotent
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.loaders import reload_after_write
 from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import repository
-from .models import IdempotencyKey
+from .models import IdempotencyKey, PaymentMethodRow
 from .types import (
     AddressInput,
     CreateCustomerInput,
@@ -46,14 +49,26 @@ async def _reload_payment_method(info: Info, payment_method_id: str) -> PaymentM
     return PaymentMethod.from_row(row)
 
 
+async def _require_card_owner(info: Info, operation: str, payment_method_id: str) -> None:
+    """FORBIDDEN unless the card is the caller's own, or the caller is support staff (for
+    whom a card that does not exist is the repository's NOT_FOUND)."""
+    owner = await owner_of(info.context.db, PaymentMethodRow, payment_method_id)
+    info.context.identity.require(operation, staff=[SUPPORT_WRITE], owner=owner)
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="A customer by id, or null if there is none.")
+    @fed.field(
+        description="A customer by id, or null if there is none (or it is not yours).",
+        authenticated=True,
+    )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        row = await info.context.loaders.customer.load(check_id(id))
-        return Customer.from_row(row) if row else None
+        return await Customer.visible(info, check_id(id))
 
-    @strawberry.field(description="Customers oldest first unless orderBy says NEWEST_FIRST.")
+    @fed.field(
+        description="Customers oldest first unless orderBy says NEWEST_FIRST (staff).",
+        requires_scopes=[[SUPPORT_READ], ["admin"]],
+    )
     async def customers(
         self,
         info: Info,
@@ -68,23 +83,28 @@ class Query:
             status=where.status.value if where.status else None,
             country=where.country,
             email_contains=where.email_contains,
+            id=info.context.identity.owner_filter(),
         )
         async with info.context.db.read() as session:
             rows = await repository.list_customers(session, page=args, where=criteria)
         return build_connection(rows, args, Customer.from_row)
 
-    @strawberry.field(description="A payment method by id.")
+    @fed.field(description="A payment method by id (only yours).", authenticated=True)
     async def payment_method(self, info: Info, id: strawberry.ID) -> PaymentMethod | None:
-        row = await info.context.loaders.payment_method.load(check_id(id))
-        return PaymentMethod.from_row(row) if row else None
+        return await PaymentMethod.visible(info, check_id(id))
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a customer; repeating the same key is safe.")
+    @fed.mutation(
+        description="Create a customer; repeating the same key is safe (support:write).",
+        requires_scopes=[[SUPPORT_WRITE], ["admin"]],
+    )
     async def create_customer(
         self, info: Info, input: CreateCustomerInput, idempotency_key: str
     ) -> Customer:
+        info.context.identity.require("createCustomer", staff=[SUPPORT_WRITE])
+
         async def create(session: AsyncSession) -> str:
             row = await repository.create_customer(
                 session, email=input.email, name=input.name, address=_address(input.address)
@@ -101,10 +121,17 @@ class Mutation:
         )
         return await _reload_customer(info, customer_id)
 
-    @strawberry.mutation
+    @fed.mutation(
+        description="Change your own profile (support:write: anyone's, and the status).",
+        authenticated=True,
+    )
     async def update_customer(
         self, info: Info, id: strawberry.ID, input: UpdateCustomerInput
     ) -> Customer:
+        identity = info.context.identity
+        if input.status is not None:
+            identity.require("updateCustomer(status)", staff=[SUPPORT_WRITE])
+        identity.require("updateCustomer", staff=[SUPPORT_WRITE], owner=check_id(id))
         async with info.context.db.transaction() as session:
             await repository.update_customer(
                 session,
@@ -116,7 +143,10 @@ class Mutation:
             )
         return await _reload_customer(info, id)
 
-    @strawberry.mutation(description="Attach a tokenised card; the first card becomes default.")
+    @fed.mutation(
+        description="Attach a tokenised card; the first card becomes default.",
+        authenticated=True,
+    )
     async def add_payment_method(
         self,
         info: Info,
@@ -124,6 +154,8 @@ class Mutation:
         input: PaymentMethodInput,
         make_default: bool = False,
     ) -> PaymentMethod:
+        owner = check_id(customer_id, field="customerId")
+        info.context.identity.require("addPaymentMethod", staff=[SUPPORT_WRITE], owner=owner)
         card = repository.CardData(
             token=input.token,
             brand=input.brand.value,
@@ -140,16 +172,18 @@ class Mutation:
             )
         return await _reload_payment_method(info, row.id)
 
-    @strawberry.mutation(description="Detach a card; returns its customer.")
+    @fed.mutation(description="Detach a card; returns its customer.", authenticated=True)
     async def remove_payment_method(self, info: Info, id: strawberry.ID) -> Customer:
+        await _require_card_owner(info, "removePaymentMethod", check_id(id))
         async with info.context.db.transaction() as session:
             customer_id = await repository.remove_payment_method(
                 session, payment_method_id=check_id(id)
             )
         return await _reload_customer(info, customer_id)
 
-    @strawberry.mutation
+    @fed.mutation(authenticated=True)
     async def set_default_payment_method(self, info: Info, id: strawberry.ID) -> PaymentMethod:
+        await _require_card_owner(info, "setDefaultPaymentMethod", check_id(id))
         async with info.context.db.transaction() as session:
             await repository.set_default_payment_method(session, payment_method_id=check_id(id))
         return await _reload_payment_method(info, id)

@@ -42,7 +42,11 @@ class Address:
     country: str
 
 
-@fed.type(keys=["id"], description="A tokenised card. The full card number is never stored.")
+@fed.type(
+    keys=["id"],
+    authenticated=True,
+    description="A tokenised card. The full card number is never stored.",
+)
 class PaymentMethod:
     id: strawberry.ID
     brand: CardBrand
@@ -64,8 +68,15 @@ class PaymentMethod:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PaymentMethod | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> PaymentMethod | None:
+        """The card ``id`` if it exists and the identity may see its customer; else None."""
         row = await info.context.loaders.payment_method.load(id)
-        return cls.from_row(row) if row else None
+        if row is None or not info.context.identity.may_see(row.customer_id):
+            return None
+        return cls.from_row(row)
 
     @classmethod
     def from_row(cls, row: PaymentMethodRow) -> PaymentMethod:
@@ -82,7 +93,7 @@ class PaymentMethod:
         )
 
 
-@fed.type(keys=["id"], description="A customer of the payment processor.")
+@fed.type(keys=["id"], authenticated=True, description="A customer of the payment processor.")
 class Customer:
     id: strawberry.ID
     email: str
@@ -98,6 +109,13 @@ class Customer:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> Customer | None:
+        """The customer ``id`` if it exists and the identity may see it; else None."""
+        if not info.context.identity.may_see(id):
+            return None
         row = await info.context.loaders.customer.load(id)
         return cls.from_row(row) if row else None
 

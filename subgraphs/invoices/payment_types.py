@@ -96,7 +96,7 @@ class PaymentMethod:
     id: strawberry.ID
 
 
-@fed.type(keys=["id"], description="A charge of an invoice's total to a card.")
+@fed.type(keys=["id"], authenticated=True, description="A charge of an invoice's total to a card.")
 class Payment:
     id: strawberry.ID
     amount: Money
@@ -133,8 +133,15 @@ class Payment:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Payment | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> Payment | None:
+        """The payment ``id`` if it exists and the identity may see its invoice; else None."""
         row = await info.context.loaders.payment.load(id)
-        return cls.from_row(row) if row else None
+        if row is None or await Invoice.visible(info, row.invoice_id) is None:
+            return None
+        return cls.from_row(row)
 
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:
@@ -155,7 +162,7 @@ class Payment:
         )
 
 
-@fed.type(keys=["id"], description="A refund of part or all of a payment.")
+@fed.type(keys=["id"], authenticated=True, description="A refund of part or all of a payment.")
 class Refund:
     id: strawberry.ID
     amount: Money
@@ -174,7 +181,9 @@ class Refund:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Refund | None:
         row = await info.context.loaders.refund.load(id)
-        return cls.from_row(row) if row else None
+        if row is None or await Payment.visible(info, row.payment_id) is None:
+            return None
+        return cls.from_row(row)
 
     @classmethod
     def from_row(cls, row: RefundRow) -> Refund:

@@ -63,7 +63,9 @@ class InvoiceLine:
         )
 
 
-@fed.type(keys=["id"], description="An invoice; all its amounts share one currency.")
+@fed.type(
+    keys=["id"], authenticated=True, description="An invoice; all its amounts share one currency."
+)
 class Invoice:
     id: strawberry.ID
     number: str = strawberry.field(description="Unique and human-facing, e.g. INV-2026-000123.")
@@ -116,8 +118,13 @@ class Invoice:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Invoice | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> Invoice | None:
+        """The invoice ``id`` if it exists and the identity may see its customer; else None."""
         row = await info.context.loaders.invoice.load(id)
-        return cls.from_row(row) if row else None
+        return cls.from_row(row) if row and info.context.identity.may_see(row.customer_id) else None
 
     @classmethod
     def from_row(cls, row: InvoiceRow) -> Invoice:
@@ -151,7 +158,7 @@ class Address:
     country: str = fed.field(external=True)
 
 
-@fed.type(keys=["id"])
+@fed.type(keys=["id"], authenticated=True)
 class Customer:
     id: strawberry.ID
     # Non-null like the owner's field (composition insists); None only on stubs built here.
@@ -170,11 +177,14 @@ class Customer:
     ) -> Connection[Invoice]:
         page = info.context.page_args(first, after, order_by)
         key = PageKey(self.id, page, status.value if status else None)
-        rows = await info.context.loaders.customer_invoices.load(key)
+        visible = info.context.identity.may_see(str(self.id))
+        rows = await info.context.loaders.customer_invoices.load(key) if visible else []
         return build_connection(rows, page, Invoice.from_row)
 
     @strawberry.field(description="What the customer owes on OPEN invoices, per currency.")
     async def outstanding_balance(self, info: Info) -> list[Money]:
+        if not info.context.identity.may_see(str(self.id)):
+            return []
         balances = await info.context.loaders.outstanding.load(self.id)
         return [Money(amount=b.amount, currency=b.currency) for b in balances]
 
@@ -190,29 +200,35 @@ class Customer:
 
     @classmethod
     def resolve_reference(
-        cls, id: strawberry.ID, address: dict[str, Any] | None = None
-    ) -> Customer:
+        cls, info: Info, id: strawberry.ID, address: dict[str, Any] | None = None
+    ) -> Customer | None:
+        if not info.context.identity.may_see(str(id)):
+            return None
         country = (address or {}).get("country")
         if country is not None and not isinstance(country, str):
             raise BadUserInput("address.country must be a string.", field="address")
         return cls(id=id, address=Address(country=country) if country is not None else None)
 
 
-@fed.type(keys=["id"])
+@fed.type(keys=["id"], authenticated=True)
 class Order:
     id: strawberry.ID
 
     @strawberry.field(description="The invoice issued for this order, or null.")
     async def invoice(self, info: Info) -> Invoice | None:
         row = await info.context.loaders.invoice_by_order.load(self.id)
-        return Invoice.from_row(row) if row else None
+        return (
+            Invoice.from_row(row)
+            if row and info.context.identity.may_see(row.customer_id)
+            else None
+        )
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Order:
         return cls(id=id)
 
 
-@fed.type(keys=["id"])
+@fed.type(keys=["id"], authenticated=True)
 class BillingSubscription:
     id: strawberry.ID
 
@@ -229,6 +245,8 @@ class BillingSubscription:
     ) -> Connection[Invoice]:
         page = info.context.page_args(first, after, order_by)
         rows = await info.context.loaders.subscription_invoices.load(PageKey(self.id, page))
+        identity = info.context.identity
+        rows = [row for row in rows if identity.may_see(row.customer_id)]
         return build_connection(rows, page, Invoice.from_row)
 
     @classmethod

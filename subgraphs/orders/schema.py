@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import strawberry
+import strawberry.federation as fed
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.admin import BILLING_WRITE, SUPPORT_WRITE
 from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import Conflict
 from subgraphs.common.idempotency import check_key, fingerprint, run_idempotent
+from subgraphs.common.identity import owner_of
 from subgraphs.common.ids import check_id
 from subgraphs.common.inputs import check_list, check_text
 from subgraphs.common.loaders import reload_after_write
@@ -15,7 +18,7 @@ from subgraphs.common.pagination import Connection, SortOrder, build_connection
 from subgraphs.common.schema import SubgraphSchema
 
 from . import payment_state, repository
-from .models import IdempotencyKey, OutboxRow
+from .models import IdempotencyKey, OrderRow, OutboxRow
 from .realtime import Subscription
 from .services import order_payments
 from .types import (
@@ -47,6 +50,13 @@ def _line_requests(input: PlaceOrderInput) -> list[repository.LineRequest]:
 OUTBOXES = {"emails": OutboxRow}
 
 
+async def _require_order_owner(info: Info, operation: str, order_id: str, staff: list[str]) -> None:
+    """FORBIDDEN unless the order is the caller's own or the caller holds a ``staff`` scope
+    (for whom an order that does not exist is NOT_FOUND, as before)."""
+    owner = await owner_of(info.context.db, OrderRow, order_id)
+    info.context.identity.require(operation, staff=staff, owner=owner)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A product by id, or null if there is none.")
@@ -71,12 +81,17 @@ class Query:
             rows = await repository.list_products(session, page=args, where=criteria)
         return build_connection(rows, args, Product.from_row)
 
-    @strawberry.field(description="An order by id, or null if there is none.")
+    @fed.field(
+        description="An order by id, or null if there is none (or it is not yours).",
+        authenticated=True,
+    )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        row = await info.context.loaders.order.load(check_id(id))
-        return Order.from_row(row) if row else None
+        return await Order.visible(info, check_id(id))
 
-    @strawberry.field(description="Orders oldest first unless orderBy says NEWEST_FIRST.")
+    @fed.field(
+        description="Orders oldest first unless orderBy says NEWEST_FIRST (a customer's: its own).",
+        authenticated=True,
+    )
     async def orders(
         self,
         info: Info,
@@ -87,19 +102,23 @@ class Query:
     ) -> Connection[Order]:
         args = info.context.page_args(first, after, order_by)
         where = filter or OrderFilter()
+        requested = (
+            check_id(where.customer_id, field="customerId")
+            if where.customer_id is not None
+            else None
+        )
         criteria = repository.OrderFilter(
             status=where.status.value if where.status else None,
-            customer_id=check_id(where.customer_id, field="customerId")
-            if where.customer_id is not None
-            else None,
+            customer_id=info.context.identity.narrow(requested),
         )
         async with info.context.db.read() as session:
             rows = await repository.list_orders(session, page=args, where=criteria)
         return build_connection(rows, args, Order.from_row)
 
-    @strawberry.field(
-        description="Admin only (X-Admin-Token header): the newest outbox rows this service "
-        "gave up delivering (rejected, or out of attempts), newest first."
+    @fed.field(
+        description="Admin only: the newest outbox rows this service "
+        "gave up delivering (rejected, or out of attempts), newest first.",
+        requires_scopes=[["admin"]],
     )
     async def orders_dead_letters(self, info: Info, limit: int = 50) -> list[DeadLetter]:
         return await list_dead_letters(info, "ordersDeadLetters", OUTBOXES, limit)
@@ -107,11 +126,13 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Place an order and reserve its stock; repeating the same key is safe."
+    @fed.mutation(
+        description="Place an order and reserve its stock; repeating the same key is safe.",
+        authenticated=True,
     )
     async def place_order(self, info: Info, input: PlaceOrderInput, idempotency_key: str) -> Order:
         customer_id, lines = str(input.customer_id), _line_requests(input)
+        info.context.identity.require("placeOrder", owner=customer_id)
 
         async def create(session: AsyncSession) -> str:
             row = await repository.place_order(session, customer_id=customer_id, lines=lines)
@@ -128,10 +149,11 @@ class Mutation:
         await order_payments(info).settle(info.context.db, order_id)
         return await _reload_order(info, order_id)
 
-    @strawberry.mutation(
+    @fed.mutation(
         description="Pay an unpaid order: after PAYMENT_FAILED, charge again (with "
         "paymentMethodId, or the default card); otherwise complete the charge under way. "
-        "Repeating the same key never charges twice."
+        "Repeating the same key never charges twice.",
+        authenticated=True,
     )
     async def pay_order(
         self,
@@ -141,6 +163,7 @@ class Mutation:
         payment_method_id: strawberry.ID | None = None,
     ) -> Order:
         check_id(id)
+        await _require_order_owner(info, "payOrder", id, [BILLING_WRITE])
         if payment_method_id is not None:
             check_id(payment_method_id, field="paymentMethodId")
         digest = fingerprint(check_key(idempotency_key))[:32]
@@ -157,12 +180,14 @@ class Mutation:
         await order_payments(info).settle(info.context.db, id)
         return await _reload_order(info, id)
 
-    @strawberry.mutation(
+    @fed.mutation(
         description="Cancel a PLACED or PAYMENT_FAILED order: void its invoice and put its "
-        "stock back."
+        "stock back.",
+        authenticated=True,
     )
     async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
         check_id(id)
+        await _require_order_owner(info, "cancelOrder", id, [SUPPORT_WRITE])
         await order_payments(info).void_invoice_of(info.context.db, id)
         async with info.context.db.transaction() as session:
             await repository.cancel_order(session, order_id=id)

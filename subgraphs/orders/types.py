@@ -102,7 +102,7 @@ class OrderLine:
         )
 
 
-@fed.type(keys=["id"])
+@fed.type(keys=["id"], authenticated=True)
 class Customer:
     id: strawberry.ID
 
@@ -119,15 +119,16 @@ class Customer:
     ) -> Connection[Order]:
         args = info.context.page_args(first, after, order_by)
         key = PageKey(str(self.id), args, status.value if status else None)
-        rows = await info.context.loaders.customer_orders.load(key)
+        visible = info.context.identity.may_see(str(self.id))
+        rows = await info.context.loaders.customer_orders.load(key) if visible else []
         return build_connection(rows, args, Order.from_row)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Customer:
-        return cls(id=id)
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
+        return cls(id=id) if info.context.identity.may_see(str(id)) else None
 
 
-@fed.type(keys=["id"], description="A customer's order of products.")
+@fed.type(keys=["id"], authenticated=True, description="A customer's order of products.")
 class Order:
     id: strawberry.ID
     customer: Customer
@@ -157,8 +158,15 @@ class Order:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> Order | None:
+        """The order ``id`` if it exists and the identity may see its customer; else None."""
         row = await info.context.loaders.order.load(id)
-        return cls.from_row(row) if row else None
+        if row is None or not info.context.identity.may_see(row.customer_id):
+            return None
+        return cls.from_row(row)
 
     @classmethod
     def from_row(cls, row: OrderRow) -> Order:

@@ -62,7 +62,11 @@ class Plan:
         )
 
 
-@fed.type(keys=["id"], description="A customer's subscription to a plan, billed each period.")
+@fed.type(
+    keys=["id"],
+    authenticated=True,
+    description="A customer's subscription to a plan, billed each period.",
+)
 class BillingSubscription:
     id: strawberry.ID
     status: SubscriptionStatus
@@ -87,8 +91,15 @@ class BillingSubscription:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> BillingSubscription | None:
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def visible(cls, info: Info, id: str) -> BillingSubscription | None:
+        """The subscription ``id`` if it exists and the identity may see its customer."""
         row = await info.context.loaders.subscription.load(id)
-        return cls.from_row(row) if row else None
+        if row is None or not info.context.identity.may_see(row.customer_id):
+            return None
+        return cls.from_row(row)
 
     @classmethod
     def from_row(cls, row: SubscriptionRow) -> BillingSubscription:
@@ -107,7 +118,7 @@ class BillingSubscription:
 
 
 # The customers service owns customers and describes them; here a customer is its id.
-@fed.type(keys=["id"])
+@fed.type(keys=["id"], authenticated=True)
 class Customer:
     id: strawberry.ID
 
@@ -124,12 +135,13 @@ class Customer:
     ) -> Connection[BillingSubscription]:
         args = info.context.page_args(first, after, order_by)
         key = PageKey(self.id, args, status.value if status else None)
-        rows = await info.context.loaders.customer_subscriptions.load(key)
+        visible = info.context.identity.may_see(str(self.id))
+        rows = await info.context.loaders.customer_subscriptions.load(key) if visible else []
         return build_connection(rows, args, BillingSubscription.from_row)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Customer:
-        return cls(id=id)
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
+        return cls(id=id) if info.context.identity.may_see(str(id)) else None
 
 
 @strawberry.input(description="Whom to subscribe to which plan.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -15,10 +17,17 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import start_router
+from tests.support.identity import identity_headers
 from tests.support.processes import ROOT, ServiceProcess, free_port
 
 GATEWAY_JS = ROOT / "tests" / "oracle" / "gateway.js"
 JOIN_GRAPH = re.compile(r'@join__graph\(name: "([^"]+)", url: "[^"]*"\)')
+# Authorization features @apollo/gateway does not implement (Apollo Router does): it refuses a
+# supergraph that links them `for: SECURITY`.
+UNSUPPORTED_SECURITY = re.compile(
+    r'(@link\(url: "https://specs\.apollo\.dev/(?:authenticated|requiresScopes|policy)/'
+    r'v[0-9.]+"), for: SECURITY\)'
+)
 
 
 @dataclass
@@ -35,6 +44,13 @@ class Pair:
 
 def subgraph_names(supergraph: str) -> list[str]:
     return JOIN_GRAPH.findall(supergraph)
+
+
+def for_apollo_gateway(supergraph: str) -> str:
+    """The supergraph with the authorization links @apollo/gateway refuses made plain links,
+    which it ignores: it does not enforce them, so the compared operations run with a token
+    that may run them (admin, ``identity_headers``)."""
+    return UNSUPPORTED_SECURITY.sub(r"\1)", supergraph)
 
 
 def with_urls(supergraph: str, urls: dict[str, str]) -> str:
@@ -54,10 +70,17 @@ def _launch(
     port: int,
     log_dir: Path,
     ready: Callable[[ServiceProcess], bool],
+    env: dict[str, str] | None = None,
 ) -> ServiceProcess:
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     service = ServiceProcess(
         name=name, url=f"http://127.0.0.1:{port}", process=process, log_path=log_path
     )
@@ -90,16 +113,21 @@ def start_kit(cases_dir: Path, log_dir: Path) -> ServiceProcess:
 def start_apollo(
     supergraph: str, urls: dict[str, str], log_dir: Path, label: str
 ) -> ServiceProcess:
-    """Apollo's gateway (``tests/oracle/gateway.js``) on a copy of the supergraph with ``urls``."""
+    """Apollo's gateway (``tests/oracle/gateway.js``) on a copy of the supergraph with ``urls``.
+
+    It sends each subgraph an admin identity token, as our router does for an admin bearer
+    token (Apollo's gateway does not enforce the authorization directives itself)."""
     port = free_port()
     path = log_dir / f"apollo-{label}-{port}.graphql"
-    path.write_text(with_urls(supergraph, urls))
+    path.write_text(with_urls(for_apollo_gateway(supergraph), urls))
+    headers = {name: identity_headers(name) for name in subgraph_names(supergraph)}
     return _launch(
         ["node", str(GATEWAY_JS), str(path), str(port)],
         name=f"apollo-{label}",
         port=port,
         log_dir=log_dir,
         ready=lambda s: '"ready"' in s.log(),
+        env={"SUBGRAPH_HEADERS": json.dumps(headers)},
     )
 
 
@@ -132,7 +160,7 @@ def ask(
     response = client.post(
         f"{service.url}/graphql",
         json=body,
-        headers={"accept": "application/json"},
+        headers={"accept": "application/json", **service.headers},
     )
     if server_error_ok and response.status_code >= 500:
         message = f"HTTP {response.status_code}: {response.text[:200]}"

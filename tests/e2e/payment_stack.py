@@ -28,7 +28,6 @@ from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, BANK_AUTH, PDF
 from tests.support.databases import fresh_database
 from tests.support.processes import ROOT, ServiceProcess, free_port, start_service
 
-ADMIN_TOKEN = "test-admin-token"
 Launch = Callable[[int, dict[str, str]], ServiceProcess]  # (port, extra env) → a process
 SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
 
@@ -79,7 +78,7 @@ class PaymentStack:
         response = self.http.post(
             f"{target.url}/graphql",
             json={"query": query, "variables": variables},
-            headers={"X-Admin-Token": ADMIN_TOKEN},
+            headers=target.headers,  # an admin identity token for that process
         )
         body: dict[str, Any] = response.json()
         return body
@@ -151,14 +150,9 @@ def start_subgraph_with(
 def _router(tmp: Path, services: dict[str, ServiceProcess]) -> ServiceProcess:
     port = free_port()
     config = tmp / f"router-{port}.yaml"
-    rules = {"request": [{"propagate": {"named": "x-admin-token"}}]}
     config.write_text(
         yaml.safe_dump(
-            {
-                "subgraph_urls": {n: f"{s.url}/graphql" for n, s in services.items()},
-                "dev": True,
-                "headers": {"subgraphs": {"subscriptions": rules}},
-            }
+            {"subgraph_urls": {n: f"{s.url}/graphql" for n, s in services.items()}, "dev": True}
         )
     )
     args = ["router", "--supergraph", str(SUPERGRAPH), "--config", str(config), "--port", str(port)]
@@ -208,7 +202,7 @@ def payment_stack(
                 values["INVOICES_ORDER_EVENTS_POLL"] = "0.2"
                 values["INVOICES_ORDER_EVENTS_MAX_RETRY"] = "2"  # catch up soon after an outage
             if name == "subscriptions":
-                values |= {"SUBSCRIPTIONS_ADMIN_TOKEN": ADMIN_TOKEN, "SUBSCRIPTIONS_CLOCK": clock}
+                values |= {"SUBSCRIPTIONS_CLOCK": clock}
             return values
 
         services["customers"] = start_subgraph_with("customers", urls["customers"], tmp, {})

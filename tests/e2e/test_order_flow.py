@@ -18,9 +18,10 @@ import pytest
 
 from subgraphs.common.demo import world
 from subgraphs.common.mail import KEY_HEADER
+from tests.support.identity import bearer
 from tests.support.processes import ServiceProcess
 
-from .payment_stack import ADMIN_TOKEN, PaymentStack, payment_stack
+from .payment_stack import PaymentStack, payment_stack
 
 pytestmark = pytest.mark.slow
 
@@ -242,18 +243,17 @@ def test_an_e_mail_enqueued_before_a_crash_is_sent_after_the_restart(
     assert keys.count(f"order-confirmed:{order['id']}") == 1
 
 
-def test_run_billing_cycle_through_the_router_needs_the_propagated_admin_token(
+def test_run_billing_cycle_through_the_router_needs_billing_write(
     stack: PaymentStack,
 ) -> None:
     query = 'mutation { runBillingCycle(asOf: "2026-06-01T00:00:00Z") { paid runs { outcome } } }'
-    [refused] = router(stack).execute(query)["errors"]
-    # The router passes the subgraph's own code through, with serviceName.
-    assert refused["extensions"]["code"] == "FORBIDDEN"
-    assert refused["extensions"]["serviceName"] == "subscriptions"
+    support = bearer("staff-support", ["support:read", "support:write"])
+    [refused] = router(stack).execute(query, headers=support)["errors"]
+    assert refused["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"  # the router's check
     response = stack.http.post(
         f"{router(stack).url}/graphql",
         json={"query": query},
-        headers={"X-Admin-Token": ADMIN_TOKEN},
+        headers=bearer("staff-billing", ["billing:write"]),
     )
     assert response.json() == {"data": {"runBillingCycle": {"paid": 0, "runs": []}}}
 

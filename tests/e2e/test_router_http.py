@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.support.identity import bearer
 
 JSON = "application/json"
 GQL_JSON = "application/graphql-response+json"
@@ -149,10 +150,11 @@ def test_subgraph_error_is_passed_through_with_service_name(url: str) -> None:
 
 def test_query_plan_is_exposed_on_request_in_dev_mode(url: str) -> None:
     query = "{ customers(first: 1) { nodes { name orders(first: 1) { nodes { id } } } } }"
-    plain = httpx.post(url, json={"query": query}).json()
+    admin = bearer()  # customers is for staff
+    plain = httpx.post(url, json={"query": query}, headers=admin).json()
     assert "extensions" not in plain
     exposed = httpx.post(
-        url, json={"query": query}, headers={"Switchboard-Expose-Query-Plan": "true"}
+        url, json={"query": query}, headers={"Switchboard-Expose-Query-Plan": "true", **admin}
     ).json()
     plan = exposed["extensions"]["queryPlan"]
     assert 'Fetch(service: "customers")' in plan["text"]

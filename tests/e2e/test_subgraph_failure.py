@@ -34,13 +34,13 @@ def doomed_stack(tmp_path: Path) -> Iterator[Stack]:
 def test_killed_subgraph_gives_partial_data_and_errors(doomed_stack: Stack) -> None:
     query = "{ orders(first: 3) { nodes { id status invoice { number } } } }"
     url = f"{doomed_stack.router.url}/graphql"
-    before = httpx.post(url, json={"query": query}).json()
+    before = httpx.post(url, headers=doomed_stack.router.headers, json={"query": query}).json()
     assert all(o["invoice"] for o in before["data"]["orders"]["nodes"])
 
     doomed_stack.subgraphs["invoices"].process.kill()
     doomed_stack.subgraphs["invoices"].process.wait()
 
-    response = httpx.post(url, json={"query": query})
+    response = httpx.post(url, headers=doomed_stack.router.headers, json={"query": query})
     assert response.status_code == 200
     body = response.json()
     nodes = body["data"]["orders"]["nodes"]
@@ -54,6 +54,7 @@ def test_killed_subgraph_gives_partial_data_and_errors(doomed_stack: Stack) -> N
     customer_id = world().customers[0].id
     lost = httpx.post(
         url,
+        headers=doomed_stack.router.headers,
         json={
             "query": "query($id: ID!) { plans { code } customer(id: $id) { name "
             "invoices(first: 1) { nodes { id } } } }",
@@ -72,7 +73,9 @@ def test_root_fetch_of_dead_subgraph_nulls_only_its_fields(doomed_stack: Stack) 
     doomed_stack.subgraphs["subscriptions"].process.kill()
     doomed_stack.subgraphs["subscriptions"].process.wait()
     body = httpx.post(
-        url, json={"query": '{ plan(id: "pln_x") { id } product(id: "x") { id } }'}
+        url,
+        headers=doomed_stack.router.headers,
+        json={"query": '{ plan(id: "pln_x") { id } product(id: "x") { id } }'},
     ).json()
     assert body["data"] == {"plan": None, "product": None}
     assert [e["extensions"]["serviceName"] for e in body["errors"]] == ["subscriptions"]

@@ -2,8 +2,10 @@
 // usage:  node gateway.js SUPERGRAPH_FILE PORT
 // stdout: one line {"ready": "http://127.0.0.1:PORT/"} once it accepts requests; stops on SIGTERM.
 // The supergraph is static (no polling, no uplink); subgraph URLs are the @join__graph(url:) ones.
+// env SUBGRAPH_HEADERS: optional JSON {"<subgraph name>": {"<header>": "<value>"}} sent with every
+// request to that subgraph (our subgraphs refuse requests without the router's identity token).
 const fs = require("fs");
-const { ApolloGateway } = require("@apollo/gateway");
+const { ApolloGateway, RemoteGraphQLDataSource } = require("@apollo/gateway");
 const { ApolloServer } = require("@apollo/server");
 const { startStandaloneServer } = require("@apollo/server/standalone");
 
@@ -13,9 +15,19 @@ async function main() {
     process.stderr.write("usage: node gateway.js SUPERGRAPH_FILE PORT\n");
     process.exit(2);
   }
+  const subgraphHeaders = JSON.parse(process.env.SUBGRAPH_HEADERS || "{}");
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(supergraphPath, "utf8"),
     logger: quietLogger(),
+    buildService: ({ name, url }) =>
+      new RemoteGraphQLDataSource({
+        url,
+        willSendRequest({ request }) {
+          for (const [header, value] of Object.entries(subgraphHeaders[name] || {})) {
+            request.http.headers.set(header, value);
+          }
+        },
+      }),
   });
   const server = new ApolloServer({
     gateway,

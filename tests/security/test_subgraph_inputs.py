@@ -129,7 +129,9 @@ def test_get_and_oversized_bodies_are_refused_with_a_code(subgraphs: SubgraphPoo
     assert (got.status_code, codes(check_answer(got))) == (405, ["METHOD_NOT_ALLOWED"])
     huge = b'{"query": "{ __typename }", "variables": {"x": "' + b"a" * (9 << 20) + b'"}}'
     response = httpx.post(
-        f"{served.url}/graphql", content=huge, headers={"content-type": "application/json"}
+        f"{served.url}/graphql",
+        content=huge,
+        headers={"content-type": "application/json", **served.headers},
     )
     assert (response.status_code, codes(check_answer(response))) == (413, ["PAYLOAD_TOO_LARGE"])
 

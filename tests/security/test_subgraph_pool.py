@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import SubgraphPool
 from tests.subgraphs.invoices.payments_stack import Payments, start_bank, start_invoices
 from tests.support.databases import fresh_database
+from tests.support.identity import identity_headers
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,8 @@ def payments(
 async def pay_all(url: str, calls: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """Send every ``(invoice, key)`` payInvoice at once; the bodies, in order."""
     limits = httpx.Limits(max_connections=len(calls), max_keepalive_connections=len(calls))
-    async with httpx.AsyncClient(timeout=600, limits=limits) as http:
+    headers = identity_headers("invoices")
+    async with httpx.AsyncClient(timeout=600, limits=limits, headers=headers) as http:
 
         async def pay(invoice: str, key: str) -> dict[str, Any]:
             variables = {"invoice": invoice, "key": key}

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
+
+from tests.support.identity import bearer, identity_headers, router_defaults, subgraph_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,13 +43,21 @@ def free_port() -> int:
 
 @dataclass
 class ServiceProcess:
-    """A running ``switchboard`` service process; its output goes to ``log_path``."""
+    """A running ``switchboard`` service process; its output goes to ``log_path``.
+
+    ``headers`` go with every request of ``client``: a subgraph's are a router token (admin),
+    a test router's a bearer token (admin) when the test did not configure authentication.
+    """
 
     name: str
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    headers: dict[str, str] = field(default_factory=dict)
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
+
+    def __post_init__(self) -> None:
+        self.client.headers.update(self.headers)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -63,10 +74,17 @@ class ServiceProcess:
 
     # GraphQL helpers -------------------------------------------------------------
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """POST a GraphQL request; return the whole response body."""
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST a GraphQL request (``headers`` over the default ones); return the body."""
         response = self.client.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
         )
         assert response.status_code < 500, f"{self.name} answered {response.status_code}"
         body: dict[str, Any] = response.json()
@@ -79,9 +97,14 @@ class ServiceProcess:
         data: dict[str, Any] = body["data"]
         return data
 
-    def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+    def error_codes(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> list[str]:
         """Execute and require errors; return their ``extensions.code`` values."""
-        body = self.execute(query, variables)
+        body = self.execute(query, variables, headers)
         assert body.get("errors"), f"expected errors, got {body}"
         return [e.get("extensions", {}).get("code") for e in body["errors"]]
 
@@ -89,18 +112,29 @@ class ServiceProcess:
 def start_service(
     args: list[str], *, name: str, port: int, log_dir: Path, env: dict[str, str] | None = None
 ) -> ServiceProcess:
-    """Run ``python -m switchboard ARGS`` and wait until ``/health`` answers 200."""
+    """Run ``python -m switchboard ARGS`` and wait until ``/health`` answers 200.
+
+    Every process gets the test keys (``tests.support.identity``); a router whose config sets
+    no ``subgraph_auth``/``authentication`` gets the test ones, so its subgraphs trust it.
+    """
     log_path = log_dir / f"{name}-{port}.log"
+    headers = _with_test_security(args) if args[:1] == ["router"] else {}
+    if args[:1] == ["subgraph"]:
+        headers = identity_headers(args[1])
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "switchboard", *args],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **subgraph_env(), **(env or {})},
         )
     service = ServiceProcess(
-        name=name, url=f"http://127.0.0.1:{port}", process=process, log_path=log_path
+        name=name,
+        url=f"http://127.0.0.1:{port}",
+        process=process,
+        log_path=log_path,
+        headers=headers,
     )
     deadline = time.monotonic() + 120  # a liveness bound: a loaded CI machine starts slowly
     while time.monotonic() < deadline:
@@ -114,6 +148,21 @@ def start_service(
         time.sleep(0.1)
     service.stop()
     raise RuntimeError(f"{name} did not become healthy:\n{service.log()}")
+
+
+def _with_test_security(args: list[str]) -> dict[str, str]:
+    """Add the test keys to the router config ``args`` names (what it does not set itself);
+    the headers a test's requests carry: an admin token if the test identity provider is the
+    one the router trusts."""
+    if "--config" not in args:
+        return {}
+    path = Path(args[args.index("--config") + 1])
+    config = yaml.safe_load(path.read_text()) or {}
+    defaults = router_defaults()
+    added = {k: v for k, v in defaults.items() if k not in config}
+    if added:
+        path.write_text(yaml.safe_dump({**config, **added}))
+    return bearer() if "authentication" in added else {}
 
 
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused

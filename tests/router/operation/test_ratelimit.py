@@ -43,8 +43,9 @@ async def test_redis_down_falls_back_to_memory_and_logs_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = RateLimitConfig(
-        enabled=True, burst=2, redis_url="redis://127.0.0.1:9/0", redis_timeout_seconds=0.2
-    )
+        enabled=True, burst=2, requests_per_second=0.01,  # no refill however slow the machine
+        redis_url="redis://127.0.0.1:9/0", redis_timeout_seconds=0.2,
+    )  # fmt: skip
     buckets = RedisBuckets(config)
     try:
         with caplog.at_level(logging.ERROR, logger="switchboard.router.ratelimit"):

@@ -64,7 +64,7 @@ def test_refunds_of_unpaid_or_unknown_payments_and_in_another_currency(p: Paymen
 
 
 async def _pay_concurrently(p: Payments, invoice_id: str, keys: list[str]) -> list[Any]:
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=p.invoices.headers) as client:
         responses = await asyncio.gather(
             *(
                 client.post(

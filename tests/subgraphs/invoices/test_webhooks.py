@@ -17,8 +17,8 @@ from subgraphs.invoices.webhooks import check_url, sign, verify
 from tests.conftest import SubgraphPool
 from tests.subgraphs.invoices.payments_stack import Payments, start_bank, start_invoices
 from tests.support.databases import fresh_database
+from tests.support.identity import identity_headers
 
-ADMIN = "hooks-admin"
 CREATE = """mutation($url: String!, $events: [String!]!) {
   createWebhookEndpoint(url: $url, events: $events) { secret endpoint { id url events } } }"""
 ENDPOINTS = """{ webhookEndpoints { id deliveries { eventId eventType status
@@ -68,7 +68,6 @@ def hooked(
         customers = subgraphs["customers"]
         db = exits.enter_context(fresh_database(subgraphs.backend, "invoices", tmp))
         env = {
-            "INVOICES_ADMIN_TOKEN": ADMIN,
             "INVOICES_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver is on loopback
             "INVOICES_WEBHOOKS_FIRST_RETRY": "0.3",
             "INVOICES_WEBHOOKS_POLL": "0.1",
@@ -84,7 +83,6 @@ def admin(p: Payments, query: str, variables: dict[str, Any] | None = None) -> d
     response = p.invoices.client.post(
         f"{p.invoices.url}/graphql",
         json={"query": query, "variables": variables or {}},
-        headers={"x-admin-token": ADMIN},
     )
     body: dict[str, Any] = response.json()
     assert not body.get("errors"), body
@@ -101,7 +99,9 @@ def eventually(check: Any) -> None:
 
 def test_money_events_are_signed_retried_and_sent_once(hooked: tuple[Payments, Receiver]) -> None:
     p, receiver = hooked
-    assert p.invoices.error_codes(CREATE, {"url": receiver.url, "events": ["*"]}) == ["FORBIDDEN"]
+    billing = identity_headers("invoices", subject="staff-1", scopes=["billing:write"])
+    variables = {"url": receiver.url, "events": ["*"]}
+    assert p.invoices.error_codes(CREATE, variables, billing) == ["FORBIDDEN"]
     created = admin(p, CREATE, {"url": receiver.url, "events": ["*"]})["createWebhookEndpoint"]
     receiver.secret = created["secret"]
     assert created["endpoint"]["events"] == ["*"]

@@ -20,7 +20,9 @@ RACERS = 10
 async def race(orders: ServiceProcess, variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """POST every request at once, each on its own connection; the bodies in order."""
     limits = httpx.Limits(max_connections=len(variables))
-    async with httpx.AsyncClient(base_url=orders.url, timeout=60.0, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=orders.url, timeout=60.0, limits=limits, headers=orders.headers
+    ) as client:
         responses = await asyncio.gather(
             *(client.post("/graphql", json={"query": PLACE, "variables": v}) for v in variables)
         )

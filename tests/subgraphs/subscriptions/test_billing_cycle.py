@@ -1,4 +1,4 @@
-"""runBillingCycle in one subscriptions app: the admin guard, bad input, outages, the clock.
+"""runBillingCycle in one subscriptions app: the billing:write guard, bad input, outages, the clock.
 
 The full flow with invoices, bank and e-mail is in tests/e2e/test_billing.py; here the peers
 are down (their URLs point at a closed port), so every run must end as a retryable ERROR.
@@ -22,6 +22,7 @@ from subgraphs.subscriptions.clock import Clock, parse_clock
 from subgraphs.subscriptions.models import BillingRunRow
 from subgraphs.subscriptions.periods import next_period
 from tests.support.databases import fresh_database
+from tests.support.identity import identity_headers
 from tests.support.inprocess import InProcessSubgraph, in_process_subgraph
 from tests.support.processes import free_port
 
@@ -31,7 +32,7 @@ mutation($asOf: DateTime!) {
     asOf paid declined errors runs { subscriptionId outcome periodStart message }
   }
 }"""
-TOKEN = "s3cret-admin"
+BILLING = ["billing:write"]
 
 
 @pytest.fixture
@@ -39,7 +40,6 @@ async def app(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[InProcessSubgraph, str]]:
     closed = f"http://127.0.0.1:{free_port()}/graphql"
-    monkeypatch.setenv("SUBSCRIPTIONS_ADMIN_TOKEN", TOKEN)
     monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", closed)
     monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", closed)
     monkeypatch.setenv("SUBSCRIPTIONS_OUTBOX_ENABLED", "false")
@@ -48,8 +48,8 @@ async def app(
             yield subgraph, url
 
 
-async def run(subgraph: InProcessSubgraph, as_of: str, token: str | None = TOKEN) -> Any:
-    headers = {"X-Admin-Token": token} if token is not None else {}
+async def run(subgraph: InProcessSubgraph, as_of: str, scopes: list[str] | None = BILLING) -> Any:
+    headers = identity_headers("subscriptions", subject="staff-1", scopes=scopes or [])
     response = await subgraph.client.post(
         "/graphql", json={"query": RUN, "variables": {"asOf": as_of}}, headers=headers
     )
@@ -57,14 +57,14 @@ async def run(subgraph: InProcessSubgraph, as_of: str, token: str | None = TOKEN
     return response.json()
 
 
-@pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x"])
-async def test_without_the_admin_token_the_cycle_is_forbidden(
-    app: tuple[InProcessSubgraph, str], token: str | None
+@pytest.mark.parametrize("scopes", [None, ["customer"], ["support:read", "support:write"]])
+async def test_without_billing_write_the_cycle_is_forbidden(
+    app: tuple[InProcessSubgraph, str], scopes: list[str] | None
 ) -> None:
-    body = await run(app[0], "2026-12-02T00:00:00Z", token)
+    body = await run(app[0], "2026-12-02T00:00:00Z", scopes)
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
-    assert "X-Admin-Token" in body["errors"][0]["message"]
+    assert "billing:write" in body["errors"][0]["message"]
 
 
 async def test_a_bad_as_of_is_bad_user_input(app: tuple[InProcessSubgraph, str]) -> None:

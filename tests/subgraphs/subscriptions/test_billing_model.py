@@ -34,7 +34,6 @@ from .billing_model import Model, Plan
 
 pytestmark = pytest.mark.slow
 
-ADMIN = "model-admin-token"
 START = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 PLANS = [
     Plan("pln_MODEL0000000000000000000001", "Basic", 1, 1000),
@@ -63,7 +62,6 @@ class Billing:
         response = self.subscriptions.client.post(
             f"{self.subscriptions.url}/graphql",
             json={"query": query, "variables": variables},
-            headers={"x-admin-token": ADMIN},
         )
         body: dict[str, Any] = response.json()
         assert not body.get("errors"), body
@@ -98,7 +96,6 @@ def billing(subgraphs: SubgraphPool, tmp_path_factory: pytest.TempPathFactory) -
             name="subscriptions", port=port, log_dir=tmp,
             env={
                 "SUBSCRIPTIONS_CLOCK": f"manual:{START.isoformat()}",
-                "SUBSCRIPTIONS_ADMIN_TOKEN": ADMIN,
                 "SUBSCRIPTIONS_INVOICES_URL": f"{invoices.url}/graphql",
                 "SUBSCRIPTIONS_CUSTOMERS_URL": f"{customers.url}/graphql",
                 "SUBSCRIPTIONS_OUTBOX_ENABLED": "false",
