@@ -130,3 +130,80 @@ def test_staff_mutations_need_the_scope_in_the_router_and_the_subgraph(
     body = ask(router, refund, bearer("staff-2", ["refunds:write"]))
     assert "UNAUTHORIZED_FIELD_OR_TYPE" not in codes(body)
     assert "FORBIDDEN" not in codes(body)
+
+
+BOBS = """
+query($id: ID!) {
+  customer(id: $id) {
+    id email name
+    paymentMethods { id }
+    orders(first: 100) { nodes { id invoice { id number payments { id } } } }
+    invoices(first: 100) { nodes { id number } }
+    subscriptions(first: 100) { nodes { id } }
+  }
+}
+"""
+
+
+def _values(found: Any) -> Iterator[str]:
+    if isinstance(found, dict):
+        for value in found.values():
+            yield from _values(value)
+    elif isinstance(found, list):
+        for value in found:
+            yield from _values(value)
+    elif isinstance(found, str):
+        yield found
+
+
+def test_random_queries_as_one_customer_never_show_anothers_data(router: ServiceProcess) -> None:
+    """Seeded random queries over the whole API, as Alice, with Bob's ids (and hers) as every
+    ID argument: not one of Bob's ids, e-mail, name or invoice numbers comes back."""
+    import graphql
+    import hypothesis_graphql
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from router.supergraph import load_supergraph
+    from tests.security.router_stack import SUPERGRAPH
+
+    bob = ask(router, BOBS, bearer(), id=BOB)["data"]["customer"]
+    secrets = set(_values(bob))
+    assert BOB in secrets and len(secrets) > 5, bob
+    alice = ask(router, BOBS, bearer(), id=ALICE)["data"]["customer"]
+    ids = sorted(s for s in secrets | set(_values(alice)) if "_" in s and " " not in s)
+
+    def strings(values: st.SearchStrategy[str]) -> st.SearchStrategy[graphql.ValueNode]:
+        return values.map(lambda s: graphql.StringValueNode(value=s))
+
+    numbers = st.integers(0, 50).map(lambda n: graphql.IntValueNode(value=str(n)))
+    scalars = {
+        "ID": strings(st.sampled_from(ids)),
+        "String": strings(st.sampled_from([*ids, "a", ""])),
+        "Int": numbers,
+        "MinorUnits": numbers,
+        "Date": strings(st.just("2026-12-01")),
+        "DateTime": strings(st.just("2026-12-01T00:00:00Z")),
+    }
+    schema = load_supergraph(SUPERGRAPH.read_text()).api_schema
+    queries = hypothesis_graphql.queries(schema, custom_scalars=scalars)
+    leaked: list[str] = []
+    headers = customer_bearer(ALICE)
+
+    @settings(
+        max_examples=150, derandomize=True, database=None, deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(queries)
+    def as_alice(query: str) -> None:
+        body = ask(router, query, headers)
+        data = list(_values(body.get("data")))
+        messages = [str(e.get("message", "")) for e in body.get("errors") or ()]
+        for secret in secrets:
+            if any(secret in value for value in data):
+                leaked.append(f"{secret!r} in the data of {query} -> {body}")
+            elif secret not in query and any(secret in m for m in messages):
+                leaked.append(f"{secret!r} in an error of {query} -> {body}")
+
+    as_alice()
+    assert leaked == [], "\n\n".join(leaked)
