@@ -329,6 +329,7 @@ class GraphiQLIdentity(BaseModel):
 
     label: str = Field(description="What the picker shows.")
     token: str | None = Field(default=None, description="Bearer token; unset: anonymous.")
+    default: bool = Field(default=False, description="The identity GraphiQL starts as.")
 
 
 class RouterConfig(BaseSettings):

@@ -168,7 +168,10 @@ def security_settings(keys: DevKeys) -> dict[str, object]:
     )  # fmt: skip
     for name, scopes in STAFF_IDENTITIES.items():
         label = f"{name} ({' '.join(scopes)})"
-        identities.append({"label": label, "token": keys.token(f"staff-{name}", scopes)})
+        identity = {"label": label, "token": keys.token(f"staff-{name}", scopes)}
+        if name == "admin":  # GraphiQL starts as admin: every example runs as shown
+            identity["default"] = True
+        identities.append(identity)
     return {
         "authentication": {"jwks": [{"file": str(keys.jwks)}], "issuers": [DEV_ISSUER]},
         "subgraph_auth": {"private_key_file": str(keys.router_key)},
@@ -228,8 +231,9 @@ async def run_dev() -> int:
     point_services_at([*auxiliary, *subgraph_specs])
     link_invoices_through(router.url)
     keys = DevKeys.generate(DATA_DIR / "keys", list(SERVICES))
-    for variable, value in keys.environment(list(SERVICES)).items():
-        os.environ.setdefault(variable, value)
+    # This run's keys, whatever the environment holds: the router signs with this run's key,
+    # so a subgraph trusting another (an inherited variable) would refuse every request.
+    os.environ.update(keys.environment(list(SERVICES)))
     specs = [*auxiliary, *subgraph_specs, router]
     try:
         for spec in specs:

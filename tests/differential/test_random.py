@@ -132,8 +132,10 @@ def introspect(client: httpx.Client, service: ServiceProcess) -> GraphQLSchema:
 
 def post(client: httpx.Client, service: ServiceProcess, body: dict[str, Any]) -> httpx.Response:
     try:
-        return client.post(
-            f"{service.url}/graphql", json=body, headers={"accept": "application/json"}
+        return client.post(  # with the process's test identity (admin), as test_real sends
+            f"{service.url}/graphql",
+            json=body,
+            headers={"accept": "application/json", **service.headers},
         )
     except httpx.TimeoutException:
         raise AssertionError(f"{service.name} gave no answer within {CLIENT_TIMEOUT} s") from None

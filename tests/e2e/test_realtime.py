@@ -34,6 +34,7 @@ from tests.router.auth.kit import ISSUER, jwks_file, token
 from tests.security.router_stack import SUPERGRAPH, start_router
 from tests.security.test_router_identity import write_key
 from tests.support.databases import fresh_database
+from tests.support.identity import bearer
 from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
 
 pytestmark = pytest.mark.slow
@@ -94,7 +95,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @contextmanager
 def open_socket(url: str, **init: Any) -> Iterator[ClientConnection]:
     protocols: Any = ["graphql-transport-ws"]
-    with connect(url, subprotocols=protocols, open_timeout=30) as socket:
+    # an admin identity: the fields watched are @authenticated (an anonymous client is refused)
+    with connect(
+        url, subprotocols=protocols, open_timeout=30, additional_headers=bearer()
+    ) as socket:
         socket.send(json.dumps({"type": "connection_init", "payload": init}))
         assert receive(socket) == {"type": "connection_ack"}
         yield socket
@@ -165,7 +169,7 @@ def test_a_change_committed_by_another_process_arrives_through_redis(stack: Stac
 def test_server_sent_events(stack: Stack) -> None:
     watched = ACTIVE[2]
     body = {"query": WATCH, "variables": {"id": watched.id}}
-    headers = {"accept": "text/event-stream"}
+    headers = {"accept": "text/event-stream", **bearer()}
     with (
         httpx.Client(timeout=60) as client,
         client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
@@ -207,7 +211,7 @@ def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
 
 def test_multipart_http_subscription(stack: Stack) -> None:
     body = {"query": WATCH, "variables": {"id": ACTIVE[4].id}}
-    headers = {"accept": 'multipart/mixed;subscriptionSpec="1.0", application/json'}
+    headers = {"accept": 'multipart/mixed;subscriptionSpec="1.0", application/json', **bearer()}
     with (
         httpx.Client(timeout=60) as client,
         client.stream("POST", f"{stack.router.url}/graphql", json=body, headers=headers) as reply,
@@ -352,7 +356,7 @@ def multipart_parts(reply: httpx.Response) -> list[dict[str, Any]]:
 def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -> None:
     body = {"query": DEFERRED, "variables": {"later": False}}
     reply = stack.router.client.post(
-        f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL}
+        f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL, **bearer()}
     )
     first, *rest = multipart_parts(reply)
     nodes = first["data"]["invoices"]["nodes"]

@@ -17,6 +17,7 @@ ORIGIN = "https://app.example"
 FIELDS = {"alpha": ["alphaHeaders", "alphaSlow"], "beta": ["betaHeaders", "betaSlow"]}
 PRODUCTION: dict[str, Any] = {
     "dev": False,
+    "authentication": {},  # no JWKS: the router verifies no token; Authorization is only propagated
     "subgraph_timeout_seconds": 20,
     "subgraphs": {"beta": {"timeout_seconds": 0.2}},
     "cors": {"allow_origins": [ORIGIN], "allow_credentials": True, "max_age_seconds": 120},

@@ -43,6 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Telemetered]:
     with OtlpReceiver() as receiver:
         settings = {
             "dev": False,
+            "authentication": {},  # the test tokens are propagated, not verified
             "persisted_queries": {"enabled": True},
             "limits": {"max_aliases": 3},
             "telemetry": {

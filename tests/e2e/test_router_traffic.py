@@ -87,7 +87,7 @@ def start(tmp: Path, subgraph: CountingSubgraph, **settings: Any) -> ServiceProc
     supergraph.write_text(compose([SubgraphSource("greeter", subgraph.url, SDL)]))
     port = free_port()
     config = tmp / f"router-{port}.yaml"
-    config.write_text(yaml.safe_dump({"dev": False, **settings}))
+    config.write_text(yaml.safe_dump({"dev": False, "authentication": {}, **settings}))
     args = ["router", "--supergraph", str(supergraph), "--config", str(config)]
     return start_service([*args, "--port", str(port)], name="router", port=port, log_dir=tmp)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from functools import cache
@@ -32,8 +33,19 @@ ADMIN = ("admin",)
 TOKEN_SECONDS = 24 * 3600  # tests may run long; the subgraph checks exp all the same
 
 
+_KEYS_LOCK = threading.Lock()
+
+
 @cache
 def keys() -> DevKeys:
+    # Routers are started from thread pools: without the lock two threads may each generate
+    # a set, and a router would trust one set's JWKS while tokens are signed with the other.
+    with _KEYS_LOCK:
+        return _generated()
+
+
+@cache
+def _generated() -> DevKeys:
     return DevKeys.generate(Path(tempfile.mkdtemp(prefix="switchboard-test-keys-")), SERVICES)
 
 

@@ -102,7 +102,7 @@ async def test_limits_are_checked_before_validation() -> None:
 
 
 async def test_fetches_and_variables_are_limited() -> None:
-    query = "{ customers(first: 1) { nodes { name orders(first: 1) { nodes { id } } } } }"
+    query = "{ products(first: 1) { nodes { id } } plans { code } }"  # two subgraphs, anonymous
     assert (await ask(gateway(max_fetches=1), query)).codes == ["MAX_FETCHES_LIMIT"]
     variables = {"f": {"emailContains": "x", "ids": ["a"] * 50}}
     answer = await ask(

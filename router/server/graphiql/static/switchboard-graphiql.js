@@ -13,7 +13,9 @@
   const identities = settings.identities || [];
   // The identity the picker acts as (dev mode): its token goes in Authorization unless the
   // headers editor sets one itself.
-  let currentToken = null;
+  // Starts as the identity marked `default` (dev: admin, so every example runs as shown).
+  const initialIdentity = Math.max(0, identities.findIndex((identity) => identity.default));
+  let currentToken = identities.length ? identities[initialIdentity].token : null;
   const INTROSPECTION = "IntrospectionQuery";
 
   /**
@@ -130,7 +132,7 @@
   }
 
   function IdentityPicker() {
-    const [chosen, choose] = React.useState(0);
+    const [chosen, choose] = React.useState(initialIdentity);
     if (identities.length === 0) return null;
     function onChange(event) {
       const index = Number(event.target.value);
