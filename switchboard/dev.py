@@ -161,17 +161,18 @@ def security_settings(keys: DevKeys) -> dict[str, object]:
     from subgraphs.common.demo import world
 
     customer = world().customers[0]
-    identities = [{"label": "anonymous", "token": None}]
+    identities: list[dict[str, str | bool | None]] = [{"label": "anonymous", "token": None}]
     identities.append(
         {"label": f"customer {customer.name} ({customer.id})",
          "token": keys.token(customer.id, ["customer"])}
     )  # fmt: skip
     for name, scopes in STAFF_IDENTITIES.items():
         label = f"{name} ({' '.join(scopes)})"
-        identity = {"label": label, "token": keys.token(f"staff-{name}", scopes)}
-        if name == "admin":  # GraphiQL starts as admin: every example runs as shown
-            identity["default"] = True
-        identities.append(identity)
+        # GraphiQL starts as admin: every example runs as shown
+        identities.append(
+            {"label": label, "token": keys.token(f"staff-{name}", scopes),
+             "default": name == "admin"}
+        )  # fmt: skip
     return {
         "authentication": {"jwks": [{"file": str(keys.jwks)}], "issuers": [DEV_ISSUER]},
         "subgraph_auth": {"private_key_file": str(keys.router_key)},
