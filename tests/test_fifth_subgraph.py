@@ -162,7 +162,15 @@ class DevSession:
             time.sleep(0.2)
 
     def query(self, query: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.client.post(self.router, json={"query": query}).json()
+        """As support staff (the guide's queries read customers), with this run's dev key."""
+        from switchboard.devkeys import DevKeys
+
+        keys = DevKeys(Path(self.env["SWITCHBOARD_DATA_DIR"]) / "keys")
+        token = keys.token("staff-guide", ["support:read"])
+        headers = {"authorization": f"Bearer {token}"}
+        body: dict[str, Any] = self.client.post(
+            self.router, json={"query": query}, headers=headers
+        ).json()
         return body
 
     def query_until_valid(self, query: str) -> dict[str, Any]:

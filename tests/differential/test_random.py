@@ -56,7 +56,7 @@ from tests.differential.generated import (
 from tests.support.processes import ServiceProcess
 
 SCALE = float(os.environ.get("SWITCHBOARD_RANDOM_EXAMPLES", "1"))
-SYNTHETIC_EXAMPLES = 3000  # in all, shared by the cases (at least 100 each)
+SYNTHETIC_EXAMPLES = 2000  # in all, shared by the cases (at least 60 each; CI time)
 REAL_EXAMPLES = 300
 INVALID_EXAMPLES = 30
 CLIENT_TIMEOUT = 10.0
@@ -368,7 +368,7 @@ def test_random_operations_agree(
     pair = synthetic_pairs[case]
     schema = introspect(client, pair.apollo)
     strategy = operations(schema, case_samples(CASES_DIR / case), mutations=True)
-    examples = max(100, SYNTHETIC_EXAMPLES // len(synthetic_cases()))
+    examples = max(60, SYNTHETIC_EXAMPLES // len(synthetic_cases()))
     explore(strategy, checker(client, pair, schema, case), examples)
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from subgraphs.registry import SERVICES
 from tests.support.databases import fresh_database
+from tests.support.identity import user_token
 from tests.support.processes import ROOT, ServiceProcess, free_port, start_service, start_subgraph
 
 SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
@@ -55,7 +56,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             url = exits.enter_context(fresh_database("sqlite", name, tmp))
             subgraphs[name] = start_subgraph(name, url, tmp)
             exits.callback(subgraphs[name].stop)
-        router = start_router(tmp, subgraph_urls(subgraphs))
+        # GraphiQL acts as the test admin (as `switchboard dev`'s does): its examples read
+        # customer data, which anonymous callers may not.
+        admin = {"label": "admin", "token": user_token(), "default": True}
+        router = start_router(
+            tmp, subgraph_urls(subgraphs), settings={"graphiql_identities": [admin]}
+        )
         exits.callback(router.stop)
         yield Stack(router=router, subgraphs=subgraphs, tmp=tmp)
 

@@ -24,8 +24,8 @@ from subgraphs.registry import SERVICES, service
 from tests.conftest import SubgraphPool
 from tests.security.hostile import check_answer
 
-DEFAULT_EXAMPLES = 600
-LARGE_EXAMPLES = 2_000
+DEFAULT_EXAMPLES = 400
+LARGE_EXAMPLES = 1_000
 
 NASTY = [
     "", " ", "%", "_", "%_%", "\\", "'", "\"", "\x00", "\u202e", "💳" * 50, "a" * 300,
