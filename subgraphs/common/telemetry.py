@@ -16,7 +16,6 @@ exists (``http.server.request.duration`` → ``http_server_request_duration_seco
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -28,13 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.telemetry import ProcessTelemetry, setup_process
 
+from .http_guard import ASGIApp, Message, Receive, Scope, Send
 from .settings import SubgraphSettings
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ROUTES = ("/graphql", "/health", "/ready", "/metrics")  # http.route labels; the rest is "other"
 PROBES = "health,ready,metrics"  # not traced: scraped and probed every few seconds
