@@ -45,7 +45,7 @@ run: install
 	$(BIN)/switchboard dev
 
 test: install $(ORACLE)/node_modules/.installed $(CHROMIUM)
-	$(BIN)/pytest -n 4 --dist loadfile
+	$(BIN)/pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .errors import BadUserInput
+
 logger = logging.getLogger("switchboard.db")
 
 _IMMEDIATE = "switchboard_begin_immediate"
@@ -65,14 +67,35 @@ def create_engine(url: str, *, echo: bool = False, pool: PoolSettings | None = N
         "pool_timeout": sizes.timeout,
     }
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, **pooling)
+        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pooling)
+        _refuse_nul_text(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         pooling = {}  # one shared in-memory database: SQLAlchemy's static pool
     engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pooling)
     _configure_sqlite(engine)
+    _refuse_nul_text(engine)
     return engine
+
+
+def _refuse_nul_text(engine: AsyncEngine) -> None:
+    """Text holding U+0000 is the client's error on every backend (BAD_USER_INPUT), whatever
+    query carries it: PostgreSQL cannot store the character and fails the statement (an
+    INTERNAL_SERVER_ERROR before this), and SQLite would store what PostgreSQL refuses."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cursor: Any, _sql: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
+        for values in parameters if many else (parameters,):
+            if isinstance(values, dict):
+                values = values.values()
+            elif not isinstance(values, list | tuple):
+                values = (values,)
+            if any(isinstance(value, str) and "\x00" in value for value in values):
+                raise BadUserInput("Text must not contain the NUL character (U+0000).")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -153,5 +153,6 @@ def test_a_thousand_hostile_requests(target: ServiceProcess) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 10,000 requests: ~110 s on a quiet machine, 320 s on a busy one
 def test_ten_thousand_hostile_requests(target: ServiceProcess) -> None:
     run_fuzz(target, 10_000)

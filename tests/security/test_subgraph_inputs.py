@@ -167,3 +167,29 @@ def test_unbounded_input_is_bad_user_input(
 ) -> None:
     served = subgraphs[service]
     assert codes(post(served.client, served.url, query, variables)) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("service", "query", "variables"),
+    [
+        ("customers", "query($id: ID!) { customer(id: $id) { id } }", {"id": "cus_\x00"}),
+        ("customers", "mutation($i: CreateCustomerInput!) { createCustomer(input: $i, "
+         "idempotencyKey: \"nul\") { id } }",
+         {"i": {"email": "nul@b.co", "name": "A\x00B", "address": {"line1": "x", "city": "y",
+                "postalCode": "1", "country": "DE"}}}),
+        ("orders", "query($s: String) { products(filter: {search: $s}) { nodes { id } } }",
+         {"s": "\x00"}),
+        ("invoices", "query($id: ID!) { invoice(id: $id) { id } }", {"id": "\x00"}),
+        ("subscriptions", "mutation($id: ID!) { cancelSubscription(id: $id, atPeriodEnd: true) "
+         "{ id } }", {"id": "\x00"}),
+    ],
+)  # fmt: skip
+def test_text_with_a_nul_character_is_bad_user_input(
+    subgraphs: SubgraphPool, service: str, query: str, variables: object
+) -> None:
+    """PostgreSQL cannot store U+0000 and failed the statement (INTERNAL_SERVER_ERROR);
+    every backend now refuses it as the client's error, whichever query carries it."""
+    served = subgraphs[service]
+    body = post(served.client, served.url, query, variables)
+    assert codes(body) == ["BAD_USER_INPUT"], body
+    assert "U+0000" in body["errors"][0]["message"]

@@ -41,6 +41,19 @@ def free_port() -> int:
                 return port
 
 
+# uvicorn closes a keep-alive connection after 5 idle seconds; httpx's default expiry is the
+# same 5 s, so a request sent at that moment goes out on a socket the server is closing
+# ("Server disconnected without sending a response"). Our clients let go of it first.
+KEEPALIVE_EXPIRY_SECONDS = 2.0
+
+
+def service_client(timeout: float = 30.0) -> httpx.Client:
+    """An HTTP client for talking to our processes: idle connections expire before uvicorn's."""
+    return httpx.Client(
+        timeout=timeout, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)
+    )
+
+
 @dataclass
 class ServiceProcess:
     """A running ``switchboard`` service process; its output goes to ``log_path``.
@@ -54,7 +67,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     headers: dict[str, str] = field(default_factory=dict)
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
+    client: httpx.Client = field(default_factory=lambda: service_client())
 
     def __post_init__(self) -> None:
         self.client.headers.update(self.headers)
