@@ -73,7 +73,7 @@ $(BENCH_NODE)/node_modules/.installed: $(BENCH_NODE)/package.json $(BENCH_NODE)/
 # Loopback only, bounded: ~9 minutes with the defaults; BENCH_ARGS="--workloads big-response" etc.
 bench: install $(BENCH_NODE)/node_modules/.installed bench-wrk
 	$(UV) sync --frozen --quiet --group bench
-	timeout 900 $(BIN)/python -m bench.run $(BENCH_ARGS)
+	timeout 1200 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(ORACLE)/node_modules $(GRAPHIQL)/node_modules data .pytest_cache .mypy_cache .ruff_cache

@@ -187,6 +187,7 @@ async def open_loop(
     check: Checker | None = None,
     max_connections: int = 512,
     request_timeout: float = 60.0,
+    drain_seconds: float = 10.0,
 ) -> LoadResult:
     """A request every 1/``rate`` s whatever the answers; latency from the scheduled time."""
     parts = urlsplit(url)
@@ -228,9 +229,14 @@ async def open_loop(
         task = asyncio.ensure_future(one(i, scheduled))
         pending.add(task)
         task.add_done_callback(pending.discard)
-    if pending:
-        await asyncio.wait(pending, timeout=request_timeout)
+    if pending:  # the tail: answers still due get a bounded wait, then count as errors
+        await asyncio.wait(pending, timeout=min(request_timeout, drain_seconds))
     result.seconds = time.perf_counter() - began
+    if pending:
+        result.errors += len(pending)
+        result.first_error = result.first_error or f"{len(pending)} unanswered at the end"
+        for task in list(pending):
+            task.cancel()
     for conn in idle:
         conn.close()
     return result

@@ -55,7 +55,7 @@ def parse_args() -> argparse.Namespace:
         default=WORKLOAD_GATEWAYS,
         help=f"gateways for the other workloads (default {WORKLOAD_GATEWAYS})",
     )
-    parser.add_argument("--workload-warmup", type=float, default=3)
+    parser.add_argument("--workload-warmup", type=float, default=2)
     parser.add_argument("--workload-window", type=float, default=10)
     parser.add_argument("--rate", type=float, default=200, help="open-loop req/s (default 200)")
     parser.add_argument("--dashboard-seconds", type=float, default=8)

@@ -44,7 +44,10 @@ def markdown(results: Sequence[PhaseResult]) -> list[str]:
         "Every gateway's answers were compared with the independently computed expected "
         "response before and after its load (cold planning: every answer; varied traffic: "
         "every 10th). Open-loop latency counts from the scheduled send time. "
-        '"Load average" is the machine\'s 1/5/15-minute load at the end of the phase.',
+        '"Load average" is the machine\'s 1/5/15-minute load at the end of the phase; '
+        "max RSS is the gateway's VmHWM at the end of the phase (its peak so far); CPU "
+        "ms/request is the gateway's CPU time over the phase per answered request, the "
+        "figure that stays comparable when other work takes part of CPU 0.",
         "",
         table(results),
         "",

@@ -174,9 +174,6 @@ class WorkloadRun:
                 for result in results:
                     result.correct = False
                     result.note = result.note or f"after load: {problem}"
-            rss = service.max_rss_mb()
-            for result in results:
-                result.max_rss_mb = rss
             return results
         except BenchError as exc:
             return [_with(base, phase="start", correct=False, note=str(exc)[:300])]
@@ -216,6 +213,7 @@ class WorkloadRun:
             / max(1, load.requests + load.errors - load.dropped),
             authorized_share=authorized / requests if requests else 0.0,
             idle_rss_mb=idle_rss,
+            max_rss_mb=service.max_rss_mb(),  # the peak so far: this phase and those before
             loadavg=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         )
 
