@@ -187,7 +187,7 @@ async def open_loop(
     check: Checker | None = None,
     max_connections: int = 512,
     request_timeout: float = 60.0,
-    drain_seconds: float = 10.0,
+    drain_seconds: float = 5.0,
 ) -> LoadResult:
     """A request every 1/``rate`` s whatever the answers; latency from the scheduled time."""
     parts = urlsplit(url)

@@ -56,7 +56,7 @@ def parse_args() -> argparse.Namespace:
         help=f"gateways for the other workloads (default {WORKLOAD_GATEWAYS})",
     )
     parser.add_argument("--workload-warmup", type=float, default=2)
-    parser.add_argument("--workload-window", type=float, default=10)
+    parser.add_argument("--workload-window", type=float, default=8)
     parser.add_argument("--rate", type=float, default=200, help="open-loop req/s (default 200)")
     parser.add_argument("--dashboard-seconds", type=float, default=8)
     parser.add_argument("--no-dashboard", action="store_true")
@@ -127,7 +127,9 @@ def main() -> int:
             context=context,
             workloads=others,
         )
-        report.append_history(args.output / "history.jsonl", context=context, workloads=others)
+        report.append_history(
+            args.output / "history.jsonl", context=context, workloads=others, federation=results
+        )
         report.write_chart(args.output / "latest.png", results, others)
     except BenchError as exc:
         print(f"bench: error: {exc}")
@@ -179,10 +181,12 @@ def _workloads(args: argparse.Namespace, names: list[str], work_dir: Path) -> li
     gateways = [GATEWAYS[name] for name in args.workload_gateways.split(",") if name]
     results: list[PhaseResult] = []
     for name in names:
+        began = time.monotonic()
         workload = specs.build(name, durations, args.data_dir)
         profile_dir = args.output if args.profile else None
         run = WorkloadRun(workload, work_dir, args.data_dir / "data.json", profile_dir)
         results += run.run(gateways)
+        print(f"{name}: {time.monotonic() - began:.0f} s")
     return results
 
 

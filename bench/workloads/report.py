@@ -54,14 +54,20 @@ def markdown(results: Sequence[PhaseResult]) -> list[str]:
     ]
 
 
-def append_history(path: Path, *, context: dict[str, Any], workloads: list[PhaseResult]) -> None:
-    """One JSON line per run, appended: the figures stay comparable across runs."""
-    if not workloads:
-        return
+def append_history(
+    path: Path,
+    *,
+    context: dict[str, Any],
+    workloads: Sequence[PhaseResult],
+    federation: Sequence[Any] = (),
+) -> None:
+    """One JSON line per run, appended, with the machine's load: runs stay comparable."""
     line = {
         "started": context["started"],
         "machine": context["machine"],
         "loadavg_before": context["loadavg"],
+        "seconds": context.get("seconds"),
+        "federation": [m.as_dict() for m in federation],
         "workloads": [r.as_dict() for r in workloads],
     }
     with path.open("a") as out:
@@ -69,22 +75,34 @@ def append_history(path: Path, *, context: dict[str, Any], workloads: list[Phase
 
 
 def draw(axes: Sequence[Any], results: Sequence[PhaseResult]) -> None:
-    """One axis per workload: p50 and p99 per gateway (and phase), log scale."""
+    """One axis per workload: p50, p99 and CPU ms per request per gateway (and phase), log."""
     by_workload: dict[str, list[PhaseResult]] = {}
     for r in results:
-        if r.load:
-            by_workload.setdefault(r.workload, []).append(r)
+        by_workload.setdefault(r.workload, []).append(r)
     for ax, (name, runs) in zip(axes, by_workload.items(), strict=False):
-        labels = [
-            r.gateway + ("" if len({x.phase for x in runs}) == 1 else f"\n{r.phase}") for r in runs
-        ]
-        xs = range(len(runs))
-        ax.bar([x - 0.2 for x in xs], [r.load["p50_ms"] for r in runs], 0.4, label="p50 ms")
-        ax.bar([x + 0.2 for x in xs], [r.load["p99_ms"] for r in runs], 0.4, label="p99 ms")
+        several = len({x.phase for x in runs if x.load}) > 1
+        labels = [r.gateway + (f"\n{r.phase}" if several else "") for r in runs]
+        xs = list(range(len(runs)))
+        for offset, key, label in ((-0.27, "p50_ms", "p50 ms"), (0, "p99_ms", "p99 ms")):
+            heights = [r.load.get(key, 0) if r.load else 0 for r in runs]
+            ax.bar([x + offset for x in xs], heights, 0.27, label=label)
+        cpu = [r.cpu_ms_per_request if r.load and r.load["requests"] else 0 for r in runs]
+        ax.bar([x + 0.27 for x in xs], cpu, 0.27, label="gateway CPU ms/request")
+        for x, r in zip(xs, runs, strict=True):
+            if not r.correct:
+                ax.annotate(
+                    "wrong" if r.load and r.load["requests"] else "no answer",
+                    (x, 1),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    va="top",
+                    color="red",
+                    fontsize=8,
+                )
         ax.set_yscale("log")
-        ax.set_xticks(list(xs), labels, rotation=30, ha="right", fontsize=7)
-        ax.set_title(f"{name}: latency (lower is better; log)")
-        ax.legend()
+        ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
+        ax.set_title(f"{name}: ms (lower is better; log)")
+        ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes)[len(by_workload) :]:
         ax.set_visible(False)

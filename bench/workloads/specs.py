@@ -33,7 +33,7 @@ class Durations:
     """Seconds per phase (the command line's `--workload-window`, `--workload-warmup`)."""
 
     warmup: float = 2
-    window: float = 10
+    window: float = 8
     rate: float = 200  # the open loop's requests per second
     connections: int = 50  # the varied closed loop's
 
