@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--workloads",
         default=",".join(WORKLOADS),
-        help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the benchmark above)",
+        help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the federation one)",
     )
     parser.add_argument(
         "--workload-gateways",
