@@ -288,12 +288,14 @@ def _short(value: Any) -> str:
     return text if len(text) < 120 else text[:117] + "..."
 
 
-def start_subgraphs(port: int, work_dir: Path, data: Path) -> Service:
-    """The bench subgraphs on ``port``, on the load generator's core."""
+def start_subgraphs(
+    port: int, work_dir: Path, data: Path, *extra: str, name: str = "bench-subgraphs"
+) -> Service:
+    """The bench subgraphs on ``port``, on the load generator's core (``extra``: their flags)."""
     python = str(ROOT / ".venv" / "bin" / "python")
     service = start(
-        "bench-subgraphs",
-        [python, "-m", "bench.subgraphs", "--port", str(port), "--data", str(data)],
+        name,
+        [python, "-m", "bench.subgraphs", "--port", str(port), "--data", str(data), *extra],
         cpu=LOAD_CPU,
         log_dir=work_dir,
         cwd=ROOT,

@@ -128,10 +128,10 @@ def cpu_busy_seconds(cpu: int) -> float:
     return 0.0
 
 
-def max_rss_mb(pid: int) -> float:
-    """Peak resident set size (VmHWM) of the process, in MB."""
+def max_rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """Peak resident set size (VmHWM) of the process, in MB; ``field="VmRSS"``: the current."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

@@ -11,6 +11,11 @@ from typing import Any
 from bench.dashboard import DashboardResult
 from bench.federation import Measurement
 from bench.procs import BenchError
+from bench.workloads import report as workloads_report
+from bench.workloads.runner import PhaseResult
+
+workloads_table = workloads_report.table
+append_history = workloads_report.append_history
 
 
 def by_gateway(results: Sequence[Measurement]) -> dict[str, list[Measurement]]:
@@ -89,6 +94,7 @@ def write_markdown(
     results: Sequence[Measurement],
     dashboard: DashboardResult | None,
     context: dict[str, Any],
+    workloads: Sequence[PhaseResult] = (),
 ) -> None:
     s = context["settings"]
     lines = [
@@ -115,6 +121,7 @@ def write_markdown(
         rounds_table(results),
         "",
     ]
+    lines += workloads_report.markdown(workloads)
     if dashboard is not None:
         lines += [
             "## Router overhead: a dashboard query on Switchboard's own subgraphs",
@@ -140,10 +147,12 @@ def write_json(
     results: Sequence[Measurement],
     dashboard: DashboardResult | None,
     context: dict[str, Any],
+    workloads: Sequence[PhaseResult] = (),
 ) -> None:
     data = {
         "context": context,
         "federation": [m.as_dict() for m in results],
+        "workloads": [r.as_dict() for r in workloads],
         "dashboard": dashboard.as_dict() if dashboard else None,
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
@@ -156,17 +165,34 @@ def require_matplotlib() -> None:
         raise BenchError("matplotlib is missing: uv sync --group bench (make bench does)") from None
 
 
-def write_chart(path: Path, results: Sequence[Measurement]) -> None:
+def write_chart(
+    path: Path, results: Sequence[Measurement], workloads: Sequence[PhaseResult] = ()
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = 2 if workloads else 1
+    fig, axes = plt.subplots(rows, 3, figsize=(16, 4.8 * rows), squeeze=False)
+    if workloads:
+        workloads_report.draw(axes[1], workloads)
+    if not results:
+        for ax in axes[0]:
+            ax.set_visible(False)
+    _federation_chart(axes[0], results)
+    fig.suptitle("One core per gateway: federation TestQuery (wrk, 50 connections) and the rest")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _federation_chart(axes: Any, results: Sequence[Measurement]) -> None:
     grouped = by_gateway(results)
     names = list(grouped)
     rounds = max((m.round for m in results), default=1)
     width = 0.8 / rounds
-    fig, (ax_rps, ax_eff, ax_p99) = plt.subplots(1, 3, figsize=(16, 4.8))
+    ax_rps, ax_eff, ax_p99 = axes
     for r in range(1, rounds + 1):
         offsets = [i - 0.4 + width * (r - 0.5) for i in range(len(names))]
         rps = [next((m.rps for m in grouped[n] if m.round == r), 0.0) for n in names]
@@ -185,7 +211,3 @@ def write_chart(path: Path, results: Sequence[Measurement]) -> None:
         ax.set_title(title)
         ax.legend()
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Federation TestQuery, one core per gateway, wrk 50 connections")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

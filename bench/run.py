@@ -1,4 +1,4 @@
-"""`make bench`: the router against the Node.js gateways, then the router's own overhead."""
+"""`make bench`: the router against the Node.js gateways on four workloads, then its overhead."""
 
 from __future__ import annotations
 
@@ -25,9 +25,13 @@ from bench.federation import (
 )
 from bench.procs import BenchError, free_port
 from bench.subgraphs.world import SHARED_BENCH, load_world
+from bench.workloads import specs
+from bench.workloads.runner import PhaseResult, WorkloadRun
 from bench.wrk import require_wrk
 
 RESULTS = Path(__file__).resolve().parent / "results"
+WORKLOADS = ("gateways", *specs.WORKLOADS)
+WORKLOAD_GATEWAYS = "switchboard,apollo,hive-rust"
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,6 +45,19 @@ def parse_args() -> argparse.Namespace:
         default=",".join(DEFAULT_GATEWAYS),
         help=f"comma-separated, from: {', '.join(GATEWAYS)}",
     )
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the federation one)",
+    )
+    parser.add_argument(
+        "--workload-gateways",
+        default=WORKLOAD_GATEWAYS,
+        help=f"gateways for the other workloads (default {WORKLOAD_GATEWAYS})",
+    )
+    parser.add_argument("--workload-warmup", type=float, default=2)
+    parser.add_argument("--workload-window", type=float, default=8)
+    parser.add_argument("--rate", type=float, default=200, help="open-loop req/s (default 200)")
     parser.add_argument("--dashboard-seconds", type=float, default=8)
     parser.add_argument("--no-dashboard", action="store_true")
     parser.add_argument(
@@ -56,8 +73,14 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     began = time.monotonic()
+    workloads = [name for name in args.workloads.split(",") if name]
+    unknown = set(workloads) - set(WORKLOADS)
+    if unknown:
+        print(f"bench: error: unknown workloads {sorted(unknown)}; from: {', '.join(WORKLOADS)}")
+        return 2
     try:
-        require_wrk()
+        if "gateways" in workloads:
+            require_wrk()
         report.require_matplotlib()
         if not (NODE_GATEWAYS / "node_modules").is_dir():
             raise BenchError("run `npm ci --prefix bench/gateways` first (make bench does)")
@@ -78,9 +101,10 @@ def main() -> int:
             "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "settings": {k: v for k, v in vars(settings).items() if k != "profile_dir"},
         }
-        results = _federation(args, settings, gateways, work_dir)
+        results = _federation(args, settings, gateways, work_dir) if "gateways" in workloads else []
+        others = _workloads(args, [w for w in workloads if w != "gateways"], work_dir)
         dashboard: DashboardResult | None = None
-        if not args.no_dashboard:
+        if not args.no_dashboard and "gateways" in workloads:
             try:
                 dashboard = run_dashboard(
                     work_dir, seconds=args.dashboard_seconds, warmup_seconds=2, log=print
@@ -90,17 +114,32 @@ def main() -> int:
         args.output.mkdir(parents=True, exist_ok=True)
         context["seconds"] = round(time.monotonic() - began, 1)
         report.write_json(
-            args.output / "latest.json", results=results, dashboard=dashboard, context=context
+            args.output / "latest.json",
+            results=results,
+            dashboard=dashboard,
+            context=context,
+            workloads=others,
         )
         report.write_markdown(
-            args.output / "latest.md", results=results, dashboard=dashboard, context=context
+            args.output / "latest.md",
+            results=results,
+            dashboard=dashboard,
+            context=context,
+            workloads=others,
         )
-        report.write_chart(args.output / "latest.png", results)
+        report.append_history(
+            args.output / "history.jsonl", context=context, workloads=others, federation=results
+        )
+        report.write_chart(args.output / "latest.png", results, others)
     except BenchError as exc:
         print(f"bench: error: {exc}")
         return 1
-    print()
-    print(report.federation_table(results))
+    if results:
+        print()
+        print(report.federation_table(results))
+    if others:
+        print()
+        print(report.workloads_table(others))
     if dashboard is not None:
         print()
         print(report.dashboard_table(dashboard))
@@ -134,6 +173,21 @@ def _federation(
         return bench.run(gateways)
     finally:
         subgraphs.stop()
+
+
+def _workloads(args: argparse.Namespace, names: list[str], work_dir: Path) -> list[PhaseResult]:
+    """Big response, cold planning, varied traffic: each on its own subgraphs, every gateway."""
+    durations = specs.Durations(args.workload_warmup, args.workload_window, args.rate)
+    gateways = [GATEWAYS[name] for name in args.workload_gateways.split(",") if name]
+    results: list[PhaseResult] = []
+    for name in names:
+        began = time.monotonic()
+        workload = specs.build(name, durations, args.data_dir)
+        profile_dir = args.output if args.profile else None
+        run = WorkloadRun(workload, work_dir, args.data_dir / "data.json", profile_dir)
+        results += run.run(gateways)
+        print(f"{name}: {time.monotonic() - began:.0f} s")
+    return results
 
 
 if __name__ == "__main__":

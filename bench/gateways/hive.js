@@ -1,6 +1,7 @@
 // Hive Gateway (@graphql-hive/gateway runtime) on node:http, static supergraph.
 // With --rust-planner it plans with Hive's Rust query planner (@graphql-hive/router-runtime);
-// with --dedupe it executes identical in-flight inbound requests once.
+// with --dedupe it executes identical in-flight inbound requests once; with
+// --propagate-authorization it forwards the client's `authorization` header to every subgraph.
 const http = require("http");
 const { createGatewayRuntime } = require("@graphql-hive/gateway");
 const { parseArgs, announce, fail } = require("./serve");
@@ -14,6 +15,14 @@ async function main() {
     landingPage: false,
     inboundInflightRequestDeduplication: dedupe,
   };
+  if (process.argv.includes("--propagate-authorization")) {
+    config.propagateHeaders = {
+      fromClientToSubgraphs: ({ request }) => {
+        const authorization = request.headers.get("authorization");
+        return authorization ? { authorization } : {};
+      },
+    };
+  }
   if (process.argv.includes("--rust-planner")) {
     config.unifiedGraphHandler = require("@graphql-hive/router-runtime").unifiedGraphHandler;
   }

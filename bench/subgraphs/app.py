@@ -1,7 +1,9 @@
-"""One cheap ASGI app for all four subgraphs: a distinct request executes once, then is cached."""
+"""One cheap ASGI app for a workload's subgraphs: a distinct request runs once, then is cached."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -26,14 +28,17 @@ class SubgraphsApp:
 
     Answers are deterministic, so a response is cached by the raw request body and, for
     bodies that differ only in formatting, by (query, operation name, sorted variables).
+    ``delay_ms`` holds every answer back that long (a subgraph's own latency); `/stats` also
+    counts the requests that carried an `authorization` header (forwarded by the gateway).
     """
 
-    def __init__(self, world: World) -> None:
-        self.schemas: dict[str, GraphQLSchema] = {
-            name: build_subgraph_schema(name, world) for name in SUBGRAPH_SDL
-        }
+    def __init__(self, schemas: dict[str, GraphQLSchema], delay_ms: float = 0.0) -> None:
+        self.schemas = schemas
+        self.delay = delay_ms / 1000
         self.requests: Counter[str] = Counter()
         self.executions: Counter[str] = Counter()
+        self.authorized: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()  # answers with GraphQL errors (first few logged)
         self._by_body: dict[tuple[str, bytes], bytes] = {}
         self._by_operation: dict[tuple[str, str, str | None, bytes], bytes] = {}
 
@@ -44,11 +49,21 @@ class SubgraphsApp:
         if scope["method"] == "POST" and path in self.schemas:
             body = await _read_body(receive)
             self.requests[path] += 1
-            await _respond(send, 200, self.answer(path, body))
+            if any(name == b"authorization" for name, _ in scope["headers"]):
+                self.authorized[path] += 1
+            answer = self.answer(path, body)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            await _respond(send, 200, answer)
         elif path == "health":
             await _respond(send, 200, b'{"status":"ok"}')
         elif path == "stats":
-            stats = {"requests": self.requests, "executions": self.executions}
+            stats = {
+                "requests": self.requests,
+                "executions": self.executions,
+                "authorized": self.authorized,
+                "errors": self.errors,
+            }
             await _respond(send, 200, orjson.dumps(stats))
         else:
             await _respond(send, 404, b'{"errors":[{"message":"not found"}]}')
@@ -79,6 +94,10 @@ class SubgraphsApp:
                 operation_name=operation_name,
             )
             cached = orjson.dumps(result.formatted)
+            if result.errors:
+                self.errors[name] += 1
+                if sum(self.errors.values()) <= 3:
+                    print(f"{name}: {body[:2000]!r} -> {cached[:2000]!r}", file=sys.stderr)
             self._remember(self._by_operation, key, cached)
         return cached
 
@@ -105,5 +124,10 @@ async def _respond(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(world: World | None = None) -> SubgraphsApp:
-    return SubgraphsApp(world or load_world())
+def gateways_schemas(world: World) -> dict[str, GraphQLSchema]:
+    """The gateways benchmark's four subgraphs over ``world``."""
+    return {name: build_subgraph_schema(name, world) for name in SUBGRAPH_SDL}
+
+
+def create_app(world: World | None = None, delay_ms: float = 0.0) -> SubgraphsApp:
+    return SubgraphsApp(gateways_schemas(world or load_world()), delay_ms)

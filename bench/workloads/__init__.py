@@ -1,0 +1,1 @@
+"""The workloads beyond the gateways benchmark: big response, cold planning, varied traffic."""
