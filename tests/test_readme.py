@@ -16,9 +16,9 @@ Commands run in order against one ``make run``. ``make run`` itself is checked t
 and a temporary data directory, so it does not touch the shared ``.venv`` or ``./data``; the
 README's ports (4000-4004, the bank's 4010, the mail sink's 4025 and 4026) and ``data/``
 paths are rewritten to those. ``make test`` and other targets cannot run inside a test:
-``make -n TARGET`` must succeed. The subscriptions service's clock is held at
-``README_CLOCK``, before the demo billing periods end, so that ``make run``'s billing
-scheduler leaves them to the README's ``runBillingCycle`` whatever the date.
+``make -n TARGET`` must succeed. The services run at the real clock, as ``make run`` does:
+the demo data is seeded relative to today, so the README's ``runBillingCycle`` finds the
+same periods to bill whatever the date.
 """
 
 from __future__ import annotations
@@ -91,8 +91,6 @@ VARIABLE = re.compile(
     r"_[A-Z0-9_]*[A-Z0-9]\b"
 )
 README_DATA = re.compile(r"(?<![\w./-])data/")  # the README's ./data, in a command
-# Before the demo subscriptions' periods end (2026-12-01), as on the day the README was run.
-README_CLOCK = "fixed:2026-11-21T00:00:00Z"
 EVENTUALLY_SECONDS = 60
 # Values the services generate, which the README cannot know: ids (`ord_01M7Y22Y7X8PSRMWR86SEA`),
 # invoice numbers (`INV-2026-000073`, numbered per year) and the expiry and signature of a
@@ -230,7 +228,7 @@ class Stack:
         self.env["SWITCHBOARD_ROUTER_PORT"] = str(self.ports[README_ROUTER_PORT])
         self.env = auxiliary_ports(self.env)
         self.auxiliary = {port: int(self.env[name]) for port, name in AUXILIARY_PORTS.items()}
-        self.env["SUBSCRIPTIONS_CLOCK"] = README_CLOCK
+        self.env.pop("SUBSCRIPTIONS_CLOCK", None)  # the real clock, as `make run` has it
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
         self._admin_token = ""

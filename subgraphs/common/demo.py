@@ -4,17 +4,31 @@ One seeded generator describes customers, products, orders, plans and subscripti
 plain values, so ids line up across the four databases (an order's ``customer_id`` is a
 customer the customers service has). Each service's ``seed.py`` stores what it owns and
 derives the rest (invoices are derived from orders and subscription periods).
+
+The history (customers, products, orders, when each subscription started, and so every id)
+is fixed in 2026, so ids are the same on every machine and every day. The billing state is
+relative to the demo's today, the subscriptions clock's date (``SUBSCRIPTIONS_CLOCK``) when
+the data is seeded: each live subscription is in a period that began 3 to 17 days before
+(three months more for a yearly plan), so no period ends within 11 days of seeding and every
+monthly one ends within a month. A canceled subscription's last period ended when it was
+canceled.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from .ids import new_id
+from subgraphs.subscriptions.clock import parse_clock
+from subgraphs.subscriptions.periods import add_intervals
 
+from .ids import new_id
+from .settings import SubgraphSettings
+
+CLOCK_VARIABLE = "SUBSCRIPTIONS_CLOCK"  # the subscriptions service's ``clock`` setting
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SEED = 20260105
 
@@ -87,6 +101,11 @@ PLANS = [
 ]
 ORDER_STATUSES = ["PAID"] * 6 + ["PLACED"] * 2 + ["CANCELLED", "REFUNDED"]
 SUBSCRIPTION_STATUSES = ["ACTIVE"] * 6 + ["TRIALING", "PAST_DUE", "CANCELED"]  # fmt: skip
+# How many days before today a live subscription's current period began: 3 to 17, so the
+# monthly periods end between 11 days and a month after today; a yearly one began three
+# months earlier still.
+PERIOD_BEGAN_DAYS = (3, 17)
+YEARLY_PERIOD_BEGAN_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -183,9 +202,23 @@ class DemoWorld:
     subscriptions: tuple[DemoSubscription, ...]
 
 
+def demo_today() -> date:
+    """The demo's today: the date of the subscriptions service's clock (``SUBSCRIPTIONS_CLOCK``),
+    so that the billing state it seeds is current for the clock that bills it."""
+    # The variable itself, not SubgraphSettings.for_service (its tens of milliseconds a call
+    # would add up: the seeds and tests call ``world()`` often).
+    spec = os.environ.get(CLOCK_VARIABLE) or SubgraphSettings.model_fields["clock"].default
+    return parse_clock(spec).now().date()
+
+
+def world(today: date | None = None) -> DemoWorld:
+    """The demo world as of ``today`` (default: ``demo_today()``); the same on every call and
+    every machine for the same day."""
+    return _world(today or demo_today())
+
+
 @cache
-def world() -> DemoWorld:
-    """The demo world; the same on every call and every machine."""
+def _world(today: date) -> DemoWorld:
     rng = random.Random(SEED)
     customers = tuple(_customer(rng, i) for i in range(36))
     products = tuple(
@@ -214,7 +247,7 @@ def world() -> DemoWorld:
         )
         for i, (code, name, interval, price, currency, trial) in enumerate(PLANS)
     )
-    subscriptions = tuple(_subscription(rng, i, customers, plans) for i in range(30))
+    subscriptions = tuple(_subscription(rng, i, customers, plans, today) for i in range(30))
     return DemoWorld(customers, products, orders, plans, subscriptions)
 
 
@@ -270,13 +303,25 @@ def _order(
 
 
 def _subscription(
-    rng: random.Random, i: int, customers: tuple[DemoCustomer, ...], plans: tuple[DemoPlan, ...]
+    rng: random.Random,
+    i: int,
+    customers: tuple[DemoCustomer, ...],
+    plans: tuple[DemoPlan, ...],
+    today: date,
 ) -> DemoSubscription:
     plan = plans[i % len(plans)]
     started = EPOCH + timedelta(days=10 + 3 * i)
     status = SUBSCRIPTION_STATUSES[i % len(SUBSCRIPTION_STATUSES)]
-    period_start = date(2026, 11, 1) if plan.interval == "MONTH" else date(2026, 3, 1)
-    period_end = date(2026, 12, 1) if plan.interval == "MONTH" else date(2027, 3, 1)
+    canceled_at = started + timedelta(days=90) if status == "CANCELED" else None
+    if canceled_at is not None:  # its last period ended when it was canceled
+        period_end = canceled_at.date()
+        period_start = add_intervals(period_end, plan.interval, -1)
+    else:
+        low, high = PERIOD_BEGAN_DAYS
+        period_start = today - timedelta(days=low + i % (high - low + 1))
+        if plan.interval == "YEAR":
+            period_start = add_intervals(period_start, "MONTH", -YEARLY_PERIOD_BEGAN_MONTHS)
+        period_end = add_intervals(period_start, plan.interval)
     return DemoSubscription(
         id=new_id("sub", at=started, rng=rng),
         customer_id=customers[(i * 7 + 3) % len(customers)].id,
@@ -286,5 +331,5 @@ def _subscription(
         current_period_start=period_start,
         current_period_end=period_end,
         cancel_at_period_end=i % 11 == 5,
-        canceled_at=started + timedelta(days=90) if status == "CANCELED" else None,
+        canceled_at=canceled_at,
     )

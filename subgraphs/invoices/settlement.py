@@ -9,6 +9,7 @@ moved on an order's invoice also writes an order event (``order_events``) there.
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.outbox import enqueue_email
@@ -42,7 +43,8 @@ async def record_payment_failure(runtime: Runtime, payment_id: str, message: str
 
 
 async def _payment_event(session: AsyncSession, payment: PaymentRow, invoice: InvoiceRow) -> None:
-    """invoice.paid for a captured charge; payment.failed for a declined or failed one."""
+    """invoice.paid for a captured charge; payment.failed for a declined or failed one, and
+    subscription.past_due if that was a subscription's first failed charge of a period."""
     common = {"invoiceId": invoice.id, "paymentId": payment.id, "customerId": invoice.customer_id}
     if payment.status == "SUCCEEDED":
         data = {
@@ -55,6 +57,30 @@ async def _payment_event(session: AsyncSession, payment: PaymentRow, invoice: In
         data = {**common, "status": payment.status, "declineCode": payment.decline_code,
                 "message": payment.message}  # fmt: skip
         await emit(session, "payment.failed", data, cause=f"payment.failed:{payment.id}")
+        if invoice.subscription_id is not None:
+            await _past_due_event(session, payment, invoice)
+
+
+async def _past_due_event(session: AsyncSession, payment: PaymentRow, invoice: InvoiceRow) -> None:
+    """subscription.past_due when a subscription's invoice is first charged in vain: the
+    subscriptions service makes that subscription PAST_DUE on it and retries on its dunning
+    schedule (those retries fail as payment.failed only; one past_due per invoice)."""
+    failed = await session.scalar(
+        select(func.count())
+        .select_from(PaymentRow)
+        .where(PaymentRow.invoice_id == invoice.id, PaymentRow.status.in_(("DECLINED", "FAILED")))
+    )
+    if failed != 1:
+        return
+    data = {
+        "subscriptionId": invoice.subscription_id, "invoiceId": invoice.id,
+        "number": invoice.number, "customerId": invoice.customer_id, "paymentId": payment.id,
+        "amountDue": invoice.total, "currency": invoice.currency,
+        "periodStart": invoice.period_start.isoformat() if invoice.period_start else None,
+        "periodEnd": invoice.period_end.isoformat() if invoice.period_end else None,
+        "declineCode": payment.decline_code, "message": payment.message,
+    }  # fmt: skip
+    await emit(session, "subscription.past_due", data, cause=f"subscription.past_due:{invoice.id}")
 
 
 async def record_refund(runtime: Runtime, refund_id: str, refund: BankRefund) -> None:

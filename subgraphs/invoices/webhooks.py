@@ -52,7 +52,7 @@ from subgraphs.common.settings import SubgraphSettings
 from .config import PaymentSettings
 from .models import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 
-EVENT_TYPES = ("invoice.paid", "payment.failed", "refund.succeeded")
+EVENT_TYPES = ("invoice.paid", "payment.failed", "refund.succeeded", "subscription.past_due")
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_ID_HEADER = "Switchboard-Event-Id"
 MAX_URL = 2048

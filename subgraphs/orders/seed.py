@@ -1,4 +1,8 @@
-"""Store the orders' part of the demo world: products with their stock, and orders."""
+"""Store the orders' part of the demo world: products with their stock, and orders.
+
+An order's money follows its demo invoice (``subgraphs.invoices.seed``): a PAID order was
+paid when placed, a REFUNDED one then refunded in full, and both know their invoice.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.demo import DemoOrder, world
+from subgraphs.invoices.seed import demo_invoices
 from subgraphs.invoices.tax import rate_for, totals
 
 from .models import OrderLineRow, OrderRow, ProductRow
@@ -35,8 +40,9 @@ async def seed(session: AsyncSession) -> bool:
             )
         )
     await session.flush()  # products first: order lines refer to them
+    invoices = {row.order_id: row.id for row in demo_invoices(world()) if row.order_id}
     for order in world().orders:
-        _add_order(session, order)
+        _add_order(session, order, invoices[order.id])
     return True
 
 
@@ -48,8 +54,10 @@ def _taxed(order: DemoOrder) -> int:
     return totals(amounts, rate_for(country).basis_points).total
 
 
-def _add_order(session: AsyncSession, order: DemoOrder) -> None:
+def _add_order(session: AsyncSession, order: DemoOrder, invoice_id: str) -> None:
     cancelled = order.status == "CANCELLED"
+    paid = order.status in ("PAID", "REFUNDED")
+    taxed = _taxed(order)
     session.add(
         OrderRow(
             id=order.id,
@@ -57,9 +65,12 @@ def _add_order(session: AsyncSession, order: DemoOrder) -> None:
             status=order.status,
             currency=order.currency,
             total=order.total,
-            total_with_tax=_taxed(order),
+            total_with_tax=taxed,
             placed_at=order.placed_at,
             cancelled_at=order.placed_at + CANCELLED_AFTER if cancelled else None,
+            invoice_id=invoice_id,
+            paid_at=order.placed_at if paid else None,
+            amount_refunded=taxed if order.status == "REFUNDED" else 0,
         )
     )
     for position, line in enumerate(order.lines):

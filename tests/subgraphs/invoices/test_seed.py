@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.demo import world
 from subgraphs.common.serve import prepare_database, seed_database
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.invoices.models import InvoiceLineRow, InvoiceRow
-from subgraphs.invoices.seed import demo_invoices, seed
+from subgraphs.invoices.models import InvoiceLineRow, InvoiceRow, PaymentRow, RefundRow
+from subgraphs.invoices.seed import demo_invoices, demo_payments, seed
 from subgraphs.invoices.tax import rate_for, totals
 from tests.support.databases import fresh_database
 
-ORDER_TO_INVOICE = {"PAID": "PAID", "REFUNDED": "PAID", "PLACED": "OPEN", "CANCELLED": "VOID"}
+ORDER_TO_INVOICE = {"PAID": "PAID", "REFUNDED": "REFUNDED", "PLACED": "OPEN", "CANCELLED": "VOID"}
 SUBSCRIPTION_TO_INVOICE = {"ACTIVE": "PAID", "PAST_DUE": "OPEN"}
 
 
@@ -46,7 +46,7 @@ def test_one_invoice_per_order_with_its_lines_and_status() -> None:
         row = by_order[order.id]
         assert row.customer_id == order.customer_id
         assert row.status == ORDER_TO_INVOICE[order.status]
-        assert (row.paid_at is not None) == (row.status == "PAID")
+        assert (row.paid_at is not None) == (row.status in ("PAID", "REFUNDED"))
         assert row.subtotal == order.total
         assert [(line.description, line.quantity, line.unit_amount) for line in row.lines] == [
             (line.product_name, line.quantity, line.unit_price) for line in order.lines
@@ -81,6 +81,36 @@ def test_every_invoice_keeps_the_amount_rules() -> None:
         assert (row.subtotal, row.tax, row.total) == (sums.subtotal, sums.tax, sums.total)
 
 
+def test_every_paid_invoice_has_its_payment_and_a_refunded_one_its_refund() -> None:
+    invoices = demo_invoices(world())
+    payments, refunds = demo_payments(world(), invoices)
+    by_invoice: dict[str, list[PaymentRow]] = {}
+    for payment in payments:
+        by_invoice.setdefault(payment.invoice_id, []).append(payment)
+    refunded = {r.payment_id: r for r in refunds}
+    defaults = {pm.id for c in world().customers for pm in c.payment_methods if pm.is_default}
+    for invoice in invoices:
+        paid = by_invoice.get(invoice.id, [])
+        if invoice.status in ("PAID", "REFUNDED"):
+            [payment] = paid
+            assert (payment.amount, payment.currency) == (invoice.total, invoice.currency)
+            assert payment.created_at == invoice.paid_at
+            assert payment.bank_charge_id is not None
+            assert payment.payment_method_id in defaults
+            assert payment.customer_id == invoice.customer_id
+            expected = "REFUNDED" if invoice.status == "REFUNDED" else "SUCCEEDED"
+            assert payment.status == expected
+            assert payment.amount_refunded == (payment.amount if expected == "REFUNDED" else 0)
+            assert (payment.id in refunded) == (expected == "REFUNDED")
+        elif invoice.status == "OPEN" and invoice.subscription_id:  # past due: declined
+            assert [(p.status, p.decline_code) for p in paid] == [
+                ("DECLINED", "insufficient_funds")
+            ]
+        else:
+            assert paid == []
+    assert len(refunds) == sum(1 for o in world().orders if o.status == "REFUNDED") > 0
+
+
 async def _check_counts(session: AsyncSession) -> bool:
     """Run as a seed function: checks what is stored and inserts nothing."""
     invoices = await session.scalar(select(func.count()).select_from(InvoiceRow))
@@ -88,6 +118,9 @@ async def _check_counts(session: AsyncSession) -> bool:
     expected = demo_invoices(world())
     assert invoices == len(expected)
     assert lines == sum(len(r.lines) for r in expected)
+    payments, refunds = demo_payments(world(), expected)
+    assert await session.scalar(select(func.count()).select_from(PaymentRow)) == len(payments)
+    assert await session.scalar(select(func.count()).select_from(RefundRow)) == len(refunds)
     return False
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.ids import new_id
 from subgraphs.invoices.webhooks import check_url, sign, verify
 from tests.conftest import SubgraphPool
 from tests.subgraphs.invoices.payments_stack import Payments, start_bank, start_invoices
@@ -131,6 +132,40 @@ def test_money_events_are_signed_retried_and_sent_once(hooked: tuple[Payments, R
     paid = next(d for d in endpoint["deliveries"] if d["eventType"] == "invoice.paid")
     assert paid["status"] == "DELIVERED"
     assert [(a["number"], a["httpStatus"]) for a in paid["attempts"]] == [(1, 500), (2, 200)]
+
+
+def test_a_subscriptions_first_failed_charge_makes_one_past_due_event(
+    hooked: tuple[Payments, Receiver],
+) -> None:
+    p, _ = hooked
+    receiver = Receiver()
+    receiver.fail_first = False
+    try:
+        created = admin(p, CREATE, {"url": receiver.url, "events": ["subscription.past_due"]})
+        receiver.secret = created["createWebhookEndpoint"]["secret"]
+        customer, _ = p.customer("tok_decline_insufficient_funds")
+        period = {"subscriptionId": new_id("sub"), "periodStart": "2027-01-01",
+                  "periodEnd": "2027-02-01"}  # fmt: skip
+        renewal = p.issue(customer, ("Pro, 2027-01-01 to 2027-02-01", 1, 4900), **period)
+        p.pay(renewal["id"], p.key("renewal"))  # the period's charge: the subscription is past due
+        p.pay(renewal["id"], p.key("dunning"))  # a dunning retry: payment.failed only
+        p.pay(p.issue(customer)["id"], p.key("one-off"))  # no subscription: no past_due
+        eventually(lambda: receiver.events("subscription.past_due"))
+        time.sleep(1)  # any second event would have arrived by now
+        [(verified, event_id, event)] = receiver.got
+        assert verified
+        assert event_id == event["id"]
+        assert event["type"] == "subscription.past_due"
+        assert event["data"]["subscriptionId"] == period["subscriptionId"]
+        assert event["data"]["invoiceId"] == renewal["id"]
+        assert (event["data"]["periodStart"], event["data"]["periodEnd"]) == (
+            "2027-01-01", "2027-02-01",
+        )  # fmt: skip
+        assert event["data"]["amountDue"] == renewal["total"]["amount"]
+        assert event["data"]["declineCode"] == "insufficient_funds"
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from subgraphs.common.db import create_engine
 from subgraphs.common.demo import world
+from subgraphs.invoices.seed import demo_invoices
 from subgraphs.orders.models import OutboxRow
 from tests.conftest import SubgraphPool
 from tests.support.databases import fresh_database
@@ -208,11 +209,16 @@ async def test_an_unpaid_order_waits_while_the_customers_service_is_down(
             assert (await order(subgraph, order_id))["status"] == "PLACED"
 
 
-async def test_a_seeded_paid_order_without_an_invoice_id_learns_its_refund(
+async def test_a_seeded_paid_order_learns_its_refund_from_its_own_invoice(
     orders: tuple[InProcessSubgraph, str],
 ) -> None:
     demo = next(o for o in world().orders if o.status == "PAID")
-    body = snapshot(demo.id, "PARTIALLY_REFUNDED", 300, currency=demo.currency)
+    invoice_id = next(r.id for r in demo_invoices(world()) if r.order_id == demo.id)
+    stranger = snapshot(demo.id, "PARTIALLY_REFUNDED", 300, currency=demo.currency)
+    assert (await post(orders[0], stranger))[0] == 409  # another invoice's money: not its own
+    body = snapshot(
+        demo.id, "PARTIALLY_REFUNDED", 300, currency=demo.currency, invoiceId=invoice_id
+    )
     assert await post(orders[0], body) == (
         200,
         {"orderId": demo.id, "status": "PARTIALLY_REFUNDED"},

@@ -18,6 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.common.db import create_engine, session_factory
+from subgraphs.common.serve import prepare_database
+from subgraphs.common.settings import SubgraphSettings
+from subgraphs.registry import service
 from subgraphs.subscriptions.clock import Clock, parse_clock
 from subgraphs.subscriptions.models import BillingRunRow
 from subgraphs.subscriptions.periods import next_period
@@ -33,6 +36,13 @@ mutation($asOf: DateTime!) {
   }
 }"""
 BILLING = ["billing:write"]
+# The demo data is seeded relative to today and its monthly periods end within a month, so a
+# cycle this far ahead finds every demo period over.
+A_MONTH_ON = timedelta(days=32)
+
+
+def a_month_on() -> str:
+    return (datetime.now(UTC) + A_MONTH_ON).isoformat()
 
 
 @pytest.fixture
@@ -76,11 +86,12 @@ async def test_with_the_peers_down_every_due_run_is_an_error_retried_later(
     app: tuple[InProcessSubgraph, str],
 ) -> None:
     subgraph, url = app
-    first = (await run(subgraph, "2026-12-02T00:00:00Z"))["data"]["runBillingCycle"]
+    as_of = a_month_on()
+    first = (await run(subgraph, as_of))["data"]["runBillingCycle"]
     assert first["paid"] == first["declined"] == 0
-    assert first["errors"] == len(first["runs"]) > 0  # the demo periods ended on 12-01
+    assert first["errors"] == len(first["runs"]) > 0  # the demo's monthly periods are over
     assert all("did not complete" in r["message"] for r in first["runs"])
-    again = (await run(subgraph, "2026-12-02T00:00:00Z"))["data"]["runBillingCycle"]
+    again = (await run(subgraph, as_of))["data"]["runBillingCycle"]
     billed = {r["subscriptionId"] for r in first["runs"] if r["outcome"] == "ERROR"}
     assert {r["subscriptionId"] for r in again["runs"]} == billed  # released, tried again
     engine = create_engine(url)
@@ -163,9 +174,13 @@ async def _scheduler_opens_runs(
     monkeypatch.setenv("SUBSCRIPTIONS_INVOICES_URL", failing)
     monkeypatch.setenv("SUBSCRIPTIONS_CUSTOMERS_URL", failing)
     monkeypatch.setenv("SUBSCRIPTIONS_OUTBOX_ENABLED", "false")
-    monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", "fixed:2026-12-02T00:00:00Z")
     monkeypatch.setenv("SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS", "0.1")
     with fresh_database(backend, "subscriptions", tmp_path) as url:
+        # Seeded as of today (the demo follows the clock it is seeded at), then billed by a
+        # clock a month ahead, when the demo's monthly periods are over.
+        settings = SubgraphSettings.for_service("subscriptions", database_url=url)
+        await asyncio.to_thread(prepare_database, settings, service("subscriptions").seed)
+        monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", f"offset:{A_MONTH_ON.total_seconds():.0f}")
         async with in_process_subgraph("subscriptions", url):
             engine = create_engine(url)
             try:
@@ -178,4 +193,4 @@ async def _scheduler_opens_runs(
                     await asyncio.sleep(0.1)
             finally:
                 await engine.dispose()
-    assert runs > 0  # the demo periods that ended on 12-01 were opened without any request
+    assert runs > 0  # the demo periods that were over were opened without any request

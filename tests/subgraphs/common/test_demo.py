@@ -1,0 +1,57 @@
+"""The demo world: a fixed history with the same ids every day, billing state relative to today."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from subgraphs.common.demo import demo_today, world
+from subgraphs.subscriptions.periods import add_months, next_period
+
+# Month ends, a leap day and ordinary days: the periods' arithmetic clamps days.
+DAYS = [date(2026, 12, 4), date(2027, 1, 31), date(2027, 2, 28), date(2028, 2, 29),
+        date(2030, 7, 15)]  # fmt: skip
+LIVE = ("ACTIVE", "TRIALING", "PAST_DUE")
+
+
+@pytest.mark.parametrize("today", DAYS)
+def test_ids_and_history_are_the_same_every_day(today: date) -> None:
+    first, other = world(DAYS[0]), world(today)
+    assert [c.id for c in other.customers] == [c.id for c in first.customers]
+    assert [o.id for o in other.orders] == [o.id for o in first.orders]
+    assert [(s.id, s.status, s.started_at) for s in other.subscriptions] == [
+        (s.id, s.status, s.started_at) for s in first.subscriptions
+    ]
+
+
+@pytest.mark.parametrize("today", DAYS)
+def test_live_periods_hold_today_and_monthly_ones_end_within_a_month(today: date) -> None:
+    plans = {p.id: p for p in world(today).plans}
+    monthly = 0
+    for sub in world(today).subscriptions:
+        if sub.status not in LIVE:
+            continue
+        start, end = sub.current_period_start, sub.current_period_end
+        assert start < today
+        assert end - today >= timedelta(days=11)  # nothing is due at seeding
+        interval = plans[sub.plan_id].interval
+        if interval == "MONTH":
+            monthly += 1
+            assert end <= add_months(today, 1)  # a cycle a month on bills each of them
+            assert next_period(end, interval, start).end > add_months(today, 1)  # ... once
+    assert monthly >= 10
+
+
+def test_a_canceled_subscription_ended_its_last_period_when_it_was_canceled() -> None:
+    canceled = [s for s in world(DAYS[0]).subscriptions if s.status == "CANCELED"]
+    assert canceled
+    for sub in canceled:
+        assert sub.canceled_at is not None
+        assert sub.current_period_end == sub.canceled_at.date()
+
+
+def test_today_is_the_subscriptions_clocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", "fixed:2027-05-06T23:00:00Z")
+    assert demo_today() == date(2027, 5, 6)
+    assert world() == world(date(2027, 5, 6))
