@@ -77,11 +77,62 @@ class DashboardResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class BenchIdentity:
+    """Who the dashboard runs as: a staff admin, as a support console would.
+
+    The router trusts this run's identity provider (a JWKS written here, not marked as a
+    development key, so a production router accepts it) and signs its subgraph requests with
+    this run's router key; the direct path sends the headers the router would send.
+    """
+
+    keys: Any  # switchboard.devkeys.DevKeys
+    jwks: Path
+
+    @classmethod
+    def generate(cls, folder: Path) -> BenchIdentity:
+        from router.auth.jwks import DEV_MARKER
+        from switchboard.devkeys import DevKeys
+
+        keys = DevKeys.generate(folder, list(SERVICES))
+        data = json.loads(keys.jwks.read_text())
+        for entry in data["keys"]:
+            entry.pop(DEV_MARKER, None)
+        jwks = folder / "bench-jwks.json"
+        jwks.write_text(json.dumps(data))
+        return cls(keys, jwks)
+
+    def subgraph_env(self) -> dict[str, str]:
+        env: dict[str, str] = self.keys.environment(list(SERVICES))
+        return env
+
+    def router_config(self) -> str:
+        from switchboard.devkeys import DEV_ISSUER
+
+        return (
+            f"authentication:\n  jwks:\n    - file: {self.jwks}\n  issuers: [{DEV_ISSUER}]\n"
+            f"subgraph_auth:\n  private_key_file: {self.keys.router_key}\n"
+        )
+
+    def bearer(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.keys.token('staff-bench', ['admin'])}"}
+
+    def subgraph_headers(self, subgraph: str) -> dict[str, str]:
+        from router.auth.identity import Identity
+        from router.auth.subgraph_tokens import HEADER, SubgraphAuthConfig, SubgraphSigner
+
+        key = SubgraphAuthConfig(private_key_file=self.keys.router_key).load_key()
+        assert key is not None
+        admin = Identity(subject="staff-bench", scopes=frozenset({"admin"}))
+        return {HEADER: SubgraphSigner(key).token(admin, subgraph)}
+
+
 class Client:
     """Keep-alive JSON POSTs to one host:port, counted."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"content-type": "application/json", **(headers or {})}
         self.sent = 0
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -97,7 +148,7 @@ class Client:
         return dict(payload["data"])
 
     def _send(self, body: str) -> tuple[int, dict[str, Any]]:
-        self.connection.request("POST", "/graphql", body, {"content-type": "application/json"})
+        self.connection.request("POST", "/graphql", body, self.headers)
         response = self.connection.getresponse()
         return response.status, json.loads(response.read())
 
@@ -177,6 +228,7 @@ def run_dashboard(
 ) -> DashboardResult:
     """Start the four subgraphs (seeded SQLite) and the router; measure both paths."""
     services: list[Service] = []
+    identity = BenchIdentity.generate(work_dir / "keys")
     try:
         ports = {name: free_port() for name in SERVICES}
         for name, port in ports.items():
@@ -198,13 +250,14 @@ def run_dashboard(
                     cpu=CLIENT_CPU,
                     log_dir=work_dir,
                     cwd=ROOT,
+                    env=identity.subgraph_env(),
                 )
             )
         for service, port in zip(services, ports.values(), strict=True):
             wait_ready(service, f"http://127.0.0.1:{port}/health", timeout=90)
         config = work_dir / "dashboard-router.yaml"
         urls = "".join(f"  {n}: http://127.0.0.1:{p}/graphql\n" for n, p in ports.items())
-        config.write_text(f"dev: false\nsubgraph_urls:\n{urls}")
+        config.write_text(f"dev: false\nsubgraph_urls:\n{urls}{identity.router_config()}")
         router_port = free_port()
         router = start(
             "dashboard-router",
@@ -224,7 +277,7 @@ def run_dashboard(
         )
         services.append(router)
         wait_ready(router, f"http://127.0.0.1:{router_port}/health", timeout=60)
-        return _measure(router, router_port, ports, seconds, warmup_seconds, log)
+        return _measure(router, router_port, ports, identity, seconds, warmup_seconds, log)
     finally:
         for service in reversed(services):
             service.stop()
@@ -234,6 +287,7 @@ def _measure(
     router: Service,
     router_port: int,
     ports: dict[str, int],
+    identity: BenchIdentity,
     seconds: float,
     warmup_seconds: float,
     log: Callable[[str], None],
@@ -242,8 +296,10 @@ def _measure(
 
     os.sched_setaffinity(0, {CLIENT_CPU})
     try:
-        via_router = Client(router_port)
-        clients = {name: Client(port) for name, port in ports.items()}
+        via_router = Client(router_port, identity.bearer())
+        clients = {
+            name: Client(port, identity.subgraph_headers(name)) for name, port in ports.items()
+        }
         routed = via_router.post(DASHBOARD_QUERY)
         direct = direct_dashboard(clients)
         if routed != direct:
