@@ -61,6 +61,22 @@ GATEWAYS: dict[str, Gateway] = {
             "/health",
             env=(("SWITCHBOARD_ROUTER_TRAFFIC__DEDUPE_REQUESTS", "true"),),
         ),
+        Gateway(
+            "switchboard-plugins",
+            "Switchboard router, a no-op Python plugin on every hook",
+            _switchboard,
+            "/health",
+            env=(
+                ("SWITCHBOARD_ROUTER_PLUGINS", '[{"module": "bench.noop_plugin:NoOpEverywhere"}]'),
+            ),
+        ),
+        Gateway(
+            "switchboard-nolimits",
+            "Switchboard router, operation limits off",
+            _switchboard,
+            "/health",
+            env=(("SWITCHBOARD_ROUTER_LIMITS__ENABLED", "false"),),
+        ),
         Gateway("apollo", "Apollo Gateway (@apollo/gateway)", _node("apollo.js"), env=NODE_ENV),
         Gateway("hive", "Hive Gateway", _node("hive.js"), env=NODE_ENV),
         Gateway(
@@ -79,6 +95,8 @@ GATEWAYS: dict[str, Gateway] = {
 }
 DEFAULT_GATEWAYS = (
     "switchboard",
+    "switchboard-plugins",
+    "switchboard-nolimits",
     "apollo",
     "hive",
     "hive-rust",

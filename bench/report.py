@@ -116,6 +116,7 @@ def write_markdown(
         "",
         "![RPS and p99 per gateway](latest.png)",
         "",
+        *variants_lines(results),
         "### Every round",
         "",
         rounds_table(results),
@@ -139,6 +140,34 @@ def write_markdown(
             "",
         ]
     path.write_text("\n".join(lines))
+
+
+VARIANTS = {
+    "switchboard-plugins": "a no-op Python plugin on every hook (target: within 3%)",
+    "switchboard-nolimits": "operation limits off, i.e. the default limits' cost (target: "
+    "within 3%)",
+}
+
+
+def variants_lines(results: Sequence[Measurement]) -> list[str]:
+    """What the router's plugin hooks and operation limits cost, against the plain router,
+    in RPS per CPU-second (robust to other load on the gateway's core)."""
+
+    def per_cpu(name: str) -> float:
+        found = [m.rps_per_cpu for m in results if m.gateway == name and m.correct]
+        return sum(found) / len(found) if found else 0.0
+
+    plain = per_cpu("switchboard")
+    lines = []
+    for name, what in VARIANTS.items():
+        variant = per_cpu(name)
+        if plain and variant:
+            change = 100 * (variant - plain) / plain
+            lines.append(
+                f"- Switchboard with {what}: {variant:.0f} RPS per CPU-second against "
+                f"{plain:.0f} plain ({change:+.1f}%)."
+            )
+    return ["### Plugins and limits", "", *lines, ""] if lines else []
 
 
 def write_json(

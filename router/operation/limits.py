@@ -54,6 +54,11 @@ class LimitsConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    enabled: bool = Field(
+        default=True,
+        description="Off: no operation limit is measured or enforced (for benchmarks and "
+        "trusted networks; planning stays bounded by `planning`, request bodies by `max_request_bytes`).",
+    )
     warn_only: bool = Field(
         default=False, description="Log operations over a limit instead of refusing them."
     )
@@ -123,6 +128,8 @@ def measure(document: DocumentNode, cap: int) -> Measures:
 
 def enforce_limits(document: DocumentNode, limits: LimitsConfig) -> None:
     """Raise the first limit ``document`` exceeds (or log it, in warn-only mode)."""
+    if not limits.enabled:
+        return
     found = measure(document, cap=max(limits.max_fields, limits.max_aliases) + 1)
     checks: tuple[tuple[int, int, ErrorCode, str], ...] = (
         (found.depth, limits.max_depth, MAX_DEPTH_LIMIT, "depth"),
@@ -138,7 +145,7 @@ def enforce_limits(document: DocumentNode, limits: LimitsConfig) -> None:
 
 
 def enforce_fetches(fetches: int, limits: LimitsConfig) -> None:
-    if fetches > limits.max_fetches:
+    if limits.enabled and fetches > limits.max_fetches:
         message = (
             f"The query plan has {fetches} subgraph fetches; the limit is {limits.max_fetches}."
         )
@@ -147,7 +154,7 @@ def enforce_fetches(fetches: int, limits: LimitsConfig) -> None:
 
 def enforce_variables(variables: Mapping[str, Any], limits: LimitsConfig) -> None:
     budget = limits.max_variable_values
-    if _values(variables, budget + 1) > budget:
+    if limits.enabled and _values(variables, budget + 1) > budget:
         message = f"The variables hold more than {budget} values; the limit is {budget}."
         refuse(MAX_VARIABLES_LIMIT, message, limits)
 

@@ -62,7 +62,7 @@ class OperationStore:
         """Parse, limits, validate (on a worker thread)."""
         limits = self.settings.limits
         with telemetry.child("parse"):
-            document = parse_document(query, limits.max_tokens)
+            document = parse_document(query, limits.max_tokens if limits.enabled else None)
         schema = self.supergraph.api_schema
         try:
             with telemetry.child("limits"):

@@ -162,3 +162,12 @@ async def test_deep_nesting_is_refused_not_a_crash() -> None:
     chained = "{ ...F0 } " + chain + " fragment F1500 on Query { __typename }"
     answer = await ask(gateway(max_tokens=100_000), chained)
     assert answer.codes == ["MAX_DEPTH_LIMIT"]
+
+
+async def test_limits_switched_off_measure_and_refuse_nothing() -> None:
+    """``limits.enabled: false`` (benchmarks of the limits' cost, trusted networks)."""
+    off = {"enabled": False, "max_depth": 1, "max_height": 1}
+    query = "query Plans { plans { code } }"  # depth 2, height 2
+    answer = await ask(gateway(**off, max_fetches=1), query)
+    assert answer.body == {"data": {"plans": [{"code": "starter"}]}}
+    assert (await ask(gateway(**{**off, "enabled": True}), query)).codes == ["MAX_DEPTH_LIMIT"]
