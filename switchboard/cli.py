@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=int, default=3600, help="lifetime (default 3600)")
     p.set_defaults(handler=commands.dev_token)
 
+    p = sub.add_parser(
+        "keys", help="make a deployment's service-to-service keys (env files, Kubernetes Secret)"
+    )
+    p.add_argument("--out", type=Path, default=Path("deploy/keys"), help="folder (deploy/keys)")
+    p.set_defaults(handler=commands.deployment_keys)
+
     p = sub.add_parser("mailsink", help="run the dev SMTP sink: each message becomes an .eml file")
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=4025, help="SMTP port (default 4025)")

@@ -233,6 +233,22 @@ def dev_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def deployment_keys(args: argparse.Namespace) -> int:
+    """Fresh service-to-service keys for a deployment (``switchboard.deploykeys``)."""
+    from subgraphs.registry import SERVICES
+    from switchboard.deploykeys import KeysExist, write_keys
+
+    try:
+        written = write_keys(args.out, list(SERVICES))
+    except KeysExist as exc:
+        raise CommandError(
+            f"keys exist already ({exc}); they are kept: rotate them as docs/security.md says"
+        ) from None
+    for path in written:
+        print(path)
+    return 0
+
+
 def mailsink(args: argparse.Namespace) -> int:
     from sandbox.mail.sink import serve
     from subgraphs.common.settings import DATA_DIR

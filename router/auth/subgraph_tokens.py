@@ -55,6 +55,7 @@ class SubgraphAuthConfig(BaseModel):
             pem = self.private_key_file.read_text()
         if pem is None:
             return None
+        pem = pem.replace("\\n", "\n")  # one line in an env var: `\n` for line breaks
         key = serialization.load_pem_private_key(pem.encode(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("the subgraph signing key must be an Ed25519 private key")

@@ -125,6 +125,7 @@ def load_public_keys(pem_text: str) -> list[Ed25519PublicKey]:
     """Every Ed25519 public key in ``pem_text`` (several PEM blocks during a rotation)."""
     keys: list[Ed25519PublicKey] = []
     marker = "-----END PUBLIC KEY-----"
+    pem_text = pem_text.replace("\\n", "\n")  # one line in an env file: `\n` for line breaks
     for block in pem_text.split(marker):
         if "-----BEGIN PUBLIC KEY-----" not in block:
             continue

@@ -52,7 +52,8 @@ def key_id(public: Ed25519PublicKey) -> str:
 def load_private_key(pem: str) -> Ed25519PrivateKey:
     problem = "a service signing key must be an Ed25519 private key (PEM, unencrypted)"
     try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        one_line = pem.replace("\\n", "\n")  # one line in an env file: `\n` for line breaks
+        key = serialization.load_pem_private_key(one_line.encode(), password=None)
     except (ValueError, TypeError):
         raise ValueError(problem) from None  # the key's text is never repeated
     if not isinstance(key, Ed25519PrivateKey):

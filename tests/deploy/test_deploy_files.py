@@ -22,6 +22,8 @@ from prometheus_client import CollectorRegistry
 
 from router.config import load_config
 from router.telemetry.metrics import RouterMetrics
+from subgraphs.registry import SERVICES
+from switchboard.deploykeys import write_keys
 from tests.support.processes import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -44,12 +46,16 @@ def test_kubernetes_documents_validate_strictly(where: str, document: dict[str, 
     kubernetes_validate.validate(document, K8S_VERSION, strict=True)
 
 
-def test_kubernetes_workloads_have_probes_resources_and_known_secrets() -> None:
+def test_kubernetes_workloads_have_probes_resources_and_known_secrets(tmp_path: Path) -> None:
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for _, document in documents():
         by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
-    [secret] = by_kind["Secret"].values()
-    keys = set(secret["stringData"])
+    # the keys' Secret is made per deployment by `switchboard keys`, never committed
+    write_keys(tmp_path, list(SERVICES))
+    generated = yaml.safe_load((tmp_path / "kubernetes-secret.yaml").read_text())
+    kubernetes_validate.validate(generated, K8S_VERSION, strict=True)
+    secrets = [*by_kind["Secret"].values(), generated]
+    keys = {(s["metadata"]["name"], key) for s in secrets for key in s["stringData"]}
     for name, deployment in by_kind["Deployment"].items():
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             assert container["resources"]["requests"]["cpu"], name
@@ -59,7 +65,7 @@ def test_kubernetes_workloads_have_probes_resources_and_known_secrets() -> None:
             for variable in container.get("env", []):
                 ref = variable.get("valueFrom", {}).get("secretKeyRef")
                 if ref is not None:
-                    assert ref["key"] in keys, (name, ref)
+                    assert (ref["name"], ref["key"]) in keys, (name, ref)
         assert name in by_kind["HorizontalPodAutoscaler"], f"{name} has no HPA"
         assert name in by_kind["Service"], f"{name} has no Service"
     router = by_kind["Deployment"]["switchboard-router"]["spec"]["template"]["spec"]
