@@ -57,7 +57,8 @@ class LimitsConfig(BaseModel):
     enabled: bool = Field(
         default=True,
         description="Off: no operation limit is measured or enforced (for benchmarks and "
-        "trusted networks; planning stays bounded by `planning`, request bodies by `max_request_bytes`).",
+        "trusted networks; planning stays bounded by `planning`, request bodies by "
+        "`max_request_bytes`).",
     )
     warn_only: bool = Field(
         default=False, description="Log operations over a limit instead of refusing them."
