@@ -94,9 +94,23 @@ class RouteSpec(_Spec):
     pagination: PaginationSpec | None = None
     redirect: bool = Field(default=False, description="The result is a URL: answer 302 to it.")
     status: int = Field(default=200, ge=200, le=299)
+    outcome_statuses: dict[str, int] = Field(
+        default_factory=dict,
+        description="A resource whose `outcome` (e.g. `outcome: __typename` of a result union) "
+        "is a key here is answered with that status (400-599) as an error: `PaymentDeclined: "
+        "402` gives a `card_error` with `code: PAYMENT_DECLINED` and the resource's fields.",
+    )
     examples: dict[str, Any] = Field(
         default_factory=dict, description="Example per parameter name (`body` for the body)."
     )
+
+    @field_validator("outcome_statuses")
+    @classmethod
+    def _outcome_statuses(cls, value: dict[str, int]) -> dict[str, int]:
+        wrong = {k: v for k, v in value.items() if not 400 <= v <= 599}
+        if wrong:
+            raise ValueError(f"outcome statuses are errors (400-599): {wrong}")
+        return value
 
     @field_validator("path")
     @classmethod

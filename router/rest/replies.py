@@ -11,6 +11,7 @@ Any GraphQL error fails the whole request: a REST resource is all or nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -154,6 +155,11 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
             RESOURCE_NOT_FOUND.status, RESOURCE_NOT_FOUND.code,
             f"No such resource: {url_path}.", param=names[-1] if names else None, headers=headers,
         )  # fmt: skip
+    if isinstance(resource, dict) and route.spec.outcome_statuses:
+        outcome = resource.get("outcome")
+        status = route.spec.outcome_statuses.get(outcome) if isinstance(outcome, str) else None
+        if status is not None:
+            return outcome_reply(status, str(outcome), resource, headers)
     if route.spec.redirect and isinstance(resource, str):
         return http_response(302, b"", JSON, {**headers, "location": resource})
     if route.spec.pagination is not None and isinstance(resource, dict):
@@ -163,6 +169,25 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
     elif isinstance(resource, list):  # a plain list is one page
         resource = {"object": "list", "url": url_path, "has_more": False, "data": resource}
     return http_response(route.spec.status, orjson.dumps(resource), JSON, headers)
+
+
+def outcome_code(outcome: str) -> str:
+    """``PaymentDeclined`` → ``PAYMENT_DECLINED``: a result type as an error code."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", outcome).upper()
+
+
+def outcome_reply(
+    status: int, outcome: str, resource: Mapping[str, Any], headers: Mapping[str, str]
+) -> HttpResponse:
+    """A result the mapping answers as an error (a declined card: 402 ``card_error``)."""
+    code = outcome_code(outcome)
+    kind = "card_error" if status == 402 else error_type(status, code)
+    error: dict[str, Any] = {"type": kind, "code": code,
+                             "message": str(resource.get("message") or outcome)}  # fmt: skip
+    for key, value in resource.items():
+        if key not in ("outcome", "message"):
+            error.setdefault(key, value)
+    return http_response(status, orjson.dumps({"error": error}), JSON, headers)
 
 
 def _graphql_error_reply(

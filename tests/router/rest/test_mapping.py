@@ -158,3 +158,46 @@ def test_a_reload_recompiles_and_a_misfit_keeps_the_previous_routes(
     assert api.compile_for(reloaded, manifest) is second  # cached per supergraph
     assert api.compile_for(load_supergraph(text), Manifest({})) is second
     assert "does not fit the new supergraph" in caplog.text
+
+
+def test_a_declined_payment_is_a_402_card_error_documented_in_openapi() -> None:
+    """The example maps payInvoice's PaymentDeclined and PaymentFailed results to 402 (what
+    Stripe answers for card errors); PaymentPending stays a 200 resource."""
+    import orjson
+
+    from router.operation.respond import http_response
+    from router.rest.openapi import openapi_document
+    from router.rest.replies import outcome_code, translate
+
+    spec = read_mapping(EXAMPLE / "rest.yaml")
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    mapping = compile_mapping(EXAMPLE / "rest.yaml", spec, manifest, SCHEMA)
+    [pay] = [r for r in mapping.routes if r.spec.path == "/v1/invoices/{id}/pay"]
+
+    def answer(result: dict[str, Any]) -> tuple[int, Any]:
+        body = orjson.dumps({"data": {"payInvoice": result}})
+        reply = translate(pay, http_response(200, body, "application/json", {}), "/v1/x/pay")
+        return reply.status, orjson.loads(reply.body)
+
+    payment = {"id": "pay_1", "status": "DECLINED"}
+    declined = {"outcome": "PaymentDeclined", "reason": "EXPIRED_CARD",
+                "message": "The card has expired.", "payment": payment}  # fmt: skip
+    assert answer(declined) == (402, {"error": {
+        "type": "card_error", "code": "PAYMENT_DECLINED", "message": "The card has expired.",
+        "reason": "EXPIRED_CARD", "payment": payment,
+    }})  # fmt: skip
+    pending = {"outcome": "PaymentPending", "message": "Retry.", "payment": payment}
+    assert answer(pending) == (200, pending)
+    assert outcome_code("PaymentFailed") == "PAYMENT_FAILED"
+    document = openapi_document(mapping, SCHEMA, require_authentication=False)
+    responses = document["paths"]["/v1/invoices/{id}/pay"]["post"]["responses"]
+    assert "`PaymentDeclined`" in responses["402"]["description"]
+    refunds = document["paths"]["/v1/payments/{payment}/refunds"]["get"]["responses"]
+    assert "402" not in refunds
+
+
+def test_outcome_statuses_are_error_statuses(tmp_path: Path) -> None:
+    route = {"method": "GET", "path": "/p/{id}", "operation": "Plan",
+             "outcome_statuses": {"Plan": 201}}  # fmt: skip
+    with pytest.raises(MappingError, match="400-599"):
+        compiled(tmp_path, [route], PLAN)
