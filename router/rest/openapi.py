@@ -186,13 +186,13 @@ def _responses(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
     errors = dict(ERROR_STATUSES)
     if any(p.location == "body" for p in route.params):
         errors.update(BODY_STATUSES)
-    outcomes: dict[int, list[str]] = {}
-    for outcome, status in spec.outcome_statuses.items():
-        outcomes.setdefault(status, []).append(outcome)
-    for status, names in outcomes.items():
+    outcomes: dict[str, list[str]] = {}
+    for outcome, code in spec.outcome_statuses.items():
+        outcomes.setdefault(str(code), []).append(outcome)
+    for code, names in outcomes.items():
         answered = ", ".join(f"`{n}`" for n in sorted(names))
         said = f"The result is {answered}: `error.code` names it, with the result's fields."
-        errors[str(status)] = f"{errors[str(status)]} Or: {said}" if str(status) in errors else said
+        errors[code] = f"{errors[code]} Or: {said}" if code in errors else said
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for status, description in sorted(errors.items()):
         responses[status] = {"description": description, "content": error}
