@@ -187,8 +187,8 @@ def _responses(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
     if any(p.location == "body" for p in route.params):
         errors.update(BODY_STATUSES)
     outcomes: dict[str, list[str]] = {}
-    for outcome, status in spec.outcome_statuses.items():
-        outcomes.setdefault(str(status), []).append(outcome)
+    for outcome, answered_with in spec.outcome_statuses.items():
+        outcomes.setdefault(str(answered_with), []).append(outcome)
     for code, names in outcomes.items():
         answered = ", ".join(f"`{n}`" for n in sorted(names))
         said = f"The result is {answered}: `error.code` names it, with the result's fields."
