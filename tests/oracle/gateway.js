@@ -22,6 +22,10 @@ async function main() {
     buildService: ({ name, url }) =>
       new RemoteGraphQLDataSource({
         url,
+        // Node's own fetch (undici) lets an idle connection go after 4 s, before uvicorn closes
+        // it at 5 s; the default fetcher's agent kept it longer, and a request racing the
+        // server's close failed with "socket hang up".
+        fetcher: (target, init) => fetch(target, init),
         willSendRequest({ request }) {
           for (const [header, value] of Object.entries(subgraphHeaders[name] || {})) {
             request.http.headers.set(header, value);
