@@ -12,7 +12,8 @@ COPY schema schema
 COPY subgraphs subgraphs
 COPY switchboard switchboard
 COPY sandbox sandbox
-RUN uv sync --frozen --no-dev
+RUN uv sync --frozen --no-dev \
+    && .venv/bin/python -m compileall -q router schema subgraphs switchboard sandbox
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /app switchboard \
