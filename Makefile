@@ -15,7 +15,7 @@ GRAPHIQL := router/server/graphiql
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format bench bench-wrk sdl clean
+.PHONY: install run test lint format bench bench-tools sdl clean
 
 install: $(VENV)/.synced-compiled $(GRAPHIQL)/node_modules/.installed
 
@@ -69,17 +69,18 @@ sdl: install
 
 BENCH_NODE := bench/gateways
 
-# The gateways workload's load generator: Debian's wrk, installed with apt-get when missing.
-bench-wrk:
-	@command -v wrk >/dev/null || command -v apt-get >/dev/null || { echo "make bench needs wrk: brew install wrk (macOS) or your distribution's package." >&2; exit 1; }
-	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+# The gateways workload's load generator (wrk) and the overhead workload's instruction counter
+# (valgrind): Debian's packages, installed with apt-get when missing.
+bench-tools:
+	@for tool in wrk valgrind; do command -v $$tool >/dev/null || command -v apt-get >/dev/null || { echo "make bench needs $$tool: install it with your distribution's package manager (brew on macOS)." >&2; exit 1; }; done
+	@command -v wrk >/dev/null && command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk valgrind; }
 
 $(BENCH_NODE)/node_modules/.installed: $(BENCH_NODE)/package.json $(BENCH_NODE)/package-lock.json
 	npm ci --prefix $(BENCH_NODE) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Loopback only, bounded: ~9 minutes with the defaults; BENCH_ARGS="--workloads big-response" etc.
-bench: install $(BENCH_NODE)/node_modules/.installed bench-wrk
+# Loopback only, bounded: ~14 minutes with the defaults; BENCH_ARGS="--workloads big-response" etc.
+bench: install $(BENCH_NODE)/node_modules/.installed bench-tools
 	$(UV) sync --frozen --quiet --compile-bytecode --group bench
 	timeout 1200 $(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from bench.dashboard import DashboardResult
 from bench.federation import Measurement
+from bench.overhead import OverheadResult
+from bench.overhead import markdown as overhead_markdown
 from bench.procs import BenchError
 from bench.workloads import report as workloads_report
 from bench.workloads.runner import PhaseResult
@@ -95,6 +97,7 @@ def write_markdown(
     dashboard: DashboardResult | None,
     context: dict[str, Any],
     workloads: Sequence[PhaseResult] = (),
+    overhead: Sequence[OverheadResult] = (),
 ) -> None:
     s = context["settings"]
     lines = [
@@ -123,6 +126,7 @@ def write_markdown(
         "",
     ]
     lines += workloads_report.markdown(workloads)
+    lines += overhead_markdown(overhead)
     if dashboard is not None:
         lines += [
             "## Router overhead: a dashboard query on Switchboard's own subgraphs",
@@ -177,11 +181,13 @@ def write_json(
     dashboard: DashboardResult | None,
     context: dict[str, Any],
     workloads: Sequence[PhaseResult] = (),
+    overhead: Sequence[OverheadResult] = (),
 ) -> None:
     data = {
         "context": context,
         "federation": [m.as_dict() for m in results],
         "workloads": [r.as_dict() for r in workloads],
+        "overhead": [r.as_dict() for r in overhead],
         "dashboard": dashboard.as_dict() if dashboard else None,
     }
     path.write_text(json.dumps(data, indent=2) + "\n")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import overhead, report
 from bench.contenders import DEFAULT_GATEWAYS, GATEWAYS, NODE_GATEWAYS, Gateway
 from bench.dashboard import DashboardResult, run_dashboard
 from bench.expected import expected_response
@@ -30,7 +30,7 @@ from bench.workloads.runner import PhaseResult, WorkloadRun
 from bench.wrk import require_wrk
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("gateways", *specs.WORKLOADS)
+WORKLOADS = ("gateways", *specs.WORKLOADS, "overhead")
 WORKLOAD_GATEWAYS = "switchboard,apollo,hive-rust"
 
 
@@ -48,7 +48,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--workloads",
         default=",".join(WORKLOADS),
-        help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the federation one)",
+        help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the federation one; "
+        "overhead: plugins, limits and a token in instructions per request)",
     )
     parser.add_argument(
         "--workload-gateways",
@@ -58,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workload-warmup", type=float, default=2)
     parser.add_argument("--workload-window", type=float, default=8)
     parser.add_argument("--rate", type=float, default=200, help="open-loop req/s (default 200)")
+    parser.add_argument(
+        "--overhead-requests",
+        type=int,
+        default=150,
+        help="requests counted per configuration in the overhead workload (default 150)",
+    )
     parser.add_argument("--dashboard-seconds", type=float, default=8)
     parser.add_argument("--no-dashboard", action="store_true")
     parser.add_argument(
@@ -81,6 +88,8 @@ def main() -> int:
     try:
         if "gateways" in workloads:
             require_wrk()
+        if "overhead" in workloads:
+            overhead.require_valgrind()
         report.require_matplotlib()
         if not (NODE_GATEWAYS / "node_modules").is_dir():
             raise BenchError("run `npm ci --prefix bench/gateways` first (make bench does)")
@@ -102,7 +111,14 @@ def main() -> int:
             "settings": {k: v for k, v in vars(settings).items() if k != "profile_dir"},
         }
         results = _federation(args, settings, gateways, work_dir) if "gateways" in workloads else []
-        others = _workloads(args, [w for w in workloads if w != "gateways"], work_dir)
+        others = _workloads(
+            args, [w for w in workloads if w not in ("gateways", "overhead")], work_dir
+        )
+        costs = (
+            overhead.run_overhead(args.data_dir, work_dir, requests=args.overhead_requests)
+            if "overhead" in workloads
+            else []
+        )
         dashboard: DashboardResult | None = None
         if not args.no_dashboard and "gateways" in workloads:
             try:
@@ -119,6 +135,7 @@ def main() -> int:
             dashboard=dashboard,
             context=context,
             workloads=others,
+            overhead=costs,
         )
         report.write_markdown(
             args.output / "latest.md",
@@ -126,9 +143,14 @@ def main() -> int:
             dashboard=dashboard,
             context=context,
             workloads=others,
+            overhead=costs,
         )
         report.append_history(
-            args.output / "history.jsonl", context=context, workloads=others, federation=results
+            args.output / "history.jsonl",
+            context=context,
+            workloads=others,
+            federation=results,
+            overhead=costs,
         )
         report.write_chart(args.output / "latest.png", results, others)
     except BenchError as exc:
@@ -143,6 +165,9 @@ def main() -> int:
     if dashboard is not None:
         print()
         print(report.dashboard_table(dashboard))
+    if costs:
+        print()
+        print("\n".join(overhead.markdown(costs)))
     print(f"\nbench: {time.monotonic() - began:.0f} s; figures in {args.output}/latest.md")
     return 0
 

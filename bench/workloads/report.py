@@ -60,6 +60,7 @@ def append_history(
     context: dict[str, Any],
     workloads: Sequence[PhaseResult],
     federation: Sequence[Any] = (),
+    overhead: Sequence[Any] = (),
 ) -> None:
     """One JSON line per run, appended, with the machine's load: runs stay comparable."""
     line = {
@@ -69,6 +70,7 @@ def append_history(
         "seconds": context.get("seconds"),
         "federation": [m.as_dict() for m in federation],
         "workloads": [r.as_dict() for r in workloads],
+        "overhead": [r.as_dict() for r in overhead],
     }
     with path.open("a") as out:
         out.write(json.dumps(line) + "\n")

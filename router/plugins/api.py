@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from graphql import DocumentNode, print_ast
 from pydantic import BaseModel
 
 from router.auth.identity import Identity
 from router.planner import QueryPlan, print_plan
+
+if TYPE_CHECKING:
+    from router.executor.fetcher import FetchResult
 
 
 class Reject(Exception):
@@ -114,16 +118,38 @@ class SubgraphRequest:
     headers: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
 class SubgraphResponse:
-    """What one fetch got back: HTTP status and headers (None/empty on a transport failure)."""
+    """What one fetch got back (read-only): HTTP ``status`` and ``headers`` (None and empty
+    on a transport failure), ``data`` and ``errors``. Headers are decoded when first read."""
 
-    request: RouterRequest
-    subgraph: str
-    status: int | None
-    headers: Mapping[str, str]
-    data: Mapping[str, Any] | None
-    errors: list[Any]
+    __slots__ = ("_headers", "_result", "request", "subgraph")
+
+    def __init__(self, request: RouterRequest, subgraph: str, result: FetchResult) -> None:
+        self.request = request
+        self.subgraph = subgraph
+        self._result = result
+        self._headers: Mapping[str, str] | None = None
+
+    @property
+    def status(self) -> int | None:
+        return self._result.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        if self._headers is None:
+            self._headers = MappingProxyType(self._result.headers)
+        return self._headers
+
+    @property
+    def data(self) -> Mapping[str, Any] | None:
+        return self._result.data
+
+    @property
+    def errors(self) -> list[Any]:
+        return self._result.errors
+
+    def __repr__(self) -> str:
+        return f"SubgraphResponse(subgraph={self.subgraph!r}, status={self.status!r})"
 
 
 @dataclass(slots=True)

@@ -97,27 +97,35 @@ class HookedFetcher:
         headers: Mapping[str, str] | None = None,
         mutation: bool = False,
     ) -> FetchResult:
-        sent = dict(headers or {})
-        if self.hooks.on_subgraph_request:
+        # Per fetch, so the chains are walked here rather than through run(): one coroutine
+        # less per hook and fetch (make bench measures what two no-op plugins cost).
+        sent = dict(headers) if headers else {}
+        chain = self.hooks.on_subgraph_request
+        if chain:
             outgoing = SubgraphRequest(
                 self.request, service, query, variables, operation_name, sent
             )
-            try:
-                await run(self.hooks.on_subgraph_request, "on_subgraph_request", outgoing)
-            except RouterError as error:
-                return _refused(error, service)
+            for name, function in chain:
+                try:
+                    await function(outgoing)
+                except Reject as rejection:
+                    return _refused(rejected(rejection), service)
+                except Exception as exc:
+                    return _refused(failed(name, "on_subgraph_request", exc), service)
             sent = outgoing.headers
         result = await self.inner.fetch(
             service, query, variables, operation_name, headers=sent, mutation=mutation
         )
-        if self.hooks.on_subgraph_response:
-            response = SubgraphResponse(
-                self.request, service, result.status, result.headers, result.data, result.errors
-            )
-            try:
-                await run(self.hooks.on_subgraph_response, "on_subgraph_response", response)
-            except RouterError as error:
-                return _refused(error, service)
+        chain = self.hooks.on_subgraph_response
+        if chain:
+            response = SubgraphResponse(self.request, service, result)
+            for name, function in chain:
+                try:
+                    await function(response)
+                except Reject as rejection:
+                    return _refused(rejected(rejection), service)
+                except Exception as exc:
+                    return _refused(failed(name, "on_subgraph_response", exc), service)
         return result
 
 
