@@ -34,6 +34,7 @@ from router.rest.mapping import CursorSpec, Param, Route
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _BOOLEANS = {"true": True, "false": False}
+EXPAND = "expand[]"
 
 
 class ParamError(Exception):
@@ -57,12 +58,17 @@ def bind(
     given: dict[str, list[str]] = {}
     for name, value in query:
         given.setdefault(name, []).append(value)
+    expanded = given.pop(EXPAND, []) if route.spec.expand else []
     by_location = {p.name: p for p in route.params if p.location == "query"}
     for name in given:
         if name not in by_location:
             raise ParamError(REST_PARAMETER_UNKNOWN, name, f"Received unknown parameter: {name}.")
+    if "starting_after" in given and "ending_before" in given:
+        raise ParamError(REST_PARAMETER_INVALID, "ending_before",
+                         "Send starting_after or ending_before, not both.")  # fmt: skip
     fields = _body_fields(route, body)
     variables: dict[str, Any] = dict(route.spec.constants)
+    variables.update(_expansions(route, expanded))
     for param in route.params:
         found, value = _read(param, path_values, given, fields, body, headers, scalars)
         if value is None and param.has_default:
@@ -78,7 +84,31 @@ def bind(
     pagination, limit = route.spec.pagination, route.param("limit")
     if pagination is not None and limit is not None and _get(variables, limit.target) is None:
         _put(variables, limit.target, pagination.default_limit)
+    if pagination is not None and pagination.order is not None:
+        backward = "ending_before" in given
+        variables[pagination.order] = pagination.backward if backward else pagination.forward
     return variables
+
+
+def _expansions(route: Route, paths: Sequence[str]) -> dict[str, bool]:
+    """The Boolean variables of the ``expand[]`` paths asked for."""
+    variables = {}
+    for path in paths:
+        variable = route.spec.expand.get(path)
+        if variable is None:
+            known = ", ".join(sorted(route.spec.expand))
+            message = f"Cannot expand {path[:60]!r}: this endpoint expands {known}."
+            raise ParamError(REST_PARAMETER_INVALID, EXPAND, message)
+        variables[variable] = True
+    return variables
+
+
+def backwards(route: Route, variables: Mapping[str, Any]) -> bool:
+    """Whether ``variables`` (from ``bind``) read ``route``'s list backwards (ending_before)."""
+    pagination = route.spec.pagination
+    if pagination is None or pagination.order is None:
+        return False
+    return bool(variables.get(pagination.order) == pagination.backward)
 
 
 def _body_fields(route: Route, body: Any) -> dict[str, Any]:
@@ -163,7 +193,7 @@ def _special(route: Route, param: Param, value: Any, cursor: CursorSpec) -> Any:
     if param.name == "limit" and isinstance(value, int) and not 1 <= value <= maximum:
         message = f"limit must be between 1 and {maximum}."
         raise ParamError(REST_PARAMETER_INVALID, "limit", message)
-    if param.name == "starting_after" and isinstance(value, str):
+    if param.name in ("starting_after", "ending_before") and isinstance(value, str):
         text = cursor.template.replace("{id}", value)
         if cursor.encoding == "base64url":
             return base64.urlsafe_b64encode(text.encode()).decode()

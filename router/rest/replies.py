@@ -42,6 +42,7 @@ from router.errors import (
 from router.operation.context import HttpResponse
 from router.operation.respond import http_response
 from router.rest.mapping import Route
+from router.rest.shapes import apply
 
 JSON = "application/json"
 
@@ -134,8 +135,13 @@ def code_reply(code: ErrorCode, message: str, param: str | None = None) -> HttpR
     return error_reply(code.status, code.code, message, param=param)
 
 
-def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
-    """The REST answer for the gateway's GraphQL ``reply`` to ``route``'s operation."""
+def translate(
+    route: Route, reply: HttpResponse, url_path: str, *, backward: bool = False
+) -> HttpResponse:
+    """The REST answer for the gateway's GraphQL ``reply`` to ``route``'s operation.
+
+    ``backward``: the list was read newest first from ``ending_before``; its page is put
+    back in the list's order, and ``has_more`` says whether more objects precede it."""
     headers = {
         name.decode("latin-1"): value.decode("latin-1")
         for name, value in reply.headers
@@ -155,6 +161,14 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
             RESOURCE_NOT_FOUND.status, RESOURCE_NOT_FOUND.code,
             f"No such resource: {url_path}.", param=names[-1] if names else None, headers=headers,
         )  # fmt: skip
+    if route.spec.pagination is not None and isinstance(resource, dict):
+        page_info = resource.get("pageInfo") or {}
+        more, items = bool(page_info.get("hasNextPage")), resource.get("nodes") or []
+        items = [apply(item, route.shape, top=True) for item in items]
+        data = items[::-1] if backward else items
+        body = {"object": "list", "url": url_path, "has_more": more, "data": data}
+        return http_response(route.spec.status, orjson.dumps(body), JSON, headers)
+    resource = apply(resource, route.shape, top=True)
     if isinstance(resource, dict) and route.spec.outcome_statuses:
         outcome = resource.get("outcome")
         status = route.spec.outcome_statuses.get(outcome) if isinstance(outcome, str) else None
@@ -162,11 +176,7 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
             return outcome_reply(status, str(outcome), resource, headers)
     if route.spec.redirect and isinstance(resource, str):
         return http_response(302, b"", JSON, {**headers, "location": resource})
-    if route.spec.pagination is not None and isinstance(resource, dict):
-        page_info = resource.get("pageInfo") or {}
-        more, items = bool(page_info.get("hasNextPage")), resource.get("nodes") or []
-        resource = {"object": "list", "url": url_path, "has_more": more, "data": items}
-    elif isinstance(resource, list):  # a plain list is one page
+    if isinstance(resource, list):  # a plain list is one page
         resource = {"object": "list", "url": url_path, "has_more": False, "data": resource}
     return http_response(route.spec.status, orjson.dumps(resource), JSON, headers)
 
@@ -185,7 +195,7 @@ def outcome_reply(
     error: dict[str, Any] = {"type": kind, "code": code,
                              "message": str(resource.get("message") or outcome)}  # fmt: skip
     for key, value in resource.items():
-        if key not in ("outcome", "message"):
+        if key not in ("object", "outcome", "message"):
             error.setdefault(key, value)
     return http_response(status, orjson.dumps({"error": error}), JSON, headers)
 

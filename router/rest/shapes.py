@@ -1,0 +1,233 @@
+"""Where a REST answer's resources are: their ``object`` tags, and references answered as ids.
+
+A *resource* is an object of a type with an ``id`` field (a customer, an order); Stripe's
+clients expect each to say what it is (``"object": "customer"``). A nested resource whose
+operation selects only its ``id`` unconditionally is a *reference*, answered as the id
+string (``"customer": "cus_…"``); what an ``@include(if: $expand_…)`` adds to it is its
+expansion (``expand[]=customer``), answered as the tagged object.
+
+    customer { id ...CustomerFields @include(if: $expand_customer) }
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
+    is_abstract_type,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What is at one place of a resource: its tag, whether it is a reference, its fields."""
+
+    object: str | None = None  # the tag of the objects here
+    reference: bool = False  # selected as `{ id }` (plus expansions): the id unless expanded
+    fields: Mapping[str, Shape] = field(default_factory=dict)  # response key → its shape
+
+
+def object_name(kind: GraphQLNamedType, overrides: Mapping[str, str]) -> str:
+    """``PaymentMethod`` → ``payment_method``, unless the mapping's ``objects`` renames it."""
+    given = overrides.get(kind.name)
+    return given or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", kind.name).lower()
+
+
+def is_resource(kind: Any) -> bool:
+    return isinstance(kind, GraphQLObjectType) and "id" in kind.fields
+
+
+def apply(value: Any, shape: Shape, *, top: bool = False) -> Any:
+    """``value`` with its resources tagged and its unexpanded references as ids."""
+    if isinstance(value, list):
+        return [apply(item, shape, top=top) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if shape.reference and not top and set(value) == {"id"}:
+        return value["id"]
+    answer = {
+        key: apply(item, shape.fields[key]) if key in shape.fields else item
+        for key, item in value.items()
+    }
+    if shape.object is not None:
+        answer = {"object": shape.object, **answer}
+    return answer
+
+
+def walk(shape: Shape, path: tuple[str, ...]) -> Shape | None:
+    for key in path:
+        found = shape.fields.get(key)
+        if found is None:
+            return None
+        shape = found
+    return shape
+
+
+class ShapeBuilder:
+    """Shapes of an operation's selections, by the API schema's types."""
+
+    def __init__(self, schema: GraphQLSchema, overrides: Mapping[str, str]) -> None:
+        self.schema, self.overrides = schema, overrides
+
+    def resource(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        result: tuple[str, ...],
+    ) -> Shape:
+        """The shape of the data at ``result``, tagged whatever its type (it is the resource)."""
+        root = self.schema.get_root_type(operation.operation)
+        shape = self._selection(root, operation.selection_set, fragments, nested=False)
+        for key in result:
+            shape = shape.fields.get(key, Shape())
+        return shape
+
+    def top_name(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        result: tuple[str, ...],
+    ) -> str | None:
+        """The tag of the resource at ``result`` (its type's, a union's included)."""
+        kind, _ = self.result_type(operation, fragments, result)
+        if isinstance(kind, GraphQLObjectType) or is_abstract_type(kind):
+            return object_name(kind, self.overrides)
+        return None
+
+    def result_type(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        result: tuple[str, ...],
+    ) -> tuple[Any, bool]:
+        """The named type at ``result``, and whether the field there is a list."""
+        kind: Any = self.schema.get_root_type(operation.operation)
+        selection_set: SelectionSetNode | None = operation.selection_set
+        listed = False
+        for key in result:
+            node = _field_node(selection_set, key, fragments) if selection_set else None
+            if node is None or not hasattr(kind, "fields") or node.name.value not in kind.fields:
+                return None, False
+            field_type = kind.fields[node.name.value].type
+            listed = isinstance(get_nullable_type(field_type), GraphQLList)
+            kind, selection_set = get_named_type(field_type), node.selection_set
+        return kind, listed
+
+    def _selection(
+        self,
+        kind: Any,
+        selection_set: SelectionSetNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        nested: bool,
+    ) -> Shape:
+        found = collect(self.schema, kind, selection_set, fragments)
+        fields = {}
+        for key, selected in found.fields.items():
+            merged = selected.selection_set
+            if merged is not None:
+                child = get_named_type(selected.parent.fields[selected.name].type)
+                fields[key] = self._selection(child, merged, fragments, True)
+        resource = is_resource(kind)
+        return Shape(
+            object=object_name(kind, self.overrides) if resource else None,
+            reference=nested and resource and found.always == {"id"},
+            fields=fields,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """One response key of a selection set: its field, and every sub-selection asked of it."""
+
+    parent: Any  # the type the field is selected on
+    name: str
+    selection_set: SelectionSetNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    fields: dict[str, Selected]  # response key → the field, in the order first selected
+    always: set[str]  # the keys selected unconditionally (no directive, no narrowing)
+
+
+def collect(
+    schema: GraphQLSchema,
+    kind: Any,
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> Collected:
+    """The fields of ``selection_set`` on ``kind``, fragments flattened; a key selected more
+    than once has all its sub-selections merged, as GraphQL executes it."""
+    nodes: dict[str, list[tuple[Any, FieldNode]]] = {}
+    always: set[str] = set()
+    _collect(schema, kind, selection_set, fragments, nodes, always, True)
+    fields = {}
+    for key, found in nodes.items():
+        parent, first = found[0]
+        inner = [s for _, n in found if n.selection_set for s in n.selection_set.selections]
+        merged = SelectionSetNode(selections=tuple(inner)) if first.selection_set else None
+        fields[key] = Selected(parent, first.name.value, merged)
+    return Collected(fields, always)
+
+
+def _collect(
+    schema: GraphQLSchema,
+    runtime: Any,
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    nodes: dict[str, list[tuple[Any, FieldNode]]],
+    always: set[str],
+    unconditional: bool,
+) -> None:
+    for node in selection_set.selections:
+        conditional = not unconditional or bool(node.directives)
+        if isinstance(node, FieldNode):
+            key = (node.alias or node.name).value
+            nodes.setdefault(key, []).append((runtime, node))
+            if not conditional:
+                always.add(key)
+            continue
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else None
+            selections = node.selection_set
+        elif isinstance(node, FragmentSpreadNode):
+            fragment = fragments[node.name.value]
+            condition, selections = fragment.type_condition.name.value, fragment.selection_set
+        else:  # pragma: no cover - graphql-core has no other selections
+            continue
+        target = schema.get_type(condition) if condition else runtime
+        narrows = condition is not None and target is not runtime
+        _collect(schema, target, selections, fragments, nodes, always,
+                 not conditional and not narrows)  # fmt: skip
+
+
+def _field_node(
+    selection_set: SelectionSetNode, key: str, fragments: Mapping[str, FragmentDefinitionNode]
+) -> FieldNode | None:
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode) and (node.alias or node.name).value == key:
+            return node
+        inner = None
+        if isinstance(node, InlineFragmentNode):
+            inner = node.selection_set
+        elif isinstance(node, FragmentSpreadNode):
+            inner = fragments[node.name.value].selection_set
+        found = _field_node(inner, key, fragments) if inner is not None else None
+        if found is not None:
+            return found
+    return None
