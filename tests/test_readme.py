@@ -391,6 +391,8 @@ def test_every_shell_block_is_marked_and_understood() -> None:
             split_command(command)  # parses as shell words
     markers = {b.marker for b in blocks if b.marker}
     assert markers <= MARKERS, markers - MARKERS
+    rest = [b for b in shell if "127.0.0.1:4000/v1/" in b.body]
+    assert len(rest) >= 4, "the REST API's examples are run against `make run` too"
     quick_start = [c for b in shell[:1] for c in shell_commands(b.body)]
     assert [split_command(c)[1] for c in quick_start] == [["make", "run"], ["make", "test"]]
 

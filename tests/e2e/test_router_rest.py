@@ -80,6 +80,65 @@ def test_lists_page_with_limit_and_starting_after(router: ServiceProcess) -> Non
     assert [p["id"] for p in everything["data"]][2:4] == ids
 
 
+def test_ending_before_gives_the_page_before(router: ServiceProcess) -> None:
+    """As Stripe: the `limit` objects just before the given one, in the list's order, and
+    `has_more` says whether more precede them."""
+    everything = call(router, "GET", "/v1/products", params={"limit": 100}).json()["data"]
+    ids = [p["id"] for p in everything]
+    assert len(ids) >= 5
+    page = call(router, "GET", "/v1/products", params={"limit": 2, "ending_before": ids[4]})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert ([p["id"] for p in body["data"]], body["has_more"]) == (ids[2:4], True)
+    first = call(router, "GET", "/v1/products", params={"limit": 2, "ending_before": ids[2]})
+    assert ([p["id"] for p in first.json()["data"]], first.json()["has_more"]) == (ids[:2], False)
+    nothing = call(router, "GET", "/v1/products", params={"ending_before": ids[0]}).json()
+    assert (nothing["data"], nothing["has_more"]) == ([], False)
+    both = call(router, "GET", "/v1/products",
+                params={"starting_after": ids[0], "ending_before": ids[4]})  # fmt: skip
+    assert both.status_code == 400
+    assert error_of(both)["param"] == "ending_before"
+
+
+def test_resources_say_what_they_are_and_reference_others_by_id(router: ServiceProcess) -> None:
+    customer = call(router, "GET", f"/v1/customers/{ADA}", headers=admin()).json()
+    assert customer["object"] == "customer"
+    card = customer["defaultPaymentMethod"]
+    assert isinstance(card, str)
+    assert card.startswith("pm_")
+    orders = call(router, "GET", "/v1/orders", params={"customer": ADA, "limit": 1},
+                  headers=admin()).json()  # fmt: skip
+    order = orders["data"][0]
+    assert (orders["object"], order["object"], order["customer"]) == ("list", "order", ADA)
+    assert all(isinstance(line["product"], str) for line in order["lines"])
+    assert order["invoice"]["object"] == "invoice"  # a nested object with more than its id
+    subscriptions = call(router, "GET", "/v1/subscriptions", params={"limit": 1},
+                         headers=admin()).json()  # fmt: skip
+    assert subscriptions["data"][0]["object"] == "subscription"  # the mapping's `objects`
+
+
+def test_expand_answers_a_reference_as_its_object(router: ServiceProcess) -> None:
+    expanded = call(router, "GET", "/v1/orders", headers=admin(),
+                    params={"customer": ADA, "limit": 1, "expand[]": "data.customer"})  # fmt: skip
+    assert expanded.status_code == 200, expanded.text
+    customer = expanded.json()["data"][0]["customer"]
+    assert (customer["object"], customer["id"], customer["name"]) == (
+        "customer",
+        ADA,
+        "Ada Lovelace",
+    )
+    assert customer["defaultPaymentMethod"].startswith("pm_")  # expansion is one level
+    one = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
+               params={"expand[]": "defaultPaymentMethod"}).json()  # fmt: skip
+    assert one["defaultPaymentMethod"]["object"] == "payment_method"
+    assert one["defaultPaymentMethod"]["last4"]
+    wrong = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
+                 params={"expand[]": "address"})  # fmt: skip
+    assert wrong.status_code == 400
+    assert (error_of(wrong)["code"], error_of(wrong)["param"]) == (
+        "REST_PARAMETER_INVALID", "expand[]")  # fmt: skip
+
+
 def test_query_parameters_bind_input_object_fields(router: ServiceProcess) -> None:
     found = call(router, "GET", "/v1/products", params={"search": "printer", "in_stock": "true"})
     names = [p["name"] for p in found.json()["data"]]
@@ -265,6 +324,13 @@ def test_the_openapi_document_is_valid_and_served_offline(
     assert "409" in create["responses"]
     assert document["components"]["schemas"]["CardBrand"]["enum"][0] == "VISA"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert schema["properties"]["object"] == {"type": "string", "const": "customer"}
+    listed = document["paths"]["/v1/orders"]["get"]
+    names = [p["name"] for p in listed["parameters"]]
+    assert {"limit", "starting_after", "ending_before", "expand[]"} <= set(names)
+    order = listed["responses"]["200"]["content"]["application/json"]["schema"]
+    customer_of = order["properties"]["data"]["items"]["properties"]["customer"]
+    assert [option.get("type") for option in customer_of["anyOf"]] == ["string", "object"]
     page = call(router, "GET", "/docs")
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
