@@ -43,6 +43,7 @@ from graphql.pyutils import Undefined
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from router.operation.manifest import Manifest
+from router.rest.naming import FieldNames, Naming
 from router.rest.shapes import Shape, ShapeBuilder, walk
 
 Location = Literal["path", "query", "body", "header"]
@@ -156,7 +157,16 @@ class MappingSpec(_Spec):
         default_factory=dict,
         description="GraphQL type → its `object` tag (default: the name in snake_case).",
     )
+    field_names: FieldNames = Field(
+        default="graphql",
+        description="`snake_case`: answers' keys and input objects' fields in snake_case, "
+        "as Stripe's (`postalCode` → `postal_code`); `graphql`: the schema's names.",
+    )
     routes: list[RouteSpec]
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.field_names, self.objects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +192,7 @@ class Route:
     result: tuple[str, ...]
     arguments: dict[str, str]  # argument or input field name → the variable passed to it
     shape: Shape  # of the resource; of each object of a list route's data
+    naming: Naming
 
     @property
     def kind(self) -> str:
@@ -224,7 +235,7 @@ def compile_mapping(
             raise MappingError(f"{where}: another route has this method and path")
         seen.add(key)
         try:
-            routes.append(_compile(route, named, schema, spec.objects))
+            routes.append(_compile(route, named, schema, spec.naming))
         except MappingError as exc:
             raise MappingError(f"{where}: {exc}") from None
     return Mapping(spec, tuple(routes))
@@ -243,7 +254,7 @@ def _compile(
     route: RouteSpec,
     named: dict[str, tuple[str, str]],
     schema: GraphQLSchema,
-    objects: dict[str, str],
+    naming: Naming,
 ) -> Route:
     found = named.get(route.operation)
     if found is None:
@@ -265,9 +276,12 @@ def _compile(
     pattern = re.compile(
         "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
     )
-    shape = _shape(route, document, operation, result, ShapeBuilder(schema, objects))
+    try:
+        shape = _shape(route, document, operation, result, ShapeBuilder(schema, naming))
+    except ValueError as exc:  # two keys with one REST name
+        raise MappingError(str(exc)) from None
     return Route(route, pattern, document, operation, ident, tuple(params), result,
-                 _arguments(document), shape)  # fmt: skip
+                 _arguments(document), shape, naming)  # fmt: skip
 
 
 def _shape(

@@ -56,7 +56,7 @@ ERROR_SCHEMA: Schema = {
 def openapi_document(
     mapping: Mapping, schema: GraphQLSchema, require_authentication: bool
 ) -> dict[str, Any]:
-    builder = SchemaBuilder(schema, mapping.spec.scalars, mapping.spec.objects)
+    builder = SchemaBuilder(schema, mapping.spec.scalars, mapping.spec.naming)
     paths: dict[str, dict[str, Any]] = {}
     for route in mapping.routes:
         item = paths.setdefault(route.spec.path, {})
@@ -231,7 +231,7 @@ def _resource_schema(route: Route, builder: SchemaBuilder) -> Schema:
     root = builder.schema.get_root_type(operation.operation)
     schema: Schema = builder.selection(root, operation.selection_set, fragments)
     for key in route.result:
-        schema = strip_null(schema).get("properties", {}).get(key, {})
+        schema = strip_null(schema).get("properties", {}).get(builder.naming.field(key), {})
     schema = strip_null(schema)
     if route.spec.pagination is None:
         schema = _top_tagged(route, schema)

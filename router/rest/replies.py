@@ -224,7 +224,7 @@ def _param_for(route: Route, field: str) -> str:
     for param in route.params:
         if param.target == (variable,) or param.target[-1] == field:
             return param.name
-    return field
+    return route.naming.field(field)
 
 
 def _walk(data: Any, path: tuple[str, ...]) -> Any:

@@ -25,7 +25,8 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from router.rest.shapes import Selected, collect, is_resource, object_name
+from router.rest.naming import Naming
+from router.rest.shapes import Selected, collect, is_resource
 
 Schema = dict[str, Any]
 INT_RANGE = {"minimum": -(2**31), "maximum": 2**31 - 1}
@@ -45,11 +46,11 @@ class SchemaBuilder:
         self,
         schema: GraphQLSchema,
         scalars: Mapping[str, Mapping[str, Any]],
-        objects: Mapping[str, str] | None = None,
+        naming: Naming | None = None,
     ) -> None:
         self.schema = schema
         self.scalars = scalars
-        self.objects = objects or {}
+        self.naming = naming or Naming()
         self.components: dict[str, Schema] = {}
 
     # inputs -----------------------------------------------------------------------------
@@ -70,10 +71,12 @@ class SchemaBuilder:
             self.components[kind.name] = {}  # recursion stops here
             properties = {}
             required = []
+            names = self.naming.names(kind.fields, kind.name)
             for name, field in kind.fields.items():
-                properties[name] = described(self.input(field.type), field.description)
+                rest = names[name]
+                properties[rest] = described(self.input(field.type), field.description)
                 if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined:
-                    required.append(name)
+                    required.append(rest)
             component: Schema = {"type": "object", "properties": properties}
             if required:
                 component["required"] = required
@@ -103,11 +106,12 @@ class SchemaBuilder:
         fragments: Mapping[str, FragmentDefinitionNode],
     ) -> Schema:
         found = collect(self.schema, parent, selection_set, fragments)
+        names = self.naming.names(found.fields, getattr(parent, "name", "?"))
         properties = {
-            key: self._field(selected, fragments) for key, selected in found.fields.items()
+            names[key]: self._field(selected, fragments) for key, selected in found.fields.items()
         }
         schema: Schema = {"type": "object", "properties": properties}
-        required = [key for key in properties if key in found.always]
+        required = [names[key] for key in found.fields if key in found.always]
         if required:
             schema["required"] = required
         return schema
@@ -147,7 +151,7 @@ class SchemaBuilder:
 
     def _resource(self, kind: GraphQLObjectType, schema: Schema) -> Schema:
         """A tagged object; a reference (only ``id`` unconditionally) is its id, or expanded."""
-        name = object_name(kind, self.objects)
+        name = self.naming.object(kind)
         if schema.get("required") != ["id"]:
             return described(tagged(schema, name), kind.description)
         reference = {"type": "string", "description": f"The {name}'s id."}

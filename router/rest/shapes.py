@@ -1,4 +1,5 @@
-"""Where a REST answer's resources are: their ``object`` tags, and references answered as ids.
+"""Where a REST answer's resources are: their ``object`` tags, references answered as ids,
+and the REST names of the keys (``naming.py``).
 
 A *resource* is an object of a type with an ``id`` field (a customer, an order); Stripe's
 clients expect each to say what it is (``"object": "customer"``). A nested resource whose
@@ -11,7 +12,6 @@ expansion (``expand[]=customer``), answered as the tagged object.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -32,6 +31,8 @@ from graphql import (
     is_abstract_type,
 )
 
+from router.rest.naming import Naming
+
 
 @dataclass(frozen=True, slots=True)
 class Shape:
@@ -40,12 +41,7 @@ class Shape:
     object: str | None = None  # the tag of the objects here
     reference: bool = False  # selected as `{ id }` (plus expansions): the id unless expanded
     fields: Mapping[str, Shape] = field(default_factory=dict)  # response key → its shape
-
-
-def object_name(kind: GraphQLNamedType, overrides: Mapping[str, str]) -> str:
-    """``PaymentMethod`` → ``payment_method``, unless the mapping's ``objects`` renames it."""
-    given = overrides.get(kind.name)
-    return given or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", kind.name).lower()
+    names: Mapping[str, str] = field(default_factory=dict)  # response key → its REST name
 
 
 def is_resource(kind: Any) -> bool:
@@ -61,7 +57,7 @@ def apply(value: Any, shape: Shape, *, top: bool = False) -> Any:
     if shape.reference and not top and set(value) == {"id"}:
         return value["id"]
     answer = {
-        key: apply(item, shape.fields[key]) if key in shape.fields else item
+        shape.names.get(key, key): apply(item, shape.fields[key]) if key in shape.fields else item
         for key, item in value.items()
     }
     if shape.object is not None:
@@ -70,19 +66,20 @@ def apply(value: Any, shape: Shape, *, top: bool = False) -> Any:
 
 
 def walk(shape: Shape, path: tuple[str, ...]) -> Shape | None:
-    for key in path:
-        found = shape.fields.get(key)
-        if found is None:
+    """The shape at ``path``, a path of REST names (``expand[]``'s)."""
+    for part in path:
+        keys = [key for key in shape.fields if shape.names.get(key, key) == part]
+        if not keys:
             return None
-        shape = found
+        shape = shape.fields[keys[0]]
     return shape
 
 
 class ShapeBuilder:
     """Shapes of an operation's selections, by the API schema's types."""
 
-    def __init__(self, schema: GraphQLSchema, overrides: Mapping[str, str]) -> None:
-        self.schema, self.overrides = schema, overrides
+    def __init__(self, schema: GraphQLSchema, naming: Naming) -> None:
+        self.schema, self.naming = schema, naming
 
     def resource(
         self,
@@ -106,7 +103,7 @@ class ShapeBuilder:
         """The tag of the resource at ``result`` (its type's, a union's included)."""
         kind, _ = self.result_type(operation, fragments, result)
         if isinstance(kind, GraphQLObjectType) or is_abstract_type(kind):
-            return object_name(kind, self.overrides)
+            return self.naming.object(kind)
         return None
 
     def result_type(
@@ -143,10 +140,12 @@ class ShapeBuilder:
                 child = get_named_type(selected.parent.fields[selected.name].type)
                 fields[key] = self._selection(child, merged, fragments, True)
         resource = is_resource(kind)
+        names = self.naming.names(found.fields, getattr(kind, "name", "?"))
         return Shape(
-            object=object_name(kind, self.overrides) if resource else None,
+            object=self.naming.object(kind) if resource else None,
             reference=nested and resource and found.always == {"id"},
             fields=fields,
+            names={key: name for key, name in names.items() if key != name},
         )
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 CUSTOMER = {
     "email": "rest-merchant@example.com",
     "name": "Rest Merchant",
-    "address": {"line1": "1 Rest St", "city": "Berlin", "postalCode": "10115", "country": "DE"},
+    "address": {"line1": "1 Rest St", "city": "Berlin", "postal_code": "10115", "country": "DE"},
 }
 
 
@@ -103,7 +103,9 @@ def test_ending_before_gives_the_page_before(router: ServiceProcess) -> None:
 def test_resources_say_what_they_are_and_reference_others_by_id(router: ServiceProcess) -> None:
     customer = call(router, "GET", f"/v1/customers/{ADA}", headers=admin()).json()
     assert customer["object"] == "customer"
-    card = customer["defaultPaymentMethod"]
+    assert customer["created_at"].startswith("2026-")  # `field_names: snake_case`
+    assert customer["address"]["postal_code"] == "10115"
+    card = customer["default_payment_method"]
     assert isinstance(card, str)
     assert card.startswith("pm_")
     orders = call(router, "GET", "/v1/orders", params={"customer": ADA, "limit": 1},
@@ -127,11 +129,11 @@ def test_expand_answers_a_reference_as_its_object(router: ServiceProcess) -> Non
         ADA,
         "Ada Lovelace",
     )
-    assert customer["defaultPaymentMethod"].startswith("pm_")  # expansion is one level
+    assert customer["default_payment_method"].startswith("pm_")  # expansion is one level
     one = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
-               params={"expand[]": "defaultPaymentMethod"}).json()  # fmt: skip
-    assert one["defaultPaymentMethod"]["object"] == "payment_method"
-    assert one["defaultPaymentMethod"]["last4"]
+               params={"expand[]": "default_payment_method"}).json()  # fmt: skip
+    assert one["default_payment_method"]["object"] == "payment_method"
+    assert one["default_payment_method"]["last4"]
     wrong = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
                  params={"expand[]": "address"})  # fmt: skip
     assert wrong.status_code == 400
@@ -174,8 +176,10 @@ def test_body_fields_are_coerced_by_the_variable_types(router: ServiceProcess) -
         return error_of(answer)
 
     assert create({**CUSTOMER, "name": 5})["param"] == "name"
-    no_city = {**CUSTOMER, "address": {"line1": "1", "postalCode": "1", "country": "DE"}}
+    no_city = {**CUSTOMER, "address": {"line1": "1", "postal_code": "1", "country": "DE"}}
     assert "city" in create(no_city)["message"]
+    camel = {**CUSTOMER, "address": {**CUSTOMER["address"], "postalCode": "1"}}
+    assert create(camel)["param"] == "address.postalCode"  # a GraphQL name is no REST one
     assert create({**CUSTOMER, "nickname": "x"})["code"] == "REST_PARAMETER_UNKNOWN"
     missing = create({"email": "a@example.com", "address": CUSTOMER["address"]})
     assert (missing["code"], missing["param"]) == ("REST_PARAMETER_MISSING", "name")
@@ -258,7 +262,7 @@ def test_plain_lists_and_the_invoice_pdf_link(router: ServiceProcess) -> None:
     link = call(router, "GET", f"/v1/invoices/{invoice['id']}/pdf", headers=admin())
     assert link.status_code == 302
     # a signed link of its own (made a moment later: its expiry may be a second later)
-    location, listed = urlsplit(link.headers["location"]), urlsplit(invoice["pdfUrl"])
+    location, listed = urlsplit(link.headers["location"]), urlsplit(invoice["pdf_url"])
     assert (location.netloc, location.path) == (listed.netloc, listed.path)
     assert set(parse_qs(location.query)) == {"expires", "signature"}
 

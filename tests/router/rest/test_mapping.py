@@ -205,7 +205,7 @@ def test_a_declined_payment_is_a_402_card_error_documented_in_openapi() -> None:
         return reply.status, orjson.loads(reply.body)
 
     payment = {"id": "pay_1", "status": "DECLINED", "paymentMethod": {"id": "pm_1"}}
-    tagged = {"object": "payment", "id": "pay_1", "status": "DECLINED", "paymentMethod": "pm_1"}
+    tagged = {"object": "payment", "id": "pay_1", "status": "DECLINED", "payment_method": "pm_1"}
     declined = {"outcome": "PaymentDeclined", "reason": "EXPIRED_CARD",
                 "message": "The card has expired.", "payment": payment}  # fmt: skip
     assert answer(declined) == (402, {"error": {
@@ -280,3 +280,45 @@ def test_expand_sets_the_variables_of_known_paths_only(tmp_path: Path) -> None:
     with pytest.raises(ParamError) as unknown:  # a route that expands nothing
         bind(plans.routes[0], {}, [("expand[]", "x")], None, {}, cursor, {})
     assert unknown.value.code.code == "REST_PARAMETER_UNKNOWN"
+
+
+def test_snake_case_field_names_both_ways() -> None:
+    """`field_names: snake_case` (the example's): bodies' input objects are read by their
+    REST names only, answers and the OpenAPI document use them."""
+    from router.rest.openapi import openapi_document
+
+    spec = read_mapping(EXAMPLE / "rest.yaml")
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    mapping = compile_mapping(EXAMPLE / "rest.yaml", spec, manifest, SCHEMA)
+    [create] = [r for r in mapping.routes if r.spec.operation == "CreateCustomer"]
+    address = {"line1": "1 A St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+    body = {"email": "a@example.com", "name": "A", "address": address}
+    headers = {"idempotency-key": "k"}
+    bound = bind(create, {}, [], body, headers, mapping.spec.cursor, {})
+    assert bound["address"]["postalCode"] == "10115"
+    camel = {**body, "address": {**address, "postalCode": "1"}}
+    with pytest.raises(ParamError) as unknown:
+        bind(create, {}, [], camel, headers, mapping.spec.cursor, {})
+    assert (unknown.value.code.code, unknown.value.param) == (
+        "REST_PARAMETER_UNKNOWN", "address.postalCode")  # fmt: skip
+    cityless = {**body, "address": {k: v for k, v in address.items() if k != "city"}}
+    with pytest.raises(ParamError) as missing:
+        bind(create, {}, [], cityless, headers, mapping.spec.cursor, {})
+    assert missing.value.message == (
+        "Invalid address: Expected value of type 'AddressInput' to include required field 'city'."
+    )
+    document = openapi_document(mapping, SCHEMA, require_authentication=False)
+    assert "postal_code" in document["components"]["schemas"]["AddressInput"]["properties"]
+    card = document["paths"]["/v1/payment_methods/{id}"]["get"]["responses"]["200"]
+    properties = card["content"]["application/json"]["schema"]["properties"]
+    assert {"object", "exp_month", "is_default", "created_at"} <= set(properties)
+
+
+def test_two_keys_with_one_rest_name_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rest.yaml"
+    route = {"method": "GET", "path": "/plans", "operation": "Plans"}
+    path.write_text(yaml.safe_dump({"field_names": "snake_case", "routes": [route]}))
+    body = "query Plans { plans { id trialDays trial_days: name } }"
+    manifest = Manifest({sha256(body): body})
+    with pytest.raises(MappingError, match="trialDays and trial_days have the same REST name"):
+        compile_mapping(path, read_mapping(path), manifest, SCHEMA)
