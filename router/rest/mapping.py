@@ -13,7 +13,7 @@ mapping that does not fit stops the router at start, naming the route.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,6 @@ import yaml
 from graphql import (
     ArgumentNode,
     DocumentNode,
-    FragmentDefinitionNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -44,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from router.operation.manifest import Manifest
 from router.rest.naming import FieldNames, Naming
-from router.rest.shapes import Shape, ShapeBuilder, walk
+from router.rest.shapes import Shape, ShapeBuilder
 
 Location = Literal["path", "query", "body", "header"]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -277,42 +276,13 @@ def _compile(
         "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
     )
     try:
-        shape = _shape(route, document, operation, result, ShapeBuilder(schema, naming))
-    except ValueError as exc:  # two keys with one REST name
+        shape = ShapeBuilder(schema, naming).route(
+            document, operation, result, route.pagination is not None, route.expand
+        )
+    except ValueError as exc:  # two keys with one REST name, an expand[] path that is none
         raise MappingError(str(exc)) from None
     return Route(route, pattern, document, operation, ident, tuple(params), result,
                  _arguments(document), shape, naming)  # fmt: skip
-
-
-def _shape(
-    route: RouteSpec,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    result: tuple[str, ...],
-    builder: ShapeBuilder,
-) -> Shape:
-    """The resource's shape (a list route's: its objects'), and its expand[] paths checked."""
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}  # fmt: skip
-    shape = builder.resource(operation, fragments, result)
-    if route.pagination is not None:
-        shape = replace(shape.fields.get("nodes", Shape()), reference=False)
-    else:
-        shape = replace(shape, object=builder.top_name(operation, fragments, result),
-                        reference=False)  # fmt: skip
-    listed = route.pagination is not None or builder.result_type(operation, fragments, result)[1]
-    for name in route.expand:
-        parts = tuple(name.split("."))
-        if listed:
-            if parts[0] != "data":
-                raise MappingError(f"expand {name!r}: a list's paths start with `data.`")
-            parts = parts[1:]
-        found = walk(shape, parts)
-        if found is None or not found.reference:
-            raise MappingError(
-                f"expand {name!r}: not a reference (`{{ id ...@include(if: $variable) }}`)"
-            )
-    return shape
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,11 +162,7 @@ def translate(
             f"No such resource: {url_path}.", param=names[-1] if names else None, headers=headers,
         )  # fmt: skip
     if route.spec.pagination is not None and isinstance(resource, dict):
-        page_info = resource.get("pageInfo") or {}
-        more, items = bool(page_info.get("hasNextPage")), resource.get("nodes") or []
-        items = [apply(item, route.shape, top=True) for item in items]
-        data = items[::-1] if backward else items
-        body = {"object": "list", "url": url_path, "has_more": more, "data": data}
+        body = _page(route, resource, url_path, backward)
         return http_response(route.spec.status, orjson.dumps(body), JSON, headers)
     resource = apply(resource, route.shape, top=True)
     if isinstance(resource, dict) and route.spec.outcome_statuses:
@@ -179,6 +175,16 @@ def translate(
     if isinstance(resource, list):  # a plain list is one page
         resource = {"object": "list", "url": url_path, "has_more": False, "data": resource}
     return http_response(route.spec.status, orjson.dumps(resource), JSON, headers)
+
+
+def _page(
+    route: Route, connection: Mapping[str, Any], url_path: str, backward: bool
+) -> dict[str, Any]:
+    """Stripe's list object of one page of a connection, in the list's order."""
+    page_info = connection.get("pageInfo") or {}
+    items = [apply(item, route.shape, top=True) for item in connection.get("nodes") or []]
+    return {"object": "list", "url": url_path, "has_more": bool(page_info.get("hasNextPage")),
+            "data": items[::-1] if backward else items}  # fmt: skip
 
 
 def outcome_code(outcome: str) -> str:

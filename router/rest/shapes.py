@@ -12,11 +12,12 @@ expansion (``expand[]=customer``), answered as the tagged object.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -80,6 +81,38 @@ class ShapeBuilder:
 
     def __init__(self, schema: GraphQLSchema, naming: Naming) -> None:
         self.schema, self.naming = schema, naming
+
+    def route(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        result: tuple[str, ...],
+        paginated: bool,
+        expand: Iterable[str],
+    ) -> Shape:
+        """A route's resource shape (a list route's: its objects'), its ``expand[]`` paths
+        checked to be references (ValueError)."""
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}  # fmt: skip
+        shape = self.resource(operation, fragments, result)
+        if paginated:
+            shape = replace(shape.fields.get("nodes", Shape()), reference=False)
+        else:
+            shape = replace(shape, object=self.top_name(operation, fragments, result),
+                            reference=False)  # fmt: skip
+        listed = paginated or self.result_type(operation, fragments, result)[1]
+        for name in expand:
+            parts = tuple(name.split("."))
+            if listed:
+                if parts[0] != "data":
+                    raise ValueError(f"expand {name!r}: a list's paths start with `data.`")
+                parts = parts[1:]
+            found = walk(shape, parts)
+            if found is None or not found.reference:
+                raise ValueError(
+                    f"expand {name!r}: not a reference (`{{ id ...@include(if: $variable) }}`)"
+                )
+        return shape
 
     def resource(
         self,
