@@ -308,6 +308,8 @@ async def _session(children: list[Child], supergraph: Path, keys: DevKeys) -> in
 def _banner(services: list[Child], router: Child, supergraph: Path) -> None:
     print("\nSwitchboard is up:")
     print(f"  {'router':<14} {router.spec.shown_address}   <- the federated API, and GraphiQL")
+    if rest_settings():
+        print(f"  {'REST API':<14} {router.spec.url}/v1/…   <- reference at {router.spec.url}/docs")
     for child in services:
         print(f"  {child.name:<14} {child.spec.shown_address}")
     print(f"  {'supergraph':<14} {supergraph}")

@@ -496,6 +496,11 @@ def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert "graphiql" in page.text.lower()  # "Open http://127.0.0.1:4000/graphql in a browser"
+    rest = stack.ports[README_ROUTER_PORT]
+    assert f"http://127.0.0.1:{rest}/v1/" in output  # the REST API's line of the banner
+    reference = httpx.get(f"http://127.0.0.1:{rest}/docs", timeout=30)
+    assert reference.status_code == 200
+    assert "/v1/customers/{id}" in reference.text
 
 
 @pytest.mark.slow
