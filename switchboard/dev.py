@@ -35,6 +35,7 @@ from .supervise import (
 )
 
 SUBGRAPHS_DIR = Path(subgraphs.__file__).resolve().parent
+EXAMPLES_DIR = SUBGRAPHS_DIR.parent / "docs" / "examples"
 POLL_SECONDS = 1.0
 
 
@@ -151,9 +152,18 @@ def write_router_config(supergraph: Path, keys: DevKeys | None = None) -> Path:
         "dev": True,
         "hot_reload": {"enabled": True},
         **(security_settings(keys) if keys is not None else {}),
+        **rest_settings(),
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def rest_settings() -> dict[str, object]:
+    """The example REST API (docs/rest.md) over its trusted operations, as the README shows."""
+    manifest, mapping = EXAMPLES_DIR / "persisted-queries.json", EXAMPLES_DIR / "rest.yaml"
+    if not (manifest.is_file() and mapping.is_file()):  # an installed package, without docs/
+        return {}
+    return {"persisted_queries": {"manifest": str(manifest)}, "rest": {"mapping": str(mapping)}}
 
 
 def security_settings(keys: DevKeys) -> dict[str, object]:
@@ -298,6 +308,8 @@ async def _session(children: list[Child], supergraph: Path, keys: DevKeys) -> in
 def _banner(services: list[Child], router: Child, supergraph: Path) -> None:
     print("\nSwitchboard is up:")
     print(f"  {'router':<14} {router.spec.shown_address}   <- the federated API, and GraphiQL")
+    if rest_settings():
+        print(f"  {'REST API':<14} {router.spec.url}/v1/…   <- reference at {router.spec.url}/docs")
     for child in services:
         print(f"  {child.name:<14} {child.spec.shown_address}")
     print(f"  {'supergraph':<14} {supergraph}")

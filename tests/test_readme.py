@@ -391,6 +391,8 @@ def test_every_shell_block_is_marked_and_understood() -> None:
             split_command(command)  # parses as shell words
     markers = {b.marker for b in blocks if b.marker}
     assert markers <= MARKERS, markers - MARKERS
+    rest = [b for b in shell if "127.0.0.1:4000/v1/" in b.body]
+    assert len(rest) >= 4, "the REST API's examples are run against `make run` too"
     quick_start = [c for b in shell[:1] for c in shell_commands(b.body)]
     assert [split_command(c)[1] for c in quick_start] == [["make", "run"], ["make", "test"]]
 
@@ -494,6 +496,11 @@ def test_make_run_prints_every_url_prefixes_logs_and_composes_live(stack: Stack)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert "graphiql" in page.text.lower()  # "Open http://127.0.0.1:4000/graphql in a browser"
+    rest = stack.ports[README_ROUTER_PORT]
+    assert f"http://127.0.0.1:{rest}/v1/" in output  # the REST API's line of the banner
+    reference = httpx.get(f"http://127.0.0.1:{rest}/docs", timeout=30)
+    assert reference.status_code == 200
+    assert "/v1/customers/{id}" in reference.text
 
 
 @pytest.mark.slow

@@ -4,6 +4,8 @@ mapping.py   rest.yaml: routes → operations of the trusted documents, checked 
 params.py    path, query-string, header and body parameters → coerced variables
 endpoint.py  the ASGI apps: bind, run through ``Gateway.handle``, translate
 replies.py   data unwrapped to the resource; errors → HTTP statuses, Stripe-like bodies
+shapes.py    where resources are: `object` tags, references as ids unless expand[]ed
+naming.py    field names as REST clients see them (snake_case) and `object` tags
 schemas.py   GraphQL types and selections → JSON Schema
 openapi.py   the OpenAPI document; page.py its offline reference page
 """

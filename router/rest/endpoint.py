@@ -32,7 +32,7 @@ from router.operation.manifest import Manifest
 from router.rest.mapping import Mapping as RestMapping
 from router.rest.mapping import MappingError, MappingSpec, Route, compile_mapping
 from router.rest.openapi import openapi_document
-from router.rest.params import ParamError, bind
+from router.rest.params import ParamError, backwards, bind
 from router.rest.replies import code_reply, error_reply, router_error_reply, translate
 from router.server.endpoint import Scope, Send, _headers, send_response
 from router.supergraph import Supergraph
@@ -144,7 +144,10 @@ class RestEndpoint:
             return gateway.telemetry.request(refused).finish(reply)
         body_bytes = _graphql_body(route, variables)
         http = HttpRequest("POST", path, _forwarded(headers), body_bytes, peer)
-        return await gateway.handle(http, lambda reply: translate(route, reply, path))
+        backward = backwards(route, variables)
+        return await gateway.handle(
+            http, lambda reply: translate(route, reply, path, backward=backward)
+        )
 
 
 def _json_body(raw: bytes, headers: Mapping[str, str]) -> Any:

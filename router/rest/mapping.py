@@ -21,6 +21,8 @@ import yaml
 from graphql import (
     ArgumentNode,
     DocumentNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLNonNull,
@@ -40,6 +42,8 @@ from graphql.pyutils import Undefined
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from router.operation.manifest import Manifest
+from router.rest.naming import FieldNames, Naming
+from router.rest.shapes import Shape, ShapeBuilder
 
 Location = Literal["path", "query", "body", "header"]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -59,8 +63,16 @@ class PaginationSpec(_Spec):
 
     limit: str = Field(default="limit", description="Variable receiving `limit`.")
     starting_after: str = Field(
-        default="starting_after", description="Variable receiving the cursor."
+        default="starting_after",
+        description="Variable receiving the cursor (`starting_after`, or `ending_before`).",
     )
+    order: str | None = Field(
+        default=None,
+        description="Variable of the list's order (`orderBy: $order`): with it the route takes "
+        "`ending_before`, which reads the list backwards from that object.",
+    )
+    forward: str = Field(default="OLDEST_FIRST", description="`order` as the list is served.")
+    backward: str = Field(default="NEWEST_FIRST", description="`order` for `ending_before`.")
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=100, ge=1)
 
@@ -92,6 +104,11 @@ class RouteSpec(_Spec):
         default=None, description="Variable receiving the `Idempotency-Key` header."
     )
     pagination: PaginationSpec | None = None
+    expand: dict[str, str] = Field(
+        default_factory=dict,
+        description="`expand[]` value (a path in the answer, `data.` first on lists) → the "
+        "Boolean variable that `@include`s the reference's fields.",
+    )
     redirect: bool = Field(default=False, description="The result is a URL: answer 302 to it.")
     status: int = Field(default=200, ge=200, le=299)
     outcome_statuses: dict[str, int] = Field(
@@ -135,7 +152,20 @@ class MappingSpec(_Spec):
     scalars: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Custom scalar → its JSON Schema."
     )
+    objects: dict[str, str] = Field(
+        default_factory=dict,
+        description="GraphQL type → its `object` tag (default: the name in snake_case).",
+    )
+    field_names: FieldNames = Field(
+        default="graphql",
+        description="`snake_case`: answers' keys and input objects' fields in snake_case, "
+        "as Stripe's (`postalCode` → `postal_code`); `graphql`: the schema's names.",
+    )
     routes: list[RouteSpec]
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.field_names, self.objects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +190,8 @@ class Route:
     params: tuple[Param, ...]
     result: tuple[str, ...]
     arguments: dict[str, str]  # argument or input field name → the variable passed to it
+    shape: Shape  # of the resource; of each object of a list route's data
+    naming: Naming
 
     @property
     def kind(self) -> str:
@@ -202,7 +234,7 @@ def compile_mapping(
             raise MappingError(f"{where}: another route has this method and path")
         seen.add(key)
         try:
-            routes.append(_compile(route, named, schema))
+            routes.append(_compile(route, named, schema, spec.naming))
         except MappingError as exc:
             raise MappingError(f"{where}: {exc}") from None
     return Mapping(spec, tuple(routes))
@@ -217,7 +249,12 @@ def _named_operations(manifest: Manifest) -> dict[str, tuple[str, str]]:
     return named
 
 
-def _compile(route: RouteSpec, named: dict[str, tuple[str, str]], schema: GraphQLSchema) -> Route:
+def _compile(
+    route: RouteSpec,
+    named: dict[str, tuple[str, str]],
+    schema: GraphQLSchema,
+    naming: Naming,
+) -> Route:
     found = named.get(route.operation)
     if found is None:
         raise MappingError(f"operation {route.operation!r} is not in the trusted documents")
@@ -238,8 +275,14 @@ def _compile(route: RouteSpec, named: dict[str, tuple[str, str]], schema: GraphQ
     pattern = re.compile(
         "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
     )
+    try:
+        shape = ShapeBuilder(schema, naming).route(
+            document, operation, result, route.pagination is not None, route.expand
+        )
+    except ValueError as exc:  # two keys with one REST name, an expand[] path that is none
+        raise MappingError(str(exc)) from None
     return Route(route, pattern, document, operation, ident, tuple(params), result,
-                 _arguments(document))  # fmt: skip
+                 _arguments(document), shape, naming)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +329,15 @@ def _params(route: RouteSpec, variables: dict[str, _Variable]) -> list[Param]:
     if route.pagination is not None:
         add("limit", "query", route.pagination.limit, required=False)
         add("starting_after", "query", route.pagination.starting_after, required=False)
+        if route.pagination.order is not None:
+            add("ending_before", "query", route.pagination.starting_after, required=False)
+            _check_order(route.pagination, variables)
+            bound.add(route.pagination.order)
+    for path, variable in route.expand.items():
+        found = variables.get(variable)
+        if found is None or get_nullable_type(found.type) is not GraphQLBoolean:
+            raise MappingError(f"expand {path!r}: ${variable} is not a Boolean variable")
+        bound.add(variable)
     if route.body is not None:
         if route.method in ("GET", "DELETE"):
             raise MappingError("only POST, PUT and PATCH routes take a body")
@@ -306,6 +358,17 @@ def _params(route: RouteSpec, variables: dict[str, _Variable]) -> list[Param]:
             raise MappingError(f"${name} is bound to nothing (name it in `params` or `constants`)")
         add(name, elsewhere, name)
     return params
+
+
+def _check_order(pagination: PaginationSpec, variables: dict[str, _Variable]) -> None:
+    order = pagination.order
+    found = variables.get(order) if order is not None else None
+    kind = get_nullable_type(found.type) if found is not None else None
+    if not isinstance(kind, GraphQLEnumType):
+        raise MappingError(f"pagination.order: ${order} is not an enum variable")
+    for value in (pagination.forward, pagination.backward):
+        if value not in kind.values:
+            raise MappingError(f"pagination: {kind.name} has no value {value!r}")
 
 
 def _field_type(variable: _Variable, parts: tuple[str, ...]) -> tuple[GraphQLInputType, bool]:

@@ -7,7 +7,8 @@ from typing import Any
 from graphql import FragmentDefinitionNode, GraphQLSchema
 
 from router.rest.mapping import Mapping, Param, Route
-from router.rest.schemas import Schema, SchemaBuilder, described, strip_null
+from router.rest.params import EXPAND
+from router.rest.schemas import Schema, SchemaBuilder, described, strip_null, tagged
 
 ERROR_STATUSES = {
     "400": "A parameter is missing, unknown or does not fit its type (`error.param`).",
@@ -55,7 +56,7 @@ ERROR_SCHEMA: Schema = {
 def openapi_document(
     mapping: Mapping, schema: GraphQLSchema, require_authentication: bool
 ) -> dict[str, Any]:
-    builder = SchemaBuilder(schema, mapping.spec.scalars)
+    builder = SchemaBuilder(schema, mapping.spec.scalars, mapping.spec.naming)
     paths: dict[str, dict[str, Any]] = {}
     for route in mapping.routes:
         item = paths.setdefault(route.spec.path, {})
@@ -101,6 +102,8 @@ def _operation(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
     if spec.tags:
         operation["tags"] = list(spec.tags)
     parameters = [_parameter(p, route, builder) for p in route.params if p.location != "body"]
+    if spec.expand:
+        parameters.append(_expand_parameter(route))
     if parameters:
         operation["parameters"] = parameters
     body = [p for p in route.params if p.location == "body"]
@@ -143,12 +146,31 @@ def _param_schema(param: Param, route: Route, builder: SchemaBuilder) -> Schema:
     if pagination is not None and param.name == "starting_after":
         return {"type": "string", "minLength": 1,
                 "description": "An object id: the list continues after that object."}  # fmt: skip
+    if pagination is not None and param.name == "ending_before":
+        return {"type": "string", "minLength": 1,
+                "description": "An object id: the page before that object, in the list's "
+                "order; `has_more` then says whether more objects precede it. Not with "
+                "`starting_after`."}  # fmt: skip
     schema = builder.input(param.type)
     if param.location in ("path", "query"):
         schema = strip_null(schema)
     if param.location == "path" and schema.get("type") == "string":
         schema = {**schema, "minLength": 1, "pattern": r"^(?!\.\.?$)[^/]+$"}
     return schema
+
+
+def _expand_parameter(route: Route) -> dict[str, Any]:
+    paths = sorted(route.spec.expand)
+    return {
+        "name": EXPAND,
+        "in": "query",
+        "required": False,
+        "description": "References to answer as objects rather than ids, e.g. "
+        f"`{EXPAND}={paths[0]}`.",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"type": "string", "enum": paths}},
+    }
 
 
 def _request_body(route: Route, body: list[Param], builder: SchemaBuilder) -> dict[str, Any]:
@@ -209,8 +231,10 @@ def _resource_schema(route: Route, builder: SchemaBuilder) -> Schema:
     root = builder.schema.get_root_type(operation.operation)
     schema: Schema = builder.selection(root, operation.selection_set, fragments)
     for key in route.result:
-        schema = strip_null(schema).get("properties", {}).get(key, {})
+        schema = strip_null(schema).get("properties", {}).get(builder.naming.field(key), {})
     schema = strip_null(schema)
+    if route.spec.pagination is None:
+        schema = _top_tagged(route, schema)
     if route.spec.pagination is not None or schema.get("type") == "array":
         nodes = schema if route.spec.pagination is None else schema["properties"]["nodes"]
         return {
@@ -224,3 +248,16 @@ def _resource_schema(route: Route, builder: SchemaBuilder) -> Schema:
             },
         }
     return schema
+
+
+def _top_tagged(route: Route, schema: Schema) -> Schema:
+    """The resource's schema with its tag, whatever its type (a union's, a payload's)."""
+    name = route.shape.object
+    if name is None:
+        return schema
+    if schema.get("type") == "array":
+        return {**schema, "items": _top_tagged(route, schema["items"])}
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or properties is None or "object" in properties:
+        return schema
+    return tagged(schema, name)

@@ -30,10 +30,13 @@ from router.errors import (
     ErrorCode,
 )
 from router.rest.mapping import CursorSpec, Param, Route
+from router.rest.naming import Naming, UnknownField
 
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _BOOLEANS = {"true": True, "false": False}
+EXPAND = "expand[]"
+_FIELD = re.compile(r"([Ff]ield) '(\w+)'")  # how graphql-core's messages name input fields
 
 
 class ParamError(Exception):
@@ -57,12 +60,17 @@ def bind(
     given: dict[str, list[str]] = {}
     for name, value in query:
         given.setdefault(name, []).append(value)
+    expanded = given.pop(EXPAND, []) if route.spec.expand else []
     by_location = {p.name: p for p in route.params if p.location == "query"}
     for name in given:
         if name not in by_location:
             raise ParamError(REST_PARAMETER_UNKNOWN, name, f"Received unknown parameter: {name}.")
+    if "starting_after" in given and "ending_before" in given:
+        raise ParamError(REST_PARAMETER_INVALID, "ending_before",
+                         "Send starting_after or ending_before, not both.")  # fmt: skip
     fields = _body_fields(route, body)
     variables: dict[str, Any] = dict(route.spec.constants)
+    variables.update(_expansions(route, expanded))
     for param in route.params:
         found, value = _read(param, path_values, given, fields, body, headers, scalars)
         if value is None and param.has_default:
@@ -73,12 +81,37 @@ def bind(
                                  f"Missing required parameter: {param.name}.")  # fmt: skip
             continue
         value = _special(route, param, value, cursor)
-        _check(param, value, scalars)
+        value = _renamed(route.naming, param, value)
+        _check(param, value, scalars, route.naming)
         _put(variables, param.target, value)
     pagination, limit = route.spec.pagination, route.param("limit")
     if pagination is not None and limit is not None and _get(variables, limit.target) is None:
         _put(variables, limit.target, pagination.default_limit)
+    if pagination is not None and pagination.order is not None:
+        backward = "ending_before" in given
+        variables[pagination.order] = pagination.backward if backward else pagination.forward
     return variables
+
+
+def _expansions(route: Route, paths: Sequence[str]) -> dict[str, bool]:
+    """The Boolean variables of the ``expand[]`` paths asked for."""
+    variables = {}
+    for path in paths:
+        variable = route.spec.expand.get(path)
+        if variable is None:
+            known = ", ".join(sorted(route.spec.expand))
+            message = f"Cannot expand {path[:60]!r}: this endpoint expands {known}."
+            raise ParamError(REST_PARAMETER_INVALID, EXPAND, message)
+        variables[variable] = True
+    return variables
+
+
+def backwards(route: Route, variables: Mapping[str, Any]) -> bool:
+    """Whether ``variables`` (from ``bind``) read ``route``'s list backwards (ending_before)."""
+    pagination = route.spec.pagination
+    if pagination is None or pagination.order is None:
+        return False
+    return bool(variables.get(pagination.order) == pagination.backward)
 
 
 def _body_fields(route: Route, body: Any) -> dict[str, Any]:
@@ -163,7 +196,7 @@ def _special(route: Route, param: Param, value: Any, cursor: CursorSpec) -> Any:
     if param.name == "limit" and isinstance(value, int) and not 1 <= value <= maximum:
         message = f"limit must be between 1 and {maximum}."
         raise ParamError(REST_PARAMETER_INVALID, "limit", message)
-    if param.name == "starting_after" and isinstance(value, str):
+    if param.name in ("starting_after", "ending_before") and isinstance(value, str):
         text = cursor.template.replace("{id}", value)
         if cursor.encoding == "base64url":
             return base64.urlsafe_b64encode(text.encode()).decode()
@@ -171,19 +204,37 @@ def _special(route: Route, param: Param, value: Any, cursor: CursorSpec) -> Any:
     return value
 
 
-def _check(param: Param, value: Any, scalars: Mapping[str, Mapping[str, Any]]) -> None:
+def _renamed(naming: Naming, param: Param, value: Any) -> Any:
+    """A body value with its input objects' fields by their GraphQL names."""
+    try:
+        return naming.to_graphql(value, param.type, param.name)
+    except UnknownField as unknown:
+        name = str(unknown.args[0])
+        message = f"Received unknown parameter: {name}."
+        raise ParamError(REST_PARAMETER_UNKNOWN, name, message) from None
+
+
+def _check(
+    param: Param, value: Any, scalars: Mapping[str, Mapping[str, Any]], naming: Naming
+) -> None:
     def refuse(error: GraphQLError, path: Sequence[str | int]) -> None:
-        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{naming.field(p)}" for p in path)
         name = param.name + inner
-        message = error.message.removesuffix(".")
+        message = error.message.split(", found: ")[0]  # not the value back, by GraphQL names
+        message = _FIELD.sub(lambda m: f"{m[1]} '{naming.field(m[2])}'", message)
+        message = message.removesuffix(".")
         raise ParamError(REST_PARAMETER_INVALID, name, f"Invalid {name}: {message}.")
 
     validate_input_value(value, param.type, refuse, True)
-    _check_scalars(param.name, value, param.type, scalars)
+    _check_scalars(param.name, value, param.type, scalars, naming)
 
 
 def _check_scalars(
-    name: str, value: Any, kind: GraphQLInputType, scalars: Mapping[str, Mapping[str, Any]]
+    name: str,
+    value: Any,
+    kind: GraphQLInputType,
+    scalars: Mapping[str, Mapping[str, Any]],
+    naming: Naming,
 ) -> None:
     """Custom scalars accept anything at the router: hold them to their JSON Schema's type."""
     if value is None:
@@ -191,13 +242,14 @@ def _check_scalars(
     named: Any = get_nullable_type(kind)
     if isinstance(named, GraphQLList):
         for index, item in enumerate(value if isinstance(value, list) else [value]):
-            _check_scalars(f"{name}[{index}]", item, named.of_type, scalars)
+            _check_scalars(f"{name}[{index}]", item, named.of_type, scalars, naming)
         return
     fields = getattr(named, "fields", None)
     if fields is not None and isinstance(value, dict):
         for key, field in fields.items():
             if key in value:
-                _check_scalars(f"{name}.{key}", value[key], field.type, scalars)
+                rest = f"{name}.{naming.field(key)}"
+                _check_scalars(rest, value[key], field.type, scalars, naming)
         return
     if isinstance(named, GraphQLScalarType) and named.name in scalars:
         expected = scalars[named.name].get("type")

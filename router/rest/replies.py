@@ -42,6 +42,7 @@ from router.errors import (
 from router.operation.context import HttpResponse
 from router.operation.respond import http_response
 from router.rest.mapping import Route
+from router.rest.shapes import apply
 
 JSON = "application/json"
 
@@ -134,8 +135,13 @@ def code_reply(code: ErrorCode, message: str, param: str | None = None) -> HttpR
     return error_reply(code.status, code.code, message, param=param)
 
 
-def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
-    """The REST answer for the gateway's GraphQL ``reply`` to ``route``'s operation."""
+def translate(
+    route: Route, reply: HttpResponse, url_path: str, *, backward: bool = False
+) -> HttpResponse:
+    """The REST answer for the gateway's GraphQL ``reply`` to ``route``'s operation.
+
+    ``backward``: the list was read newest first from ``ending_before``; its page is put
+    back in the list's order, and ``has_more`` says whether more objects precede it."""
     headers = {
         name.decode("latin-1"): value.decode("latin-1")
         for name, value in reply.headers
@@ -155,6 +161,10 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
             RESOURCE_NOT_FOUND.status, RESOURCE_NOT_FOUND.code,
             f"No such resource: {url_path}.", param=names[-1] if names else None, headers=headers,
         )  # fmt: skip
+    if route.spec.pagination is not None and isinstance(resource, dict):
+        body = _page(route, resource, url_path, backward)
+        return http_response(route.spec.status, orjson.dumps(body), JSON, headers)
+    resource = apply(resource, route.shape, top=True)
     if isinstance(resource, dict) and route.spec.outcome_statuses:
         outcome = resource.get("outcome")
         status = route.spec.outcome_statuses.get(outcome) if isinstance(outcome, str) else None
@@ -162,13 +172,19 @@ def translate(route: Route, reply: HttpResponse, url_path: str) -> HttpResponse:
             return outcome_reply(status, str(outcome), resource, headers)
     if route.spec.redirect and isinstance(resource, str):
         return http_response(302, b"", JSON, {**headers, "location": resource})
-    if route.spec.pagination is not None and isinstance(resource, dict):
-        page_info = resource.get("pageInfo") or {}
-        more, items = bool(page_info.get("hasNextPage")), resource.get("nodes") or []
-        resource = {"object": "list", "url": url_path, "has_more": more, "data": items}
-    elif isinstance(resource, list):  # a plain list is one page
+    if isinstance(resource, list):  # a plain list is one page
         resource = {"object": "list", "url": url_path, "has_more": False, "data": resource}
     return http_response(route.spec.status, orjson.dumps(resource), JSON, headers)
+
+
+def _page(
+    route: Route, connection: Mapping[str, Any], url_path: str, backward: bool
+) -> dict[str, Any]:
+    """Stripe's list object of one page of a connection, in the list's order."""
+    page_info = connection.get("pageInfo") or {}
+    items = [apply(item, route.shape, top=True) for item in connection.get("nodes") or []]
+    return {"object": "list", "url": url_path, "has_more": bool(page_info.get("hasNextPage")),
+            "data": items[::-1] if backward else items}  # fmt: skip
 
 
 def outcome_code(outcome: str) -> str:
@@ -185,7 +201,7 @@ def outcome_reply(
     error: dict[str, Any] = {"type": kind, "code": code,
                              "message": str(resource.get("message") or outcome)}  # fmt: skip
     for key, value in resource.items():
-        if key not in ("outcome", "message"):
+        if key not in ("object", "outcome", "message"):
             error.setdefault(key, value)
     return http_response(status, orjson.dumps({"error": error}), JSON, headers)
 
@@ -214,7 +230,7 @@ def _param_for(route: Route, field: str) -> str:
     for param in route.params:
         if param.target == (variable,) or param.target[-1] == field:
             return param.name
-    return field
+    return route.naming.field(field)
 
 
 def _walk(data: Any, path: tuple[str, ...]) -> Any:

@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
-    FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLList,
@@ -22,11 +20,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    InlineFragmentNode,
     SelectionSetNode,
     is_abstract_type,
 )
 from graphql.pyutils import Undefined
+
+from router.rest.naming import Naming
+from router.rest.shapes import Selected, collect, is_resource
 
 Schema = dict[str, Any]
 INT_RANGE = {"minimum": -(2**31), "maximum": 2**31 - 1}
@@ -42,9 +42,15 @@ BUILT_IN: dict[str, Schema] = {
 class SchemaBuilder:
     """Builds schemas, collecting named input objects and enums in ``components``."""
 
-    def __init__(self, schema: GraphQLSchema, scalars: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        scalars: Mapping[str, Mapping[str, Any]],
+        naming: Naming | None = None,
+    ) -> None:
         self.schema = schema
         self.scalars = scalars
+        self.naming = naming or Naming()
         self.components: dict[str, Schema] = {}
 
     # inputs -----------------------------------------------------------------------------
@@ -65,10 +71,12 @@ class SchemaBuilder:
             self.components[kind.name] = {}  # recursion stops here
             properties = {}
             required = []
+            names = self.naming.names(kind.fields, kind.name)
             for name, field in kind.fields.items():
-                properties[name] = described(self.input(field.type), field.description)
+                rest = names[name]
+                properties[rest] = described(self.input(field.type), field.description)
                 if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined:
-                    required.append(name)
+                    required.append(rest)
             component: Schema = {"type": "object", "properties": properties}
             if required:
                 component["required"] = required
@@ -97,55 +105,22 @@ class SchemaBuilder:
         selection_set: SelectionSetNode,
         fragments: Mapping[str, FragmentDefinitionNode],
     ) -> Schema:
-        properties: dict[str, Schema] = {}
-        required: list[str] = []
-        self._collect(parent, parent, selection_set, fragments, properties, required, True)
+        found = collect(self.schema, parent, selection_set, fragments)
+        names = self.naming.names(found.fields, getattr(parent, "name", "?"))
+        properties = {
+            names[key]: self._field(selected, fragments) for key, selected in found.fields.items()
+        }
         schema: Schema = {"type": "object", "properties": properties}
+        required = [names[key] for key in found.fields if key in found.always]
         if required:
             schema["required"] = required
         return schema
 
-    def _collect(
-        self,
-        parent: Any,
-        runtime: Any,
-        selection_set: SelectionSetNode,
-        fragments: Mapping[str, FragmentDefinitionNode],
-        properties: dict[str, Schema],
-        required: list[str],
-        always: bool,
-    ) -> None:
-        for node in selection_set.selections:
-            conditional = not always or bool(node.directives)
-            if isinstance(node, FieldNode):
-                key = (node.alias or node.name).value
-                if key in properties:
-                    continue
-                properties[key] = self._field(runtime, node, fragments)
-                if not conditional:
-                    required.append(key)
-                continue
-            if isinstance(node, InlineFragmentNode):
-                condition = node.type_condition.name.value if node.type_condition else None
-                selections = node.selection_set
-            elif isinstance(node, FragmentSpreadNode):
-                fragment = fragments[node.name.value]
-                condition, selections = fragment.type_condition.name.value, fragment.selection_set
-            else:  # pragma: no cover - graphql-core has no other selections
-                continue
-            target = self.schema.get_type(condition) if condition else runtime
-            narrows = condition is not None and target is not runtime
-            self._collect(parent, target, selections, fragments, properties, required,
-                          not conditional and not narrows)  # fmt: skip
-
-    def _field(
-        self, parent: Any, node: FieldNode, fragments: Mapping[str, FragmentDefinitionNode]
-    ) -> Schema:
-        name = node.name.value
-        if name == "__typename":
+    def _field(self, selected: Selected, fragments: Mapping[str, FragmentDefinitionNode]) -> Schema:
+        if selected.name == "__typename":
             return {"type": "string", "description": "The object's GraphQL type."}
-        definition = parent.fields[name]
-        schema = self.output(definition.type, node.selection_set, fragments)
+        definition = selected.parent.fields[selected.name]
+        schema = self.output(definition.type, selected.selection_set, fragments)
         return described(schema, definition.description)
 
     def output(
@@ -168,8 +143,28 @@ class SchemaBuilder:
             return {"type": "array", "items": self.output(kind.of_type, selection_set, fragments)}
         if isinstance(kind, GraphQLObjectType) or is_abstract_type(kind):
             assert selection_set is not None
-            return described(self.selection(kind, selection_set, fragments), kind.description)
+            schema = self.selection(kind, selection_set, fragments)
+            if isinstance(kind, GraphQLObjectType) and is_resource(kind):
+                return self._resource(kind, schema)
+            return described(schema, kind.description)
         return self.leaf(kind)
+
+    def _resource(self, kind: GraphQLObjectType, schema: Schema) -> Schema:
+        """A tagged object; a reference (only ``id`` unconditionally) is its id, or expanded."""
+        name = self.naming.object(kind)
+        if schema.get("required") != ["id"]:
+            return described(tagged(schema, name), kind.description)
+        reference = {"type": "string", "description": f"The {name}'s id."}
+        if set(schema["properties"]) == {"id"}:
+            return reference
+        expanded = described(tagged(schema, name), f"The {name}, with `expand[]`.")
+        return {"anyOf": [reference, expanded]}
+
+
+def tagged(schema: Schema, name: str) -> Schema:
+    """An object schema with its ``object`` tag (``"object": "customer"``), first."""
+    properties = {"object": {"type": "string", "const": name}, **schema.get("properties", {})}
+    return {**schema, "properties": properties, "required": ["object", *schema.get("required", [])]}
 
 
 def nullable(schema: Schema) -> Schema:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 CUSTOMER = {
     "email": "rest-merchant@example.com",
     "name": "Rest Merchant",
-    "address": {"line1": "1 Rest St", "city": "Berlin", "postalCode": "10115", "country": "DE"},
+    "address": {"line1": "1 Rest St", "city": "Berlin", "postal_code": "10115", "country": "DE"},
 }
 
 
@@ -80,6 +80,67 @@ def test_lists_page_with_limit_and_starting_after(router: ServiceProcess) -> Non
     assert [p["id"] for p in everything["data"]][2:4] == ids
 
 
+def test_ending_before_gives_the_page_before(router: ServiceProcess) -> None:
+    """As Stripe: the `limit` objects just before the given one, in the list's order, and
+    `has_more` says whether more precede them."""
+    everything = call(router, "GET", "/v1/products", params={"limit": 100}).json()["data"]
+    ids = [p["id"] for p in everything]
+    assert len(ids) >= 5
+    page = call(router, "GET", "/v1/products", params={"limit": 2, "ending_before": ids[4]})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert ([p["id"] for p in body["data"]], body["has_more"]) == (ids[2:4], True)
+    first = call(router, "GET", "/v1/products", params={"limit": 2, "ending_before": ids[2]})
+    assert ([p["id"] for p in first.json()["data"]], first.json()["has_more"]) == (ids[:2], False)
+    nothing = call(router, "GET", "/v1/products", params={"ending_before": ids[0]}).json()
+    assert (nothing["data"], nothing["has_more"]) == ([], False)
+    both = call(router, "GET", "/v1/products",
+                params={"starting_after": ids[0], "ending_before": ids[4]})  # fmt: skip
+    assert both.status_code == 400
+    assert error_of(both)["param"] == "ending_before"
+
+
+def test_resources_say_what_they_are_and_reference_others_by_id(router: ServiceProcess) -> None:
+    customer = call(router, "GET", f"/v1/customers/{ADA}", headers=admin()).json()
+    assert customer["object"] == "customer"
+    assert customer["created_at"].startswith("2026-")  # `field_names: snake_case`
+    assert customer["address"]["postal_code"] == "10115"
+    card = customer["default_payment_method"]
+    assert isinstance(card, str)
+    assert card.startswith("pm_")
+    orders = call(router, "GET", "/v1/orders", params={"customer": ADA, "limit": 1},
+                  headers=admin()).json()  # fmt: skip
+    order = orders["data"][0]
+    assert (orders["object"], order["object"], order["customer"]) == ("list", "order", ADA)
+    assert all(isinstance(line["product"], str) for line in order["lines"])
+    assert order["invoice"]["object"] == "invoice"  # a nested object with more than its id
+    subscriptions = call(router, "GET", "/v1/subscriptions", params={"limit": 1},
+                         headers=admin()).json()  # fmt: skip
+    assert subscriptions["data"][0]["object"] == "subscription"  # the mapping's `objects`
+
+
+def test_expand_answers_a_reference_as_its_object(router: ServiceProcess) -> None:
+    expanded = call(router, "GET", "/v1/orders", headers=admin(),
+                    params={"customer": ADA, "limit": 1, "expand[]": "data.customer"})  # fmt: skip
+    assert expanded.status_code == 200, expanded.text
+    customer = expanded.json()["data"][0]["customer"]
+    assert (customer["object"], customer["id"], customer["name"]) == (
+        "customer",
+        ADA,
+        "Ada Lovelace",
+    )
+    assert customer["default_payment_method"].startswith("pm_")  # expansion is one level
+    one = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
+               params={"expand[]": "default_payment_method"}).json()  # fmt: skip
+    assert one["default_payment_method"]["object"] == "payment_method"
+    assert one["default_payment_method"]["last4"]
+    wrong = call(router, "GET", f"/v1/customers/{ADA}", headers=admin(),
+                 params={"expand[]": "address"})  # fmt: skip
+    assert wrong.status_code == 400
+    assert (error_of(wrong)["code"], error_of(wrong)["param"]) == (
+        "REST_PARAMETER_INVALID", "expand[]")  # fmt: skip
+
+
 def test_query_parameters_bind_input_object_fields(router: ServiceProcess) -> None:
     found = call(router, "GET", "/v1/products", params={"search": "printer", "in_stock": "true"})
     names = [p["name"] for p in found.json()["data"]]
@@ -115,8 +176,10 @@ def test_body_fields_are_coerced_by_the_variable_types(router: ServiceProcess) -
         return error_of(answer)
 
     assert create({**CUSTOMER, "name": 5})["param"] == "name"
-    no_city = {**CUSTOMER, "address": {"line1": "1", "postalCode": "1", "country": "DE"}}
+    no_city = {**CUSTOMER, "address": {"line1": "1", "postal_code": "1", "country": "DE"}}
     assert "city" in create(no_city)["message"]
+    camel = {**CUSTOMER, "address": {**CUSTOMER["address"], "postalCode": "1"}}
+    assert create(camel)["param"] == "address.postalCode"  # a GraphQL name is no REST one
     assert create({**CUSTOMER, "nickname": "x"})["code"] == "REST_PARAMETER_UNKNOWN"
     missing = create({"email": "a@example.com", "address": CUSTOMER["address"]})
     assert (missing["code"], missing["param"]) == ("REST_PARAMETER_MISSING", "name")
@@ -199,7 +262,7 @@ def test_plain_lists_and_the_invoice_pdf_link(router: ServiceProcess) -> None:
     link = call(router, "GET", f"/v1/invoices/{invoice['id']}/pdf", headers=admin())
     assert link.status_code == 302
     # a signed link of its own (made a moment later: its expiry may be a second later)
-    location, listed = urlsplit(link.headers["location"]), urlsplit(invoice["pdfUrl"])
+    location, listed = urlsplit(link.headers["location"]), urlsplit(invoice["pdf_url"])
     assert (location.netloc, location.path) == (listed.netloc, listed.path)
     assert set(parse_qs(location.query)) == {"expires", "signature"}
 
@@ -265,6 +328,13 @@ def test_the_openapi_document_is_valid_and_served_offline(
     assert "409" in create["responses"]
     assert document["components"]["schemas"]["CardBrand"]["enum"][0] == "VISA"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert schema["properties"]["object"] == {"type": "string", "const": "customer"}
+    listed = document["paths"]["/v1/orders"]["get"]
+    names = [p["name"] for p in listed["parameters"]]
+    assert {"limit", "starting_after", "ending_before", "expand[]"} <= set(names)
+    order = listed["responses"]["200"]["content"]["application/json"]["schema"]
+    customer_of = order["properties"]["data"]["items"]["properties"]["customer"]
+    assert [option.get("type") for option in customer_of["anyOf"]] == ["string", "object"]
     page = call(router, "GET", "/docs")
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]

@@ -29,6 +29,15 @@ def compiled(tmp_path: Path, routes: list[dict[str, Any]], *bodies: str) -> Any:
 
 PLAN = "query Plan($id: ID!) { plan(id: $id) { id code } }"
 PLANS = "query Plans($active: Boolean = true) { plans(activeOnly: $active) { id } }"
+ORDERS = """query Orders($limit: Int, $after: String, $order: SortOrder, $expand: Boolean = false) {
+  orders(first: $limit, after: $after, orderBy: $order) {
+    nodes { id customer { id name @include(if: $expand) } lines { product { id } } }
+    pageInfo { hasNextPage }
+  }
+}"""
+LIST_ORDERS = {"method": "GET", "path": "/orders", "operation": "Orders",
+               "pagination": {"starting_after": "after", "order": "order"},
+               "expand": {"data.customer": "expand"}}  # fmt: skip
 
 
 def test_the_example_mapping_fits_the_supergraph() -> None:
@@ -66,6 +75,22 @@ def test_the_example_mapping_fits_the_supergraph() -> None:
             PLAN,
             "no input field",
         ),
+        (
+            {**LIST_ORDERS, "pagination": {"starting_after": "after", "order": "limit"}},
+            ORDERS,
+            "not an enum variable",
+        ),
+        (
+            {
+                **LIST_ORDERS,
+                "pagination": {"starting_after": "after", "order": "order", "backward": "X"},
+            },
+            ORDERS,
+            "no value",
+        ),
+        ({**LIST_ORDERS, "expand": {"data.customer": "limit"}}, ORDERS, "not a Boolean"),
+        ({**LIST_ORDERS, "expand": {"customer": "expand"}}, ORDERS, "start with `data.`"),
+        ({**LIST_ORDERS, "expand": {"data.lines": "expand"}}, ORDERS, "not a reference"),
     ],
 )
 def test_a_mapping_that_does_not_fit_names_the_route(
@@ -179,15 +204,17 @@ def test_a_declined_payment_is_a_402_card_error_documented_in_openapi() -> None:
         reply = translate(pay, http_response(200, body, "application/json", {}), "/v1/x/pay")
         return reply.status, orjson.loads(reply.body)
 
-    payment = {"id": "pay_1", "status": "DECLINED"}
+    payment = {"id": "pay_1", "status": "DECLINED", "paymentMethod": {"id": "pm_1"}}
+    tagged = {"object": "payment", "id": "pay_1", "status": "DECLINED", "payment_method": "pm_1"}
     declined = {"outcome": "PaymentDeclined", "reason": "EXPIRED_CARD",
                 "message": "The card has expired.", "payment": payment}  # fmt: skip
     assert answer(declined) == (402, {"error": {
         "type": "card_error", "code": "PAYMENT_DECLINED", "message": "The card has expired.",
-        "reason": "EXPIRED_CARD", "payment": payment,
+        "reason": "EXPIRED_CARD", "payment": tagged,
     }})  # fmt: skip
     pending = {"outcome": "PaymentPending", "message": "Retry.", "payment": payment}
-    assert answer(pending) == (200, pending)
+    assert answer(pending) == (200, {"object": "payment_result", "outcome": "PaymentPending",
+                                     "message": "Retry.", "payment": tagged})  # fmt: skip
     assert outcome_code("PaymentFailed") == "PAYMENT_FAILED"
     document = openapi_document(mapping, SCHEMA, require_authentication=False)
     responses = document["paths"]["/v1/invoices/{id}/pay"]["post"]["responses"]
@@ -201,3 +228,97 @@ def test_outcome_statuses_are_error_statuses(tmp_path: Path) -> None:
              "outcome_statuses": {"Plan": 201}}  # fmt: skip
     with pytest.raises(MappingError, match="400-599"):
         compiled(tmp_path, [route], PLAN)
+
+
+def test_ending_before_reads_the_list_backwards(tmp_path: Path) -> None:
+    """The cursor variable gets the object's cursor, the order variable the reverse order;
+    the page comes back in the list's order."""
+    import orjson
+
+    from router.operation.respond import http_response
+    from router.rest.params import backwards
+    from router.rest.replies import translate
+
+    mapping = compiled(tmp_path, [LIST_ORDERS], ORDERS)
+    route, cursor = mapping.routes[0], mapping.spec.cursor
+
+    def variables(*query: tuple[str, str]) -> dict[str, Any]:
+        bound: dict[str, Any] = bind(route, {}, list(query), None, {}, cursor, {})
+        return bound
+
+    assert variables(("ending_before", "ord_9")) == {
+        "after": "ord_9", "order": "NEWEST_FIRST", "limit": 10}  # fmt: skip
+    assert variables(("starting_after", "ord_9"))["order"] == "OLDEST_FIRST"
+    assert backwards(route, variables(("ending_before", "ord_9")))
+    assert not backwards(route, variables())
+    with pytest.raises(ParamError) as raised:
+        variables(("starting_after", "ord_1"), ("ending_before", "ord_9"))
+    assert raised.value.param == "ending_before"
+    nodes = [{"id": "ord_8", "customer": {"id": "cus_1"}, "lines": [{"product": {"id": "p"}}]},
+             {"id": "ord_7", "customer": {"id": "cus_1", "name": "Ada"}, "lines": []}]  # fmt: skip
+    body = orjson.dumps({"data": {"orders": {"nodes": nodes, "pageInfo": {"hasNextPage": True}}}})
+    reply = translate(route, http_response(200, body, "application/json", {}), "/orders",
+                      backward=True)  # fmt: skip
+    assert orjson.loads(reply.body) == {"object": "list", "url": "/orders", "has_more": True,
+        "data": [
+            {"object": "order", "id": "ord_7", "lines": [],
+             "customer": {"object": "customer", "id": "cus_1", "name": "Ada"}},
+            {"object": "order", "id": "ord_8", "customer": "cus_1",
+             "lines": [{"product": "p"}]},
+        ]}  # fmt: skip
+
+
+def test_expand_sets_the_variables_of_known_paths_only(tmp_path: Path) -> None:
+    mapping = compiled(tmp_path, [LIST_ORDERS], ORDERS)
+    route, cursor = mapping.routes[0], mapping.spec.cursor
+    bound = bind(route, {}, [("expand[]", "data.customer")], None, {}, cursor, {})
+    assert bound["expand"] is True
+    with pytest.raises(ParamError) as raised:
+        bind(route, {}, [("expand[]", "data.lines")], None, {}, cursor, {})
+    assert (raised.value.param, raised.value.code.code) == ("expand[]", "REST_PARAMETER_INVALID")
+    plans = compiled(tmp_path, [{"method": "GET", "path": "/plans", "operation": "Plans"}], PLANS)
+    with pytest.raises(ParamError) as unknown:  # a route that expands nothing
+        bind(plans.routes[0], {}, [("expand[]", "x")], None, {}, cursor, {})
+    assert unknown.value.code.code == "REST_PARAMETER_UNKNOWN"
+
+
+def test_snake_case_field_names_both_ways() -> None:
+    """`field_names: snake_case` (the example's): bodies' input objects are read by their
+    REST names only, answers and the OpenAPI document use them."""
+    from router.rest.openapi import openapi_document
+
+    spec = read_mapping(EXAMPLE / "rest.yaml")
+    manifest = load_manifest(EXAMPLE / "persisted-queries.json")
+    mapping = compile_mapping(EXAMPLE / "rest.yaml", spec, manifest, SCHEMA)
+    [create] = [r for r in mapping.routes if r.spec.operation == "CreateCustomer"]
+    address = {"line1": "1 A St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+    body = {"email": "a@example.com", "name": "A", "address": address}
+    headers = {"idempotency-key": "k"}
+    bound = bind(create, {}, [], body, headers, mapping.spec.cursor, {})
+    assert bound["address"]["postalCode"] == "10115"
+    camel = {**body, "address": {**address, "postalCode": "1"}}
+    with pytest.raises(ParamError) as unknown:
+        bind(create, {}, [], camel, headers, mapping.spec.cursor, {})
+    assert (unknown.value.code.code, unknown.value.param) == (
+        "REST_PARAMETER_UNKNOWN", "address.postalCode")  # fmt: skip
+    cityless = {**body, "address": {k: v for k, v in address.items() if k != "city"}}
+    with pytest.raises(ParamError) as missing:
+        bind(create, {}, [], cityless, headers, mapping.spec.cursor, {})
+    assert missing.value.message == (
+        "Invalid address: Expected value of type 'AddressInput' to include required field 'city'."
+    )
+    document = openapi_document(mapping, SCHEMA, require_authentication=False)
+    assert "postal_code" in document["components"]["schemas"]["AddressInput"]["properties"]
+    card = document["paths"]["/v1/payment_methods/{id}"]["get"]["responses"]["200"]
+    properties = card["content"]["application/json"]["schema"]["properties"]
+    assert {"object", "exp_month", "is_default", "created_at"} <= set(properties)
+
+
+def test_two_keys_with_one_rest_name_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rest.yaml"
+    route = {"method": "GET", "path": "/plans", "operation": "Plans"}
+    path.write_text(yaml.safe_dump({"field_names": "snake_case", "routes": [route]}))
+    body = "query Plans { plans { id trialDays trial_days: name } }"
+    manifest = Manifest({sha256(body): body})
+    with pytest.raises(MappingError, match="trialDays and trial_days have the same REST name"):
+        compile_mapping(path, read_mapping(path), manifest, SCHEMA)
