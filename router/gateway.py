@@ -13,19 +13,15 @@ response. Bracketed steps are plugin hooks, skipped when no plugin defines them.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from router.auth.identity import Identity
-from router.auth.subgraph_tokens import HEADER, SubgraphSigner
-from router.auth.verify import Verifier
 from router.errors import METHOD_NOT_ALLOWED, OPERATION_NOT_SUPPORTED, RouterError
 from router.executor.fetcher import Fetcher
 from router.executor.inflight import Inflight
-from router.executor.walker import HeadersFor
 from router.operation import receive
-from router.operation.authorize import Grants, grants, policies_of
+from router.operation.authorize import authorize
 from router.operation.context import (
     NULL_TELEMETRY,
     HttpRequest,
@@ -34,49 +30,30 @@ from router.operation.context import (
     RequestContext,
 )
 from router.operation.execute import Executed, coerce_variables, execute, share_key
-from router.operation.headers import HeaderRules, HeadersConfig
-from router.operation.identify import client_key, rate_limit
-from router.operation.limits import LimitsConfig, enforce_variables
+from router.operation.headers import HeaderRules, HeadersConfig, subgraph_headers
+from router.operation.identify import client_key, identify
+from router.operation.limits import enforce_variables
 from router.operation.overrides import OverridePolicy
 from router.operation.persisted import PersistedQueries
-from router.operation.plan import CachedOperation, PreparedOperation
-from router.operation.ratelimit import Limiter
+from router.operation.plan import PreparedOperation
 from router.operation.receive import JSON as JSON_MEDIA
-from router.operation.respond import body_reply, error_reply, plan_extension, shape, with_additions
+from router.operation.respond import (
+    body_reply,
+    error_reply,
+    plan_extension,
+    shape,
+    with_additions,
+    with_plan,
+)
+from router.operation.settings import GatewaySettings, Security
 from router.operation.store import OperationStore, StoreSettings
 from router.operation.workers import Preparer
-from router.planner.budget import DEFAULT_BUDGET, PlanningBudget
 from router.plugins import api, hooks
 from router.realtime.stream import Realtime, StreamRun
 from router.supergraph import Supergraph, override_labels
 from router.telemetry import NO_TELEMETRY, Telemetry
 
 EXPOSE_PLAN_HEADER = "switchboard-expose-query-plan"
-
-
-@dataclass(frozen=True, slots=True)
-class GatewaySettings:
-    """The parts of the router's configuration the request path reads."""
-
-    introspection: bool = True
-    expose_plans: bool = False  # honour EXPOSE_PLAN_HEADER (dev mode only)
-    dedupe_requests: bool = False
-    operation_cache_size: int = 2048
-    operation_cache_bytes: int = 64 * 1024 * 1024
-    limits: LimitsConfig = field(default_factory=LimitsConfig)
-    csrf_headers: tuple[str, ...] | None = None  # None: no CSRF prevention
-    rate_limit_key: str = "subject"
-    budget: PlanningBudget = DEFAULT_BUDGET
-    batch_entities: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Security:
-    """Who the router believes (``verifier``) and how it vouches to subgraphs (``signer``)."""
-
-    verifier: Verifier | None = None
-    signer: SubgraphSigner | None = None
-    limiter: Limiter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +163,9 @@ class Gateway:
         if self.settings.csrf_headers is not None and http.method != "WEBSOCKET":
             receive.check_csrf(http, self.settings.csrf_headers)
         ready = await self._prepare(context, streaming=True)
-        headers_for = self._headers_for(http.headers, ready.identity)
+        headers_for = subgraph_headers(
+            self.headers, http.headers, self.security.signer, ready.identity
+        )
         fetcher: Fetcher = self.fetcher
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, ready.client)
@@ -200,7 +179,7 @@ class Gateway:
             self.settings.expose_plans
             and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         ):
-            events = _with_plan(events, plan_extension(ready.prepared))
+            events = with_plan(events, plan_extension(ready.prepared))
         return Stream(key, events)
 
     async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
@@ -212,7 +191,9 @@ class Gateway:
             await hooks.run(self.hooks.on_request, "on_request", client)
         telemetry = context.telemetry
         telemetry.stage("identify")
-        identity = await self._identify(http, client)
+        identity = await identify(
+            http, client.context, self.security, self.settings.rate_limit_key, self.telemetry
+        )
         telemetry.stage("persisted")
         request = await self.persisted.lookup(receive.graphql_request(http))
         telemetry.stage("document")
@@ -227,9 +208,11 @@ class Gateway:
             )  # fmt: skip
         variables = request.variables
         if self.hooks.on_operation:
-            cached = await self._on_operation(client, request.query or "", cached, variables)
+            rewritten = await hooks.on_operation(self.hooks, client, query, cached.valid, variables)
+            if rewritten is not None:
+                cached = await self.store.operation(rewritten, cached.valid.operation_name)
         telemetry.stage("authorize")
-        outcome = await self._authorize(client, cached, identity)
+        outcome = await authorize(cached.requirements, identity, self.hooks, client)
         telemetry.stage("plan")
         labels = self.overrides.labels_for(http.headers)
         prepared = await self.store.plan(cached, labels, outcome)
@@ -238,61 +221,6 @@ class Gateway:
         enforce_variables(variables, self.settings.limits)
         variables = coerce_variables(self.supergraph.api_schema, prepared, variables)
         return _Ready(client, identity, prepared, variables)
-
-    async def _identify(self, http: HttpRequest, client: api.RouterRequest) -> Identity:
-        verifier = self.security.verifier
-        try:
-            identity = await verifier.identify(http.headers) if verifier else Identity()
-        except RouterError as error:
-            self.telemetry.jwt_failure(str((error.extensions or {}).get("reason", "other")))
-            raise
-        client.context["identity"] = identity
-        if self.security.limiter is not None:
-            key = client_key(http, self.settings.rate_limit_key, identity.subject)
-            await rate_limit(self.security.limiter, key)
-        return identity
-
-    async def _on_operation(
-        self,
-        client: api.RouterRequest,
-        query: str,
-        cached: CachedOperation,
-        variables: dict[str, Any],
-    ) -> CachedOperation:
-        valid = cached.valid
-        name = valid.operation.name.value if valid.operation.name else None
-        operation = api.Operation(
-            client, query, valid.document, valid.operation_name, name, valid.kind, variables
-        )
-        await hooks.run(self.hooks.on_operation, "on_operation", operation)
-        if operation.rewritten is None:
-            return cached
-        return await self.store.operation(operation.rewritten, valid.operation_name)
-
-    async def _authorize(
-        self, client: api.RouterRequest, cached: CachedOperation, identity: Identity
-    ) -> Grants:
-        if not cached.requirements:
-            return ()
-        required = policies_of(cached.requirements)
-        granted: set[str] = set()
-        if required and self.hooks.on_policies:
-            asked = api.Policies(client, identity, required, granted)
-            await hooks.run(self.hooks.on_policies, "on_policies", asked)
-        return grants(cached.requirements, identity, frozenset(granted) & required)
-
-    def _headers_for(self, headers: Any, identity: Identity) -> HeadersFor | None:
-        rules = None if self.headers.empty else self.headers.bind(headers)
-        signer = self.security.signer
-        if signer is None:
-            return rules
-
-        def headers_for(subgraph: str) -> dict[str, str]:
-            extra = dict(rules(subgraph)) if rules is not None else {}
-            extra[HEADER] = signer.token(identity, subgraph)
-            return extra
-
-        return headers_for
 
     async def _respond(
         self,
@@ -305,7 +233,7 @@ class Gateway:
         headers = context.http.headers
         asked = headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         expose = self.settings.expose_plans and asked
-        headers_for = self._headers_for(headers, identity)
+        headers_for = subgraph_headers(self.headers, headers, self.security.signer, identity)
         context.telemetry.stage("execute")
         fetcher = context.telemetry.fetcher(self.fetcher, prepared)
         if self.hooks.subgraph:
@@ -339,14 +267,4 @@ class Gateway:
         return with_additions(reply, body, response, context.media_type)
 
 
-async def _with_plan(
-    events: AsyncGenerator[dict[str, Any], None], plan: dict[str, Any]
-) -> AsyncGenerator[dict[str, Any], None]:
-    """``events``, the first carrying ``extensions.queryPlan`` (dev mode, when asked)."""
-    first = True
-    async with aclosing(events):
-        async for body in events:
-            if first:
-                body.setdefault("extensions", {})["queryPlan"] = plan
-                first = False
-            yield body
+__all__ = ["EXPOSE_PLAN_HEADER", "Gateway", "GatewaySettings", "Security", "Stream"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from router.auth.identity import Identity
+from router.plugins import api, hooks
 from router.supergraph.access import Requirement
 
 Grants = tuple[bool, ...]  # one answer per requirement of the operation, in its order
@@ -35,3 +36,20 @@ def grants(
     requirements: tuple[Requirement, ...], identity: Identity, policies: frozenset[str]
 ) -> Grants:
     return tuple(satisfied(r, identity, policies) for r in requirements)
+
+
+async def authorize(
+    requirements: tuple[Requirement, ...],
+    identity: Identity,
+    plugins: hooks.Hooks,
+    client: api.RouterRequest,
+) -> Grants:
+    """The answer to each requirement; ``@policy`` ones are granted by ``on_policies`` hooks."""
+    if not requirements:
+        return ()
+    required = policies_of(requirements)
+    granted: set[str] = set()
+    if required and plugins.on_policies:
+        asked = api.Policies(client, identity, required, granted)
+        await hooks.run(plugins.on_policies, "on_policies", asked)
+    return grants(requirements, identity, frozenset(granted) & required)

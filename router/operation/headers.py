@@ -9,7 +9,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from router.auth.identity import Identity
+from router.auth.subgraph_tokens import HEADER as TOKEN_HEADER
+from router.auth.subgraph_tokens import SubgraphSigner
 from router.executor.http1 import RESERVED as RESERVED
+from router.executor.walker import HeadersFor
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
@@ -259,3 +263,23 @@ class HeaderRules:
         for step in self._by_subgraph.get(name, self._common):
             step.apply(client, out)
         return out
+
+
+def subgraph_headers(
+    rules: HeaderRules,
+    client_headers: Mapping[str, str],
+    signer: SubgraphSigner | None,
+    identity: Identity,
+) -> HeadersFor | None:
+    """The extra headers of each subgraph request: the propagation rules' (None: no rules)
+    and, with a signer, the router-signed token that tells the subgraph who is calling."""
+    bound = None if rules.empty else rules.bind(client_headers)
+    if signer is None:
+        return bound
+
+    def headers_for(subgraph: str) -> dict[str, str]:
+        extra = dict(bound(subgraph)) if bound is not None else {}
+        extra[TOKEN_HEADER] = signer.token(identity, subgraph)
+        return extra
+
+    return headers_for

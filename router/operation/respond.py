@@ -7,7 +7,8 @@ errors are answered with the catalogue's status for the negotiated media type.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import orjson
@@ -85,3 +86,16 @@ def with_additions(
         merged = {**body.get("extensions", {}), **response.extensions}
         body = {**body, "extensions": merged}
     return body_reply(body, media_type, reply.status, response.headers)
+
+
+async def with_plan(
+    events: AsyncGenerator[dict[str, Any], None], plan: dict[str, Any]
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``events``, the first carrying ``extensions.queryPlan`` (dev mode, when asked)."""
+    first = True
+    async with aclosing(events):
+        async for body in events:
+            if first:
+                body.setdefault("extensions", {})["queryPlan"] = plan
+                first = False
+            yield body

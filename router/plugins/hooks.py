@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from router.errors import CATALOGUE, PLUGIN_FAILED, ErrorCode, RouterError, graphql_error
 from router.executor.fetcher import Fetcher, FetchResult
-from router.plugins.api import Reject, RouterRequest, SubgraphRequest, SubgraphResponse
+from router.plugins.api import (
+    Operation,
+    Reject,
+    RouterRequest,
+    SubgraphRequest,
+    SubgraphResponse,
+)
 from router.plugins.loader import LoadedPlugin
+
+if TYPE_CHECKING:
+    from router.operation.validate import ValidOperation
 
 logger = logging.getLogger("switchboard.router.plugins")
 Hook = Callable[[Any], Awaitable[None]]
@@ -62,6 +71,22 @@ async def run(chain: Chain, hook: str, argument: Any) -> None:
             raise rejected(rejection) from None
         except Exception as exc:
             raise failed(name, hook, exc) from None
+
+
+async def on_operation(
+    hooks: Hooks,
+    client: RouterRequest,
+    query: str,
+    valid: ValidOperation,
+    variables: dict[str, Any],
+) -> str | None:
+    """Run the ``on_operation`` hooks; the document they rewrote the operation to, or None."""
+    name = valid.operation.name.value if valid.operation.name else None
+    operation = Operation(
+        client, query, valid.document, valid.operation_name, name, valid.kind, variables
+    )
+    await run(hooks.on_operation, "on_operation", operation)
+    return operation.rewritten
 
 
 def rejected(rejection: Reject) -> RouterError:
