@@ -224,8 +224,11 @@ class Order:
         )
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Order:
-        return cls(id=id)
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        """Null for an order whose invoice here is another customer's. (An order not invoiced
+        yet is a bare stub: every field of it here is empty.)"""
+        row = await info.context.loaders.invoice_by_order.load(str(id))
+        return None if row and not info.context.identity.may_see(row.customer_id) else cls(id=id)
 
 
 @fed.type(keys=["id"], authenticated=True)
@@ -250,8 +253,11 @@ class BillingSubscription:
         return build_connection(rows, page, Invoice.from_row)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> BillingSubscription:
-        return cls(id=id)
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> BillingSubscription | None:
+        """Null for a subscription whose invoices here are another customer's. (One not
+        billed yet is a bare stub: every field of it here is empty.)"""
+        owner = await info.context.loaders.subscription_owner.load(str(id))
+        return None if owner and not info.context.identity.may_see(owner) else cls(id=id)
 
 
 @strawberry.input

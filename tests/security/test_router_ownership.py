@@ -256,8 +256,9 @@ EVERY_RECORD = frozenset({"customer", "card", "invoice", "payment", "order", "su
 
 @pytest.fixture(scope="module")
 def owners(asker: matrix.Ask) -> tuple[matrix.Records, matrix.Records]:
-    """Customer A and customer B, each with one record of every kind (B's refunded)."""
-    a, b = matrix.Records(), matrix.Records()
+    """Customer A and customer B, each with one record of every kind (B's payment refunded,
+    B's subscription billed at once: no trial)."""
+    a, b = matrix.Records(), matrix.Records(plan=matrix.NEW_PLAN)
     matrix.make_records(asker, ADMIN, [(a, EVERY_RECORD), (b, EVERY_RECORD | {"refund"})])
     return a, b
 
@@ -342,3 +343,124 @@ def test_the_matrix_of_mutations(
         ]
         wrong += _check(cells, "mutation", ask, owner[identity].customer, b.customer, identity)
     assert wrong == [], "\n".join(wrong)
+
+
+def test_fragments_aliases_and_unions_change_nothing(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    a, b = owners
+    as_b = customer_bearer(b.customer)
+    through_fragments = f"""
+      query {{
+        theirs: invoice(id: "{a.invoice}") {{ ...Bill }}
+        ... on Query {{ card: paymentMethod(id: "{a.card}") {{ ... on PaymentMethod {{ id }} }} }}
+        mine: invoice(id: "{b.invoice}") {{ ...Bill }}
+      }}
+      fragment Bill on Invoice {{ id total {{ amount }} customer {{ email }} }}"""
+    body = asker(through_fragments, as_b)
+    assert "errors" not in body, body
+    assert body["data"]["theirs"] is None
+    assert body["data"]["card"] is None
+    assert body["data"]["mine"]["id"] == b.invoice
+
+    hidden = f"""
+      query {{
+        ... on Query {{ who: customer(id: "{a.customer}") {{ ...Who }} }}
+        products(first: 1) {{ nodes {{ id }} }}
+      }}
+      fragment Who on Customer {{ email }}"""
+    body = asker(hidden, {})
+    assert body["data"]["who"] is None
+    assert body["data"]["products"]["nodes"]
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["who"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
+
+    pay = f"""
+      mutation {{
+        charge: payInvoice(invoiceId: "{a.invoice}", idempotencyKey: "{b.key}") {{ ...Paid }}
+      }}
+      fragment Paid on PaymentResult {{
+        __typename ... on PaymentSucceeded {{ payment {{ id bankReference }} }}
+        ... on PaymentDeclined {{ message }}
+      }}"""
+    body = asker(pay, as_b)
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["charge"], "FORBIDDEN")
+    ]
+
+    refund = f"""
+      mutation {{ back: refundPayment(paymentId: "{a.payment}", idempotencyKey: "{b.key}") {{
+        ... on RefundSucceeded {{ refund {{ id }} }} ... on RefundFailed {{ __typename }} }} }}"""
+    body = asker(refund, bearer("staff-support", ["support:read", "support:write"]))
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["back"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
+
+
+def _entity_types() -> dict[str, list[str]]:
+    """Subgraph name → the entity types it resolves (a key without ``resolvable: false``)."""
+    import graphql
+
+    from tests.security.router_stack import SUPERGRAPH
+
+    found: dict[str, list[str]] = {}
+    for definition in graphql.parse(SUPERGRAPH.read_text()).definitions:
+        if not isinstance(definition, graphql.ObjectTypeDefinitionNode):
+            continue
+        for directive in definition.directives or ():
+            args = {a.name.value: graphql.print_ast(a.value) for a in directive.arguments or ()}
+            keyed = directive.name.value == "join__type" and "key" in args
+            if keyed and args.get("resolvable") != "false":
+                found.setdefault(args["graph"].lower(), []).append(definition.name.value)
+    return found
+
+
+PUBLIC_ENTITIES = {"Product", "Plan"}  # the catalogue: anyone may read it
+
+
+def test_entities_asked_directly_show_a_customer_only_its_own_records(
+    stack: tuple[ServiceProcess, Subgraphs], owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    """``_entities`` straight to every subgraph, with customer A's router-signed token, for
+    every owned entity type it resolves: A's records answer, B's are null."""
+    from tests.support.identity import customer_headers
+
+    a, b = owners
+    of = {
+        "Customer": "customer",
+        "PaymentMethod": "card",
+        "Invoice": "invoice",
+        "Payment": "payment",
+        "Order": "order",
+        "BillingSubscription": "subscription",
+        "Refund": "refund",
+    }
+    entities = _entity_types()
+    assert {t for types in entities.values() for t in types} == set(of) | PUBLIC_ENTITIES
+    leaked, checked = [], 0
+    with httpx.Client(timeout=60) as client:
+        for subgraph, types in entities.items():
+            owned = [t for t in types if t not in PUBLIC_ENTITIES]
+            reps = [
+                {"__typename": t, "id": getattr(owner, of[t])} for owner in (a, b) for t in owned
+            ]
+            query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename "
+            query += " ".join(f"... on {t} {{ id }}" for t in owned) + " } }"
+            response = client.post(
+                f"{stack[1].processes[subgraph].url}/graphql",
+                json={"query": query, "variables": {"r": reps}},
+                headers=customer_headers(subgraph, a.customer),
+            )
+            answers = response.json()["data"]["_entities"]
+            for rep, answer in zip(reps, answers, strict=True):
+                checked += 1
+                mine = rep["id"] == getattr(a, of[rep["__typename"]])
+                if mine and (answer or {}).get("id") != rep["id"] and rep["__typename"] != "Refund":
+                    leaked.append(f"{subgraph}: A's own {rep} -> {answer}")
+                if not mine and answer is not None:
+                    leaked.append(f"{subgraph}: B's {rep} -> {answer}")
+    assert leaked == [], "\n".join(leaked)
+    assert checked == 2 * sum(len(set(t) - PUBLIC_ENTITIES) for t in entities.values())
