@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import strawberry
 import strawberry.federation as fed
 
+from subgraphs.common.admin import BILLING_WRITE
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.loaders import PageKey
@@ -112,8 +113,13 @@ class Invoice:
         rows = await info.context.loaders.invoice_payments.load(self.id)
         return [Payment.from_row(row) for row in rows]
 
-    @strawberry.field(description="Where the invoice's PDF is served (GET, application/pdf).")
-    def pdf_url(self, info: Info) -> str:
+    @strawberry.field(
+        description="Where the invoice's PDF is served (GET, application/pdf): a signed link "
+        "for the invoice's customer and billing staff (billing:write); null and FORBIDDEN "
+        "for anyone else."
+    )
+    def pdf_url(self, info: Info) -> str | None:
+        info.context.identity.require("pdfUrl", staff=[BILLING_WRITE], owner=self.customer_id)
         return runtime_of(info.context).links.url(self.id)
 
     @classmethod

@@ -464,3 +464,38 @@ def test_entities_asked_directly_show_a_customer_only_its_own_records(
                     leaked.append(f"{subgraph}: B's {rep} -> {answer}")
     assert leaked == [], "\n".join(leaked)
     assert checked == 2 * sum(len(set(t) - PUBLIC_ENTITIES) for t in entities.values())
+
+
+PDF_LINK = {  # identity → what `invoice(id: A's) { pdfUrl }` answers
+    "anonymous": "U",
+    "customer A": "link",
+    "customer B": "no invoice",
+    "support:read": "F",
+    "support:read+write": "F",
+    "billing:write": "link",
+    "refunds:write": "F",
+    "admin": "link",
+}
+
+
+def test_an_invoice_pdf_link_is_for_its_customer_and_billing_staff(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    a, b = owners
+    query = f'{{ invoice(id: "{a.invoice}") {{ id pdfUrl }} }}'
+    for identity in matrix.IDENTITIES:
+        body = asker(query, matrix.headers(identity, a.customer, b.customer))
+        invoice, errors = body["data"]["invoice"], body.get("errors", [])
+        found = [(e["path"], e["extensions"]["code"]) for e in errors]
+        expected = PDF_LINK[identity]
+        if expected == "link":
+            assert found == [], (identity, body)
+            assert f"/invoices/{a.invoice}.pdf?expires=" in invoice["pdfUrl"], (identity, body)
+        elif expected == "no invoice":
+            assert body == {"data": {"invoice": None}}, (identity, body)
+        elif expected == "F":  # the invoice, without its link
+            assert invoice == {"id": a.invoice, "pdfUrl": None}, (identity, body)
+            assert found == [(["invoice", "pdfUrl"], "FORBIDDEN")], (identity, body)
+        else:
+            assert invoice is None, (identity, body)
+            assert found == [(["invoice"], "UNAUTHORIZED_FIELD_OR_TYPE")], (identity, body)
