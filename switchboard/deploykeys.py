@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from switchboard.devkeys import _private_pem, _public_pem
+from switchboard.devkeys import private_pem, public_pem
 
 ROUTER_ENV = "SWITCHBOARD_ROUTER_SUBGRAPH_AUTH__PRIVATE_KEY"
 SECRET_NAME = "switchboard-keys"
@@ -69,8 +69,8 @@ def write_keys(folder: Path, services: Sequence[str]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     keys = {name: Ed25519PrivateKey.generate() for name in names}
-    private = {name: _private_pem(key).decode() for name, key in keys.items()}
-    public = {name: _public_pem(key) for name, key in keys.items()}
+    private = {name: private_pem(key).decode() for name, key in keys.items()}
+    public = {name: public_pem(key) for name, key in keys.items()}
     peers = json.dumps({name: public[name] for name in services})
     header = "# Made by `switchboard keys`: secret, never commit it. Rotation: docs/security.md\n"
     _write(targets[0], header + env_line(ROUTER_ENV, private["router"]))

@@ -31,7 +31,8 @@ DEV_KID = "switchboard-dev-user"
 DEV_TOKEN_SECONDS = 24 * 3600
 
 
-def _private_pem(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
+def private_pem(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
+    """The private key as unencrypted PKCS#8 PEM (what the settings and key files hold)."""
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -39,7 +40,8 @@ def _private_pem(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
     )
 
 
-def _public_pem(key: Ed25519PrivateKey) -> str:
+def public_pem(key: Ed25519PrivateKey) -> str:
+    """The public half of ``key`` as SubjectPublicKeyInfo PEM."""
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -79,14 +81,14 @@ class DevKeys:
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o700)
         user = ec.generate_private_key(ec.SECP256R1())
-        _write_secret(folder / "dev-user.pem", _private_pem(user))
+        _write_secret(folder / "dev-user.pem", private_pem(user))
         public_jwk = json.loads(ECAlgorithm.to_jwk(user.public_key()))
         entry = {**public_jwk, "kid": DEV_KID, "alg": "ES256", "use": "sig", DEV_MARKER: True}
         (folder / "dev-jwks.json").write_text(json.dumps({"keys": [entry]}, indent=2))
         for name in ["router", *services]:
             key = Ed25519PrivateKey.generate()
-            _write_secret(folder / f"{name}.pem", _private_pem(key))
-            (folder / f"{name}.pub.pem").write_text(_public_pem(key))
+            _write_secret(folder / f"{name}.pem", private_pem(key))
+            (folder / f"{name}.pub.pem").write_text(public_pem(key))
         return cls(folder)
 
     def environment(self, services: list[str]) -> dict[str, str]:

@@ -5,7 +5,8 @@ Ed25519 key (``iss: "switchboard-router"``, ``aud``: this service), or from a pe
 with a token signed by that service's key (``iss: "switchboard-service:<caller>"``, ``aud``:
 this service, ``scope: "service"``). Anything else is refused with HTTP 401 and
 ``UNAUTHENTICATED``, before GraphQL sees the body: ``_service``, ``_entities`` and every
-operation alike. Without keys configured, every request is refused (secure by default).
+operation alike. Without keys configured, every request is refused (secure by default). The
+check itself is ``token_check``'s, the same for the router's tokens and the peers'.
 
 ``Identity`` then answers the ownership questions resolvers ask: may this request see a
 customer's rows, which rows may a list show, may it act on a customer's record.
@@ -13,29 +14,21 @@ customer's rows, which rows may a list show, may it act on a customer's record.
 
 from __future__ import annotations
 
-import json
-import time
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from .db import RequestDb
 from .errors import Forbidden
+from .keys import public_keys_in, service_keys_from_json
+from .token_check import LEEWAY_SECONDS, SERVICE_SCOPE, Remembered, TokenRefused, TokenVerifier
 
 HEADER = "x-switchboard-identity"
-ROUTER_ISSUER = "switchboard-router"
-SERVICE_ISSUER_PREFIX = "switchboard-service:"
-SERVICE_SCOPE = "service"
 CUSTOMER_SCOPE = "customer"
 CUSTOMER_PREFIX = "cus_"
-LEEWAY_SECONDS = 5
-MAX_TOKEN_BYTES = 8 * 1024
 CACHE_ENTRIES = 10_000
 
 # Staff scopes that read every customer's data (docs/security.md, identities).
@@ -45,12 +38,7 @@ STAFF_READ_SCOPES = frozenset(
 ADMIN_SCOPE = "admin"
 
 
-class Unauthenticated(Exception):
-    """The request carries no valid identity token; ``reason`` is short and safe to show."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+Unauthenticated = TokenRefused  # what the guard answers with HTTP 401
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,137 +109,42 @@ class Identity:
 ANONYMOUS = Identity(caller="router")
 
 
-def load_public_keys(pem_text: str) -> list[Ed25519PublicKey]:
-    """Every Ed25519 public key in ``pem_text`` (several PEM blocks during a rotation)."""
-    keys: list[Ed25519PublicKey] = []
-    marker = "-----END PUBLIC KEY-----"
-    pem_text = pem_text.replace("\\n", "\n")  # one line in an env file: `\n` for line breaks
-    for block in pem_text.split(marker):
-        if "-----BEGIN PUBLIC KEY-----" not in block:
-            continue
-        key = serialization.load_pem_public_key((block.strip() + "\n" + marker + "\n").encode())
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("identity keys must be Ed25519 public keys (PEM)")
-        keys.append(key)
-    return keys
-
-
-def load_service_keys(text: str) -> dict[str, list[Ed25519PublicKey]]:
-    """``{"orders": "<PEM>", …}`` (JSON) → each peer service's public keys."""
-    if not text.strip():
-        return {}
-    value = json.loads(text)
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ValueError("service public keys must be a JSON object: service name → PEM")
-    return {str(name): load_public_keys(pem) for name, pem in value.items()}
-
-
 class IdentityVerifier:
-    """Verifies identity tokens for the service ``audience``; remembers each verified token
-    until it expires, so a token costs one signature check, not one per request."""
+    """Verifies identity tokens for the service ``audience`` (``token_check``) and remembers
+    the identity each proved until it expires: a token costs one check, not one per request."""
 
     def __init__(
         self,
         audience: str,
-        router_keys: list[Ed25519PublicKey],
-        service_keys: Mapping[str, list[Ed25519PublicKey]],
+        router_keys: Sequence[Ed25519PublicKey],
+        service_keys: Mapping[str, Sequence[Ed25519PublicKey]],
         *,
         leeway: float = LEEWAY_SECONDS,
         cache_entries: int = CACHE_ENTRIES,
     ) -> None:
         self.audience = audience
-        self._router_keys = router_keys
-        self._service_keys = dict(service_keys)
-        self._leeway = leeway
-        self._cache: OrderedDict[str, tuple[Identity, float]] = OrderedDict()
-        self._cache_entries = cache_entries
+        self._tokens = TokenVerifier(router=router_keys, services=service_keys, leeway=leeway)
+        self._remembered: Remembered[Identity] = Remembered(cache_entries, leeway)
 
     @classmethod
     def from_settings(cls, name: str, router_pem: str, service_json: str) -> IdentityVerifier:
-        return cls(name, load_public_keys(router_pem), load_service_keys(service_json))
+        return cls(name, public_keys_in(router_pem), service_keys_from_json(service_json))
 
     @property
     def configured(self) -> bool:
-        return bool(self._router_keys) or any(self._service_keys.values())
+        return self._tokens.configured
 
     def verify(self, token: str | None) -> Identity:
         """The identity ``token`` proves; ``Unauthenticated`` with a short reason otherwise."""
-        if not token:
-            raise Unauthenticated("missing")
-        now = time.time()
-        cached = self._cache.get(token)
-        if cached is not None:
-            if cached[1] + self._leeway > now:
-                self._cache.move_to_end(token)
-                return cached[0]
-            del self._cache[token]
-        if len(token) > MAX_TOKEN_BYTES:
-            raise Unauthenticated("malformed")
-        identity, expires = self._decode(token)
-        self._cache[token] = (identity, expires)
-        if len(self._cache) > self._cache_entries:
-            self._cache.popitem(last=False)
+        if token:
+            known = self._remembered.get(token, self.audience)
+            if known is not None:
+                return known
+        proved = self._tokens.check(token, self.audience)
+        identity = Identity(caller=proved.caller, subject=proved.subject, scopes=proved.scopes)
+        assert token is not None  # check() refuses a missing one
+        self._remembered.put(token, self.audience, identity, proved.expires_at)
         return identity
-
-    def _decode(self, token: str) -> tuple[Identity, float]:
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise Unauthenticated("malformed") from None
-        if header.get("alg") != "EdDSA":
-            raise Unauthenticated("algorithm")
-        issuer = unverified.get("iss")
-        caller, keys = self._keys_of(issuer)
-        claims = self._check_signature(token, keys, issuer)
-        scopes = claims.get("scope", "")
-        if not isinstance(scopes, str):
-            raise Unauthenticated("claims")
-        subject = claims.get("sub")
-        if subject is not None and not isinstance(subject, str):
-            raise Unauthenticated("claims")
-        identity = Identity(caller=caller, subject=subject, scopes=frozenset(scopes.split()))
-        if caller != "router" and not identity.is_service:
-            raise Unauthenticated("scope")
-        expires = claims["exp"]
-        assert isinstance(expires, (int, float))  # PyJWT checked it is a number
-        return identity, float(expires)
-
-    def _keys_of(self, issuer: object) -> tuple[str, list[Ed25519PublicKey]]:
-        if issuer == ROUTER_ISSUER:
-            return "router", self._router_keys
-        if isinstance(issuer, str) and issuer.startswith(SERVICE_ISSUER_PREFIX):
-            caller = issuer.removeprefix(SERVICE_ISSUER_PREFIX)
-            if caller in self._service_keys and caller != "router":
-                return caller, self._service_keys[caller]
-        raise Unauthenticated("issuer")
-
-    def _check_signature(
-        self, token: str, keys: list[Ed25519PublicKey], issuer: object
-    ) -> dict[str, object]:
-        failure = "signature"
-        for key in keys:
-            try:
-                claims: dict[str, object] = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["EdDSA"],
-                    audience=self.audience,
-                    issuer=str(issuer),
-                    leeway=self._leeway,
-                    options={"require": ["exp", "iat", "iss", "aud"], "strict_aud": True},
-                )
-                return claims
-            except jwt.InvalidSignatureError:
-                continue
-            except jwt.ExpiredSignatureError:
-                failure = "expired"
-            except jwt.InvalidAudienceError:
-                failure = "audience"
-            except jwt.PyJWTError:
-                failure = "claims"
-            break
-        raise Unauthenticated(failure)
 
 
 async def owner_of(db: RequestDb, model: Any, id: str) -> str | None:

@@ -9,56 +9,41 @@ customers, …) sends ``X-Switchboard-Identity: <JWT>``, signed with its own Ed2
              "iat": …, "exp": iat + 120}
 
 A token is for one callee and is reused until half its life is gone, so signing costs one
-operation per peer per minute. The callee checks it with ``verify_service_token`` against
-the public keys it trusts, one set per calling service (``<SERVICE>_SERVICE_PUBLIC_KEYS``, a
-JSON object name → PEM): the key must belong to the service the token names as its issuer,
-so one service's key cannot speak for another.
+operation per peer per minute. The callee checks it against the public keys it trusts, one
+set per calling service (``<SERVICE>_SERVICE_PUBLIC_KEYS``, a JSON object name → PEM): the
+key must belong to the service the token names as its issuer, so one service's key cannot
+speak for another. The check is ``token_check``'s, the one every subgraph request passes
+(``identity``); ``verify_service_token`` is it for peers' tokens alone.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .keys import key_id as key_id  # the callers' and the deploy tools' import of them
+from .keys import load_private_key as load_private_key
+from .keys import service_keys, service_keys_from_json
 from .settings import SubgraphSettings
+from .token_check import (
+    SERVICE_ISSUER_PREFIX,
+    SERVICE_SCOPE,
+    Remembered,
+    TokenRefused,
+    TokenVerifier,
+)
 
 HEADER = "X-Switchboard-Identity"
-ISSUER_PREFIX = "switchboard-service:"
-SCOPE = "service"
+ISSUER_PREFIX = SERVICE_ISSUER_PREFIX
+SCOPE = SERVICE_SCOPE
 TTL_SECONDS = 120
-MAX_LIFETIME_SECONDS = 300  # a callee refuses tokens meant to live longer than this
-LEEWAY_SECONDS = 5  # clock skew between two machines
-_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
 
 logger = logging.getLogger("switchboard.service_tokens")
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """First 16 hex digits of SHA-256 of the raw public key (as the router's ``kid``)."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def load_private_key(pem: str) -> Ed25519PrivateKey:
-    problem = "a service signing key must be an Ed25519 private key (PEM, unencrypted)"
-    try:
-        one_line = pem.replace("\\n", "\n")  # one line in an env file: `\n` for line breaks
-        key = serialization.load_pem_private_key(one_line.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ValueError(problem) from None  # the key's text is never repeated
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(problem)
-    return key
 
 
 class ServiceSigner:
@@ -122,13 +107,7 @@ def signed_headers(signer: ServiceSigner | None, audience: str) -> dict[str, str
 
 # The callee's side --------------------------------------------------------------------------
 
-
-class ServiceTokenError(Exception):
-    """A service token that is missing or not acceptable; ``reason`` says why, in one word."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+ServiceTokenError = TokenRefused  # ``reason`` in one word; raised by verify_service_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,70 +120,35 @@ class ServiceCaller:
 
 
 class ServicePublicKeys:
-    """Public keys a callee trusts, by calling service and key id (several during a rotation)."""
+    """Public keys a callee trusts, by calling service and key id (several during a rotation),
+    and the tokens it accepted (``REMEMBERED`` of them, each until it expires)."""
 
-    REMEMBERED = 10_000  # accepted tokens kept, so a token reused for a minute verifies once
+    REMEMBERED = 10_000
 
     def __init__(self, keys: Mapping[str, Sequence[Ed25519PublicKey]]) -> None:
-        self._keys = {
-            service: {key_id(key): key for key in found} for service, found in keys.items()
-        }
-        self._accepted: dict[tuple[str, str], ServiceCaller] = {}
+        self.verifier = TokenVerifier(services=keys)  # no router keys: its tokens are refused
+        self._accepted: Remembered[ServiceCaller] = Remembered(self.REMEMBERED)
 
     def remembered(self, token: str, audience: str) -> ServiceCaller | None:
         """The caller of a token accepted before for ``audience``, while it is valid."""
-        found = self._accepted.get((token, audience))
-        if found is not None and found.expires_at + LEEWAY_SECONDS <= time.time():
-            del self._accepted[(token, audience)]
-            return None
-        return found
+        return self._accepted.get(token, audience)
 
     def remember(self, token: str, audience: str, caller: ServiceCaller) -> None:
-        if len(self._accepted) >= self.REMEMBERED:
-            now = time.time()
-            for entry, known in list(self._accepted.items()):
-                if known.expires_at + LEEWAY_SECONDS <= now:
-                    del self._accepted[entry]
-            while len(self._accepted) >= self.REMEMBERED:
-                del self._accepted[next(iter(self._accepted))]
-        self._accepted[(token, audience)] = caller
+        self._accepted.put(token, audience, caller, caller.expires_at)
 
     @classmethod
     def from_pems(cls, pems: Mapping[str, str | Sequence[str]]) -> ServicePublicKeys:
         """``{"orders": PEM, …}``; a value may hold several PEM blocks, or be a list of them."""
-        keys: dict[str, list[Ed25519PublicKey]] = {}
-        for service, value in pems.items():
-            texts = [value] if isinstance(value, str) else list(value)
-            blocks = [block for text in texts for block in _PEM_BLOCK.findall(text)]
-            keys[service] = [_public_key(block, service) for block in blocks]
-        return cls(keys)
+        return cls({name: service_keys(name, _listed(value)) for name, value in pems.items()})
 
     @classmethod
     def from_json(cls, raw: str) -> ServicePublicKeys:
         """The ``<SERVICE>_SERVICE_PUBLIC_KEYS`` setting: a JSON object name → PEM (or list)."""
-        if not raw.strip():
-            return cls({})
-        parsed = json.loads(raw)
-        if not isinstance(parsed, dict):
-            raise ValueError("service public keys: a JSON object of service name → PEM")
-        return cls.from_pems(parsed)
-
-    def key(self, service: str, kid: str | None) -> Ed25519PublicKey | None:
-        found = self._keys.get(service, {})
-        if kid is None:
-            return None
-        return found.get(kid)
-
-    @property
-    def services(self) -> frozenset[str]:
-        return frozenset(name for name, keys in self._keys.items() if keys)
+        return cls(service_keys_from_json(raw))
 
 
-def _public_key(pem: str, service: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"the public key of {service!r} is not an Ed25519 key")
-    return key
+def _listed(value: str | Sequence[str]) -> str | list[str]:
+    return value if isinstance(value, str) else list(value)
 
 
 def verify_service_token(
@@ -212,13 +156,12 @@ def verify_service_token(
     audience: str,
     public_keys: ServicePublicKeys | Mapping[str, str | Sequence[str]],
 ) -> ServiceCaller:
-    """The caller a service token proves, for a callee named ``audience``.
+    """The caller a service token proves, for a callee named ``audience``: the check of
+    ``token_check`` (the same a subgraph makes of every request), for peers' tokens only.
 
     Raises ``ServiceTokenError`` (reason ``missing``, ``malformed``, ``algorithm``,
     ``issuer``, ``unknown_key``, ``signature``, ``expired``, ``audience``, ``scope`` or
-    ``lifetime``) unless the token is an EdDSA JWT signed by a key of the service its
-    ``iss`` names, for ``audience``, with ``exp`` and ``iat``, not expired and scoped
-    ``service``. ``public_keys`` is best a ``ServicePublicKeys`` built once (e.g. from
+    ``lifetime``). ``public_keys`` is best a ``ServicePublicKeys`` built once (e.g. from
     ``<SERVICE>_SERVICE_PUBLIC_KEYS`` with ``from_json``); a mapping of PEMs is parsed on
     every call.
     """
@@ -230,51 +173,9 @@ def verify_service_token(
     known = keys.remembered(token, audience)
     if known is not None:
         return known
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise ServiceTokenError("malformed", "the service token is not a JWT") from exc
-    if header.get("alg") != "EdDSA":
-        raise ServiceTokenError("algorithm", "service tokens are signed with EdDSA only")
-    issuer = unverified.get("iss")
-    if not isinstance(issuer, str) or not issuer.startswith(ISSUER_PREFIX):
-        raise ServiceTokenError("issuer", "the token is not a service token")
-    caller = issuer.removeprefix(ISSUER_PREFIX)
-    kid = header.get("kid")
-    key = keys.key(caller, kid if isinstance(kid, str) else None)
-    if key is None:
-        raise ServiceTokenError("unknown_key", f"no trusted key of {caller!r} with this key id")
-    claims = _decode(token, key, audience, issuer)
-    scopes = frozenset(str(claims.get("scope", "")).split())
-    if SCOPE not in scopes:
-        raise ServiceTokenError("scope", f"the token is not scoped {SCOPE!r}")
-    if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME_SECONDS:
-        raise ServiceTokenError("lifetime", "the token is meant to live too long")
-    verified = ServiceCaller(service=caller, scopes=scopes, expires_at=int(claims["exp"]))
-    keys.remember(token, audience, verified)
-    return verified
-
-
-def _decode(token: str, key: Ed25519PublicKey, audience: str, issuer: str) -> dict[str, Any]:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=["EdDSA"],
-            audience=audience,
-            issuer=issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "iss", "aud"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise ServiceTokenError("expired", "the service token has expired") from exc
-    except jwt.InvalidAudienceError as exc:
-        raise ServiceTokenError("audience", f"the token is not for {audience!r}") from exc
-    except jwt.InvalidSignatureError as exc:
-        raise ServiceTokenError("signature", "the token's signature does not verify") from exc
-    except jwt.MissingRequiredClaimError as exc:
-        raise ServiceTokenError("malformed", f"the token has no {exc.claim!r} claim") from exc
-    except jwt.PyJWTError as exc:
-        raise ServiceTokenError("malformed", f"the token is not acceptable: {exc}") from exc
-    return claims
+    proved = keys.verifier.check(token, audience)
+    caller = ServiceCaller(
+        service=proved.caller, scopes=proved.scopes, expires_at=proved.expires_at
+    )
+    keys.remember(token, audience, caller)
+    return caller

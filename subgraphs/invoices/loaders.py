@@ -22,6 +22,7 @@ class Loaders:
     invoice_by_order: DataLoader[str, InvoiceRow | None]
     customer_invoices: DataLoader[PageKey, list[InvoiceRow]]
     subscription_invoices: DataLoader[PageKey, list[InvoiceRow]]
+    subscription_owner: DataLoader[str, str | None]
     outstanding: DataLoader[str, list[Balance]]
     payment: DataLoader[str, PaymentRow | None]
     refund: DataLoader[str, RefundRow | None]
@@ -50,6 +51,11 @@ def make_loaders(db: RequestDb, _settings: SubgraphSettings) -> Loaders:
             lambda s, ids, page, _status: repository.invoice_pages_by_subscription(
                 s, subscription_ids=ids, page=page
             ),
+        ),
+        subscription_owner=keyed_loader(
+            db,
+            lambda s, ids: repository.owners_by_subscription_ids(s, subscription_ids=ids),
+            None,
         ),
         outstanding=keyed_loader(
             db, lambda s, ids: repository.outstanding_by_customer(s, customer_ids=ids), []

@@ -201,6 +201,18 @@ async def invoices_by_order_ids(
     return {row.order_id: row for row in (await session.execute(stmt)).scalars() if row.order_id}
 
 
+async def owners_by_subscription_ids(
+    session: AsyncSession, *, subscription_ids: Sequence[str]
+) -> dict[str, str]:
+    """The customer of each subscription that has an invoice here."""
+    stmt = (
+        select(InvoiceRow.subscription_id, InvoiceRow.customer_id)
+        .where(InvoiceRow.subscription_id.in_(subscription_ids))
+        .distinct()
+    )
+    return {sub: customer for sub, customer in (await session.execute(stmt)).all() if sub}
+
+
 async def invoice_pages_by_customer(
     session: AsyncSession, *, customer_ids: Sequence[str], page: PageArgs, status: str | None
 ) -> dict[str, list[InvoiceRow]]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import strawberry
 import strawberry.federation as fed
 
+from subgraphs.common.admin import BILLING_WRITE
 from subgraphs.common.context import SubgraphContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.loaders import PageKey
@@ -112,8 +113,13 @@ class Invoice:
         rows = await info.context.loaders.invoice_payments.load(self.id)
         return [Payment.from_row(row) for row in rows]
 
-    @strawberry.field(description="Where the invoice's PDF is served (GET, application/pdf).")
-    def pdf_url(self, info: Info) -> str:
+    @strawberry.field(
+        description="Where the invoice's PDF is served (GET, application/pdf): a signed link "
+        "for the invoice's customer and billing staff (billing:write); null and FORBIDDEN "
+        "for anyone else."
+    )
+    def pdf_url(self, info: Info) -> str | None:
+        info.context.identity.require("pdfUrl", staff=[BILLING_WRITE], owner=self.customer_id)
         return runtime_of(info.context).links.url(self.id)
 
     @classmethod
@@ -224,8 +230,11 @@ class Order:
         )
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Order:
-        return cls(id=id)
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        """Null for an order whose invoice here is another customer's. (An order not invoiced
+        yet is a bare stub: every field of it here is empty.)"""
+        row = await info.context.loaders.invoice_by_order.load(str(id))
+        return None if row and not info.context.identity.may_see(row.customer_id) else cls(id=id)
 
 
 @fed.type(keys=["id"], authenticated=True)
@@ -250,8 +259,11 @@ class BillingSubscription:
         return build_connection(rows, page, Invoice.from_row)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> BillingSubscription:
-        return cls(id=id)
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> BillingSubscription | None:
+        """Null for a subscription whose invoices here are another customer's. (One not
+        billed yet is a bare stub: every field of it here is empty.)"""
+        owner = await info.context.loaders.subscription_owner.load(str(id))
+        return None if owner and not info.context.identity.may_see(owner) else cls(id=id)
 
 
 @strawberry.input

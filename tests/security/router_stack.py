@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,50 @@ class Subgraphs:
 
 
 @contextmanager
-def running_subgraphs(tmp: Path) -> Iterator[Subgraphs]:
+def running_subgraphs(tmp: Path, *, wired: bool = False) -> Iterator[Subgraphs]:
+    """The four subgraphs, each on a fresh seeded SQLite database. Unwired, every peer, the
+    bank and SMTP are a closed port; ``wired``, the subgraphs call each other and a real
+    sandbox bank, so mutations that move money or span services complete."""
     with ExitStack() as exits:
+        ports = {name: free_port() for name in SERVICES}
+        wiring = _wiring(tmp, ports, exits) if wired else {}
         processes = {}
         for name in SERVICES:
             url = exits.enter_context(fresh_database("sqlite", name, tmp))
-            processes[name] = start_subgraph(name, url, tmp)
+            processes[name] = start_subgraph(name, url, tmp, wiring.get(name), ports[name])
             exits.callback(processes[name].stop)
         yield Subgraphs(processes)
+
+
+def _wiring(tmp: Path, ports: dict[str, int], exits: ExitStack) -> dict[str, dict[str, str]]:
+    """Each subgraph's settings for a wired stack; starts the bank they charge."""
+    from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, PDF_SIGNING_KEY
+
+    bank_port = free_port()
+    bank = start_service(
+        ["bank", "--port", str(bank_port), "--database-url", f"sqlite+aiosqlite:///{tmp}/bank.db"],
+        name="bank",
+        port=bank_port,
+        log_dir=tmp,
+        env={"BANK_API_KEYS": BANK_API_KEY},
+    )
+    exits.callback(bank.stop)
+    peers = {
+        f"{name.upper()}_{peer.upper()}_URL": f"http://127.0.0.1:{ports[peer]}/graphql"
+        for name in SERVICES
+        for peer in ("customers", "invoices")
+    }
+    invoices = {
+        "INVOICES_BANK_URL": bank.url,
+        "INVOICES_BANK_API_KEY": BANK_API_KEY,
+        "INVOICES_PDF_SIGNING_KEY": PDF_SIGNING_KEY,
+        "INVOICES_ORDERS_URL": f"http://127.0.0.1:{ports['orders']}",
+        "INVOICES_WEBHOOKS_ALLOW_PRIVATE": "true",  # endpoints on 127.0.0.1:9, never delivered
+    }
+    clock = {"SUBSCRIPTIONS_CLOCK": f"manual:{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"}  # setClock
+    return {
+        name: {**peers, **clock, **(invoices if name == "invoices" else {})} for name in SERVICES
+    }
 
 
 def start_router(tmp: Path, urls: dict[str, str], **settings: Any) -> ServiceProcess:

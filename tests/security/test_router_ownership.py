@@ -7,6 +7,7 @@ its own data, gets ``null`` for another customer's and ``FORBIDDEN`` acting on i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,8 @@ import httpx
 import pytest
 
 from subgraphs.common.demo import world
-from tests.security.router_stack import running_subgraphs, start_router
+from tests.security import matrix
+from tests.security.router_stack import Subgraphs, running_subgraphs, start_router
 from tests.support.identity import bearer, customer_bearer
 from tests.support.processes import ServiceProcess
 
@@ -25,12 +27,19 @@ BOB = world().customers[1].id
 
 
 @pytest.fixture(scope="module")
-def router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProcess, Subgraphs]]:
+    """The router and the subgraphs, wired to each other and a bank: the matrix's mutations
+    charge, refund and invoice for real."""
     tmp = tmp_path_factory.mktemp("ownership")
-    with running_subgraphs(tmp) as subgraphs:
+    with running_subgraphs(tmp, wired=True) as subgraphs:
         process = start_router(tmp, subgraphs.urls())
-        yield process
+        yield process, subgraphs
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def router(stack: tuple[ServiceProcess, Subgraphs]) -> ServiceProcess:
+    return stack[0]
 
 
 def ask(
@@ -208,3 +217,285 @@ def test_random_queries_as_one_customer_never_show_anothers_data(router: Service
 
     as_alice()
     assert leaked == [], "\n\n".join(leaked)
+
+
+# The matrix of identities and operations (docs/security.md, "Who may run what") ----------
+
+
+def test_every_root_field_has_a_row_in_the_matrix() -> None:
+    from router.supergraph import load_supergraph
+    from tests.security.router_stack import SUPERGRAPH
+
+    schema = load_supergraph(SUPERGRAPH.read_text()).api_schema
+    assert schema.query_type is not None
+    assert schema.mutation_type is not None
+    assert set(matrix.expected_table()) == {*schema.query_type.fields, *schema.mutation_type.fields}
+    assert set(matrix.QUERIES) == set(schema.query_type.fields)
+    assert set(matrix.MUTATIONS) == set(schema.mutation_type.fields)
+
+
+@pytest.fixture(scope="module")
+def asker(router: ServiceProcess) -> Iterator[matrix.Ask]:
+    """Posts a document with exactly the given headers (one pooled client)."""
+    with httpx.Client(timeout=60) as client:
+
+        def ask(document: str, headers: dict[str, str]) -> dict[str, Any]:
+            response = client.post(
+                f"{router.url}/graphql", json={"query": document}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        yield ask
+
+
+ADMIN = bearer("staff-admin", ["admin"])
+EVERY_RECORD = frozenset({"customer", "card", "invoice", "payment", "order", "subscription"})
+
+
+@pytest.fixture(scope="module")
+def owners(asker: matrix.Ask) -> tuple[matrix.Records, matrix.Records]:
+    """Customer A and customer B, each with one record of every kind (B's payment refunded,
+    B's subscription billed at once: no trial)."""
+    a, b = matrix.Records(), matrix.Records(plan=matrix.NEW_PLAN)
+    matrix.make_records(asker, ADMIN, [(a, EVERY_RECORD), (b, EVERY_RECORD | {"refund"})])
+    return a, b
+
+
+def _check(
+    cells: list[tuple[str, str, matrix.Records, matrix.Operation]],
+    kind: str,
+    ask: matrix.Ask,
+    owner: str,
+    other: str,
+    identity: str,
+) -> list[str]:
+    """Ask ``cells`` (alias, outcome, records, operation) as ``identity``: the allowed ones
+    in one request, the router's refusals in another, each subgraph refusal on its own (a
+    refused mutation stops the ones after it); the cells that did not turn out as expected."""
+    wrong: list[str] = []
+    allowed = [c for c in cells if c[1] in "✓∅"]
+    groups = [allowed, [c for c in cells if c[1] == "U"], *([c] for c in cells if c[1] == "F")]
+    for group in groups:
+        for batch in matrix.chunks(group):
+            fields = " ".join(f"{alias}: {op.selection(r)}" for alias, _, r, op in batch)
+            body = ask(f"{kind} {{ {fields} }}", matrix.headers(identity, owner, other))
+            errors = {tuple(e.get("path") or ()): e for e in body.get("errors", [])}
+            data = body.get("data") or {}
+            for alias, outcome, records, op in batch:
+                value, error = data.get(alias), errors.pop((alias,), None)
+                code = error["extensions"]["code"] if error else None
+                shown = json.dumps(value)
+                target = op.target(records)
+                if outcome == "✓":
+                    ok = code is None and op.succeeded(value) and target in shown
+                elif outcome == "∅":
+                    ok = code is None and target not in shown
+                else:
+                    code_wanted = "FORBIDDEN" if outcome == "F" else "UNAUTHORIZED_FIELD_OR_TYPE"
+                    ok = code == code_wanted and value is None
+                if not ok:
+                    said = f"{code}: {error['message']}" if error else shown[:200]
+                    wrong.append(f"{identity} / {alias} (want {outcome}): {said}")
+            wrong += (
+                [f"{identity}: unexpected errors {errors} for {fields[:200]}"] if errors else []
+            )
+    return wrong
+
+
+def test_the_matrix_of_queries(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    a, b = owners
+    table = matrix.expected_table()
+    ask = asker
+    wrong = []
+    for identity in matrix.IDENTITIES:
+        cells = [(name, table[name][identity], a, op) for name, op in matrix.QUERIES.items()]
+        wrong += _check(cells, "query", ask, a.customer, b.customer, identity)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_matrix_of_mutations(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    """Every (identity, mutation) cell on records of its own (one fresh customer A per
+    identity, a fresh card, invoice, order… per cell); customer B is the same throughout."""
+    _, b = owners
+    table = matrix.expected_table()
+    ask = asker
+    owner = {identity: matrix.Records() for identity in matrix.IDENTITIES}
+    matrix.make_records(ask, ADMIN, [(r, frozenset({"customer"})) for r in owner.values()])
+    cases = {
+        (identity, name): matrix.records_for(name, owner[identity].customer)
+        for identity in matrix.IDENTITIES
+        for name in matrix.MUTATIONS
+    }
+    matrix.make_records(
+        ask, ADMIN, [(r, matrix.MUTATIONS[name].needs) for (_, name), r in cases.items()]
+    )
+    wrong = []
+    for identity in matrix.IDENTITIES:
+        cells = [
+            (name, table[name][identity], cases[(identity, name)], op)
+            for name, op in matrix.MUTATIONS.items()
+        ]
+        wrong += _check(cells, "mutation", ask, owner[identity].customer, b.customer, identity)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_fragments_aliases_and_unions_change_nothing(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    a, b = owners
+    as_b = customer_bearer(b.customer)
+    through_fragments = f"""
+      query {{
+        theirs: invoice(id: "{a.invoice}") {{ ...Bill }}
+        ... on Query {{ card: paymentMethod(id: "{a.card}") {{ ... on PaymentMethod {{ id }} }} }}
+        mine: invoice(id: "{b.invoice}") {{ ...Bill }}
+      }}
+      fragment Bill on Invoice {{ id total {{ amount }} customer {{ email }} }}"""
+    body = asker(through_fragments, as_b)
+    assert "errors" not in body, body
+    assert body["data"]["theirs"] is None
+    assert body["data"]["card"] is None
+    assert body["data"]["mine"]["id"] == b.invoice
+
+    hidden = f"""
+      query {{
+        ... on Query {{ who: customer(id: "{a.customer}") {{ ...Who }} }}
+        products(first: 1) {{ nodes {{ id }} }}
+      }}
+      fragment Who on Customer {{ email }}"""
+    body = asker(hidden, {})
+    assert body["data"]["who"] is None
+    assert body["data"]["products"]["nodes"]
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["who"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
+
+    pay = f"""
+      mutation {{
+        charge: payInvoice(invoiceId: "{a.invoice}", idempotencyKey: "{b.key}") {{ ...Paid }}
+      }}
+      fragment Paid on PaymentResult {{
+        __typename ... on PaymentSucceeded {{ payment {{ id bankReference }} }}
+        ... on PaymentDeclined {{ message }}
+      }}"""
+    body = asker(pay, as_b)
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["charge"], "FORBIDDEN")
+    ]
+
+    refund = f"""
+      mutation {{ back: refundPayment(paymentId: "{a.payment}", idempotencyKey: "{b.key}") {{
+        ... on RefundSucceeded {{ refund {{ id }} }} ... on RefundFailed {{ __typename }} }} }}"""
+    body = asker(refund, bearer("staff-support", ["support:read", "support:write"]))
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["back"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
+
+
+def _entity_types() -> dict[str, list[str]]:
+    """Subgraph name → the entity types it resolves (a key without ``resolvable: false``)."""
+    import graphql
+
+    from tests.security.router_stack import SUPERGRAPH
+
+    found: dict[str, list[str]] = {}
+    for definition in graphql.parse(SUPERGRAPH.read_text()).definitions:
+        if not isinstance(definition, graphql.ObjectTypeDefinitionNode):
+            continue
+        for directive in definition.directives or ():
+            args = {a.name.value: graphql.print_ast(a.value) for a in directive.arguments or ()}
+            keyed = directive.name.value == "join__type" and "key" in args
+            if keyed and args.get("resolvable") != "false":
+                found.setdefault(args["graph"].lower(), []).append(definition.name.value)
+    return found
+
+
+PUBLIC_ENTITIES = {"Product", "Plan"}  # the catalogue: anyone may read it
+
+
+def test_entities_asked_directly_show_a_customer_only_its_own_records(
+    stack: tuple[ServiceProcess, Subgraphs], owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    """``_entities`` straight to every subgraph, with customer A's router-signed token, for
+    every owned entity type it resolves: A's records answer, B's are null."""
+    from tests.support.identity import customer_headers
+
+    a, b = owners
+    of = {
+        "Customer": "customer",
+        "PaymentMethod": "card",
+        "Invoice": "invoice",
+        "Payment": "payment",
+        "Order": "order",
+        "BillingSubscription": "subscription",
+        "Refund": "refund",
+    }
+    entities = _entity_types()
+    assert {t for types in entities.values() for t in types} == set(of) | PUBLIC_ENTITIES
+    leaked, checked = [], 0
+    with httpx.Client(timeout=60) as client:
+        for subgraph, types in entities.items():
+            owned = [t for t in types if t not in PUBLIC_ENTITIES]
+            reps = [
+                {"__typename": t, "id": getattr(owner, of[t])} for owner in (a, b) for t in owned
+            ]
+            query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename "
+            query += " ".join(f"... on {t} {{ id }}" for t in owned) + " } }"
+            response = client.post(
+                f"{stack[1].processes[subgraph].url}/graphql",
+                json={"query": query, "variables": {"r": reps}},
+                headers=customer_headers(subgraph, a.customer),
+            )
+            answers = response.json()["data"]["_entities"]
+            for rep, answer in zip(reps, answers, strict=True):
+                checked += 1
+                mine = rep["id"] == getattr(a, of[rep["__typename"]])
+                if mine and (answer or {}).get("id") != rep["id"] and rep["__typename"] != "Refund":
+                    leaked.append(f"{subgraph}: A's own {rep} -> {answer}")
+                if not mine and answer is not None:
+                    leaked.append(f"{subgraph}: B's {rep} -> {answer}")
+    assert leaked == [], "\n".join(leaked)
+    assert checked == 2 * sum(len(set(t) - PUBLIC_ENTITIES) for t in entities.values())
+
+
+PDF_LINK = {  # identity → what `invoice(id: A's) { pdfUrl }` answers
+    "anonymous": "U",
+    "customer A": "link",
+    "customer B": "no invoice",
+    "support:read": "F",
+    "support:read+write": "F",
+    "billing:write": "link",
+    "refunds:write": "F",
+    "admin": "link",
+}
+
+
+def test_an_invoice_pdf_link_is_for_its_customer_and_billing_staff(
+    asker: matrix.Ask, owners: tuple[matrix.Records, matrix.Records]
+) -> None:
+    a, b = owners
+    query = f'{{ invoice(id: "{a.invoice}") {{ id pdfUrl }} }}'
+    for identity in matrix.IDENTITIES:
+        body = asker(query, matrix.headers(identity, a.customer, b.customer))
+        invoice, errors = body["data"]["invoice"], body.get("errors", [])
+        found = [(e["path"], e["extensions"]["code"]) for e in errors]
+        expected = PDF_LINK[identity]
+        if expected == "link":
+            assert found == [], (identity, body)
+            assert f"/invoices/{a.invoice}.pdf?expires=" in invoice["pdfUrl"], (identity, body)
+        elif expected == "no invoice":
+            assert body == {"data": {"invoice": None}}, (identity, body)
+        elif expected == "F":  # the invoice, without its link
+            assert invoice == {"id": a.invoice, "pdfUrl": None}, (identity, body)
+            assert found == [(["invoice", "pdfUrl"], "FORBIDDEN")], (identity, body)
+        else:
+            assert invoice is None, (identity, body)
+            assert found == [(["invoice"], "UNAUTHORIZED_FIELD_OR_TYPE")], (identity, body)

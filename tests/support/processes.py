@@ -194,9 +194,13 @@ def isolated(name: str) -> dict[str, str]:
 
 
 def start_subgraph(
-    name: str, database_url: str, log_dir: Path, env: dict[str, str] | None = None
+    name: str,
+    database_url: str,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> ServiceProcess:
-    port = free_port()
+    port = port or free_port()
     return start_service(
         ["subgraph", name, "--port", str(port), "--database-url", database_url, "--seed"],
         name=name,

@@ -1,4 +1,5 @@
-"""Service tokens: what a caller signs, and every token ``verify_service_token`` refuses."""
+"""Service tokens: what a caller signs, and every token ``verify_service_token`` (and the
+subgraph's guard, the same check) refuses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from subgraphs.common.identity import IdentityVerifier, Unauthenticated
 from subgraphs.common.service_tokens import (
     ServiceCaller,
     ServicePublicKeys,
@@ -190,3 +192,41 @@ def test_the_memory_of_accepted_tokens_is_bounded(monkeypatch: pytest.MonkeyPatc
         verify_service_token(token, "invoices", keys)
     assert keys.remembered(tokens[0], "invoices") is None
     assert keys.remembered(tokens[-1], "invoices") is not None
+
+
+# The subgraph's guard makes the same check (token_check) of every request -------------------
+
+ROUTER = Ed25519PrivateKey.generate()
+
+
+def guard_verifier() -> IdentityVerifier:
+    """A verifier as invoices builds it from its settings: the router's key as one line (its
+    line breaks written ``\\n``), the peers' keys as JSON, orders' as a list."""
+    one_line = pem(ROUTER).replace("\n", "\\n")
+    peers = json.dumps({"orders": [pem(ORDERS)], "subscriptions": pem(SUBSCRIPTIONS)})
+    return IdentityVerifier.from_settings("invoices", one_line, peers)
+
+
+@pytest.mark.parametrize("case", list(refusals()))
+def test_the_guard_refuses_what_verify_refuses_for_the_same_reason(case: str) -> None:
+    token, reason = refusals()[case]
+    if case == "a router token":  # signed with orders' key: the router's does not verify it
+        reason = "unknown_key"
+    with pytest.raises(Unauthenticated) as refused:
+        guard_verifier().verify(token)
+    assert refused.value.reason == reason
+
+
+def test_the_guard_accepts_the_router_and_peers_and_remembers_them() -> None:
+    verifier = guard_verifier()
+    now = int(time.time())
+    router = forge(
+        {"iss": "switchboard-router", "aud": "invoices", "sub": "cus_1", "scope": "customer",
+         "iat": now, "exp": now + 3600},
+        ROUTER,
+    )  # fmt: skip
+    identity = verifier.verify(router)
+    assert (identity.caller, identity.customer_id) == ("router", "cus_1")
+    assert verifier.verify(router) is identity  # remembered
+    without_kid = jwt.encode(claims(), ORDERS, algorithm="EdDSA")
+    assert verifier.verify(without_kid).is_service  # each key of orders is tried
