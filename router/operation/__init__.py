@@ -16,7 +16,8 @@ cached (cache.py, bounded in entries and bytes) by text and operation name.
 
 ``router.gateway`` is the conductor that runs them; plugins (``router.plugins``) hook in
 between. ``settings`` holds what the stages read from ``router.yaml`` (``GatewaySettings``)
-and the security parts (token verifier, subgraph signer, rate limiter). Helpers used by one stage live beside it: ``headers`` (header propagation rules),
-``overrides`` (progressive-override labels), ``ratelimit``, ``manifest``, ``introspection``
-and ``typename_aliases``.
+and the security parts (token verifier, subgraph signer, rate limiter). Helpers used by one
+stage live beside it: ``headers`` (header propagation rules), ``overrides``
+(progressive-override labels), ``ratelimit``, ``manifest``, ``introspection`` and
+``typename_aliases``.
 """
