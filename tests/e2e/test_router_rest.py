@@ -261,10 +261,16 @@ def test_plain_lists_and_the_invoice_pdf_link(router: ServiceProcess) -> None:
     invoice = invoices["data"][0]
     link = call(router, "GET", f"/v1/invoices/{invoice['id']}/pdf", headers=admin())
     assert link.status_code == 302
-    # a signed link of its own (made a moment later: its expiry may be a second later)
-    location, listed = urlsplit(link.headers["location"]), urlsplit(invoice["pdf_url"])
-    assert (location.netloc, location.path) == (listed.netloc, listed.path)
+    location = urlsplit(link.headers["location"])
+    assert location.path.endswith(f"/invoices/{invoice['id']}.pdf")
     assert set(parse_qs(location.query)) == {"expires", "signature"}
+    # the PDF is for the owner and billing staff: support reads the invoice, not its PDF
+    support = {"authorization": f"Bearer {token('staff-2', 'support:read')}"}
+    read = call(router, "GET", f"/v1/invoices/{invoice['id']}", headers=support)
+    assert read.status_code == 200, read.text
+    assert "pdf_url" not in read.json()
+    refused = call(router, "GET", f"/v1/invoices/{invoice['id']}/pdf", headers=support)
+    assert refused.status_code == 403, refused.text
 
 
 def test_rest_is_held_to_authentication_and_limits(guarded: ServiceProcess) -> None:
