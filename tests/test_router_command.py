@@ -123,3 +123,26 @@ def test_config_reference_command_checks_and_writes(tmp_path: Path) -> None:
     assert "is stale" in stale.stderr
     assert docs("--output", str(target)).returncode == 0
     assert docs("--check", "--output", str(target)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("0.0.0.0", True), ("127.0.0.1", False)], ids=["network", "loopback"]
+)
+def test_dev_mode_on_a_network_address_prints_a_warning(
+    tmp_path: Path, host: str, warned: bool
+) -> None:
+    """Dev mode opens GraphiQL, introspection, plans and APQ registration: fine on loopback, a
+    warning anywhere else (production is the default, `dev: true` is asked for)."""
+    config = tmp_path / "router.yaml"
+    config.write_text("dev: true\n")
+    port = free_port()
+    router = start_service(
+        ["router", "--config", str(config), "--host", host, "--port", str(port)],
+        name="router",
+        port=port,
+        log_dir=tmp_path,
+    )
+    try:
+        assert ("open to the network" in router.log()) is warned, router.log()
+    finally:
+        router.stop()
