@@ -95,6 +95,7 @@ class Stream:
 
     client: str
     events: AsyncGenerator[dict[str, Any], None]
+    expires_at: float | None = None  # the token's expiry, leeway included: the stream ends
 
 
 class Gateway:
@@ -191,9 +192,12 @@ class Gateway:
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, ready.client)
         key = client_key(http, self.settings.rate_limit_key, ready.identity.subject)
+        expires_at = self._token_expiry(ready.identity)
+        forwarded = (self.headers.fingerprint(http.headers, self.subgraph_names),
+                     ready.identity.key)  # fmt: skip
         run = StreamRun(
             self.supergraph.api_schema, ready.prepared, ready.variables, fetcher, headers_for,
-            self.settings.batch_entities,
+            self.settings.batch_entities, expires_at, forwarded,
         )  # fmt: skip
         events = self.realtime.events(run)
         if (
@@ -201,7 +205,14 @@ class Gateway:
             and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         ):
             events = _with_plan(events, plan_extension(ready.prepared))
-        return Stream(key, events)
+        return Stream(key, events, expires_at)
+
+    def _token_expiry(self, identity: Identity) -> float | None:
+        """When the identity's token stops being accepted (``exp`` plus the leeway)."""
+        verifier = self.security.verifier
+        if identity.expires_at is None or verifier is None:
+            return None
+        return identity.expires_at + verifier.config.leeway_seconds
 
     async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
         http = context.http
