@@ -34,7 +34,7 @@ from tests.router.auth.kit import ISSUER, jwks_file, token
 from tests.security.router_stack import SUPERGRAPH, start_router
 from tests.security.test_router_identity import write_key
 from tests.support.databases import fresh_database
-from tests.support.identity import bearer
+from tests.support.identity import bearer, keys, router_defaults
 from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
 
 pytestmark = pytest.mark.slow
@@ -86,8 +86,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             name="subscriptions-2", port=port, log_dir=tmp, env=env,
         )  # fmt: skip
         exits.callback(other.stop)
-        settings = {"subscriptions": {"enabled": True, "max_per_connection": 2}}
+        settings = {
+            "subscriptions": {"enabled": True, "max_per_connection": 2},
+            # no leeway: a short-lived token's subscription ends at its `exp`
+            "authentication": {**router_defaults()["authentication"], "leeway_seconds": 0},
+        }
         router = start_router(tmp, urls, **settings)
+        router.client.headers.update(bearer())  # as a router with the default settings gets
         exits.callback(router.stop)
         yield Stack(tmp, subgraphs, other, router, database)
 
@@ -190,6 +195,57 @@ def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             event = line.removeprefix("event: ")
         elif line.startswith("data: ") and event == "next":
             yield json.loads(line.removeprefix("data: "))
+
+
+def test_a_subscription_ends_when_its_token_expires_on_every_protocol(stack: Stack) -> None:
+    watched = ACTIVE[6]
+    short = f"Bearer {keys().token('staff-short', ['admin'], seconds=5)}"
+    body = {"query": WATCH, "variables": {"id": watched.id}}
+    sse_accept = {"accept": "text/event-stream", "authorization": short}
+    multipart_accept = {"accept": 'multipart/mixed;subscriptionSpec="1.0"', "authorization": short}
+    url = f"{stack.router.url}/graphql"
+    with ExitStack() as streams:
+        socket = streams.enter_context(open_socket(stack.ws_url, authorization=short))
+        subscribe(socket, "x", watched.id)
+        assert receive(socket)["type"] == "next"
+        client = streams.enter_context(httpx.Client(timeout=60))
+        sse = sse_events(
+            streams.enter_context(
+                client.stream("POST", url, json=body, headers=sse_accept)
+            ).iter_lines()
+        )
+        assert next(sse)["data"]["subscriptionChanged"]["id"] == watched.id
+        parts = multipart_payloads(
+            streams.enter_context(client.stream("POST", url, json=body, headers=multipart_accept))
+        )
+        assert next(parts)["data"]["subscriptionChanged"]["id"] == watched.id
+
+        ended = receive(socket)  # no sleep: the router says so when the token expires
+        assert (ended["id"], ended["type"]) == ("x", "next")
+        assert_expired(ended["payload"])
+        assert receive(socket) == {"id": "x", "type": "complete"}
+        assert closed_with(socket) == 4403  # graphql-ws reconnects, with fresh connectionParams
+        assert_expired(next(sse))
+        assert list(sse) == []  # then `complete`, and the response ends
+        assert_expired(next(parts))
+        assert list(parts) == []  # then the closing boundary
+
+
+def assert_expired(body: dict[str, Any]) -> None:
+    assert codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["extensions"]["reason"] == "expired"
+    assert body["data"] is None
+
+
+def multipart_payloads(reply: httpx.Response) -> Iterator[dict[str, Any]]:
+    """Each part's ``payload`` (heartbeats skipped); ends with the closing boundary."""
+    assert reply.headers["content-type"].startswith("multipart/mixed")
+    for line in reply.iter_lines():
+        if line == "--graphql--":
+            return
+        if line.startswith("{") and line != "{}":
+            yield json.loads(line)["payload"]
+    raise AssertionError("the multipart response ended without its closing boundary")
 
 
 def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
@@ -332,6 +388,106 @@ def test_the_subgraph_stream_carries_the_router_signed_identity(stack: Stack) ->
 
 def fake_event() -> dict[str, Any]:
     return {"id": "sub_1", "status": "ACTIVE"}
+
+
+class HeldSubgraph:
+    """A graphql-transport-ws server in a thread that keeps every subscription open: the test
+    ``push``es events to all of them and counts the streams the router opened."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.opened = 0  # subscribe messages received
+        self.open: dict[ServerConnection, str] = {}  # running streams: their subscription id
+        self.server = serve(self._serve, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.socket.getsockname()[1]}/graphql"
+
+    def _serve(self, socket: ServerConnection) -> None:
+        socket.recv()  # connection_init
+        socket.send('{"type":"connection_ack"}')
+        subscribe = json.loads(socket.recv())
+        with self.changed:
+            self.opened += 1
+            self.open[socket] = subscribe["id"]
+            self.changed.notify_all()
+        try:
+            while json.loads(socket.recv()).get("type") != "complete":
+                pass
+        except ConnectionClosed:
+            pass
+        finally:
+            with self.changed:
+                del self.open[socket]
+                self.changed.notify_all()
+
+    def wait_until(self, opened: int, running: int) -> None:
+        with self.changed:
+            seen = self.changed.wait_for(
+                lambda: (self.opened, len(self.open)) == (opened, running), timeout=60
+            )  # a liveness bound
+            assert seen, f"opened {self.opened}, running {len(self.open)}"
+
+    def push(self, status: str) -> None:
+        customer = {"__typename": "Customer", "id": ACTIVE[0].customer_id}
+        event = {"subscriptionChanged": {"id": "sub_1", "status": status, "customer": customer}}
+        with self.changed:
+            for socket, id_ in self.open.items():
+                socket.send(json.dumps({"id": id_, "type": "next", "payload": {"data": event}}))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+SHARED = (
+    "subscription Shared { subscriptionChanged(subscriptionId: 1) { status customer { email } } }"
+)
+
+
+def test_identical_subscriptions_share_one_subgraph_stream(stack: Stack) -> None:
+    held = HeldSubgraph()
+    urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+    router = start_router(stack.tmp, {**urls, "subscriptions": held.url},
+                          subscriptions={"enabled": True})  # fmt: skip
+    url = router.url.replace("http://", "ws://") + "/graphql"
+    email = EMAILS[ACTIVE[0].customer_id]
+
+    def status(socket: ClientConnection, id_: str) -> str:
+        message = receive(socket)
+        assert (message["id"], message["type"]) == (id_, "next")
+        event = message["payload"]["data"]["subscriptionChanged"]
+        assert event["customer"] == {"email": email}  # each client's own entity fetch
+        return str(event["status"])
+
+    payload = {"query": SHARED}
+    try:
+        with open_socket(url) as first, open_socket(url) as second:
+            first.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            held.wait_until(opened=1, running=1)
+            second.send(json.dumps({"id": "2", "type": "subscribe", "payload": payload}))
+            held.push("ACTIVE")
+            assert (status(first, "1"), status(second, "2")) == ("ACTIVE", "ACTIVE")
+            held.push("PAST_DUE")
+            assert (status(first, "1"), status(second, "2")) == ("PAST_DUE", "PAST_DUE")
+            held.wait_until(opened=1, running=1)  # one stream for both
+
+            other = {"authorization": f"Bearer {keys().token('staff-other', ['admin'])}"}
+            with open_socket(url, **other) as third:  # another identity: a stream of its own
+                third.send(json.dumps({"id": "3", "type": "subscribe", "payload": payload}))
+                held.wait_until(opened=2, running=2)
+            held.wait_until(opened=2, running=1)  # it left: its stream closed
+
+            first.send(json.dumps({"id": "1", "type": "complete"}))
+            held.push("CANCELED")  # the second keeps the stream
+            assert status(second, "2") == "CANCELED"
+            held.wait_until(opened=2, running=1)
+            second.send(json.dumps({"id": "2", "type": "complete"}))
+            held.wait_until(opened=2, running=0)  # the last one left: the stream closed
+    finally:
+        router.stop()
+        held.close()
 
 
 DEFERRED = """
