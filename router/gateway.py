@@ -96,6 +96,7 @@ class Stream:
     client: str
     events: AsyncGenerator[dict[str, Any], None]
     expires_at: float | None = None  # the token's expiry, leeway included: the stream ends
+    operation_name: str | None = None
 
 
 class Gateway:
@@ -205,7 +206,8 @@ class Gateway:
             and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         ):
             events = _with_plan(events, plan_extension(ready.prepared))
-        return Stream(key, events, expires_at)
+        name = ready.prepared.operation.name
+        return Stream(key, events, expires_at, name.value if name else None)
 
     def _token_expiry(self, identity: Identity) -> float | None:
         """When the identity's token stops being accepted (``exp`` plus the leeway)."""

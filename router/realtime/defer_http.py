@@ -29,8 +29,11 @@ from router.realtime.defer import DeferredPart, Split, objects_at, split_deferre
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 BOUNDARY = "graphql"
 CONTENT_TYPE = f'multipart/mixed;boundary="{BOUNDARY}";deferSpec=20220824'.encode()
-PART_HEAD = f"\r\n--{BOUNDARY}\r\ncontent-type: application/json; charset=utf-8\r\n\r\n".encode()
-END = f"\r\n--{BOUNDARY}--\r\n".encode()
+# Each part ends with the delimiter, so a client (Apollo Client reads up to the next one)
+# sees a part when it is sent, not when the next one starts.
+DELIMITER = f"\r\n--{BOUNDARY}".encode()
+PART_HEAD = b"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+END = b"--\r\n"  # after the last part's delimiter: the close delimiter
 
 
 def accepts_incremental(accept: str | None) -> bool:
@@ -92,7 +95,7 @@ async def _stream(
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     first = orjson.loads(initial.body)
     first["hasNext"] = True
-    await _part(send, first)
+    await _part(send, first, opening=True)
     parts = split.parts
     running: dict[asyncio.Task[HttpResponse], int] = {}
 
@@ -130,6 +133,6 @@ def _items(part: DeferredPart, body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-async def _part(send: Send, payload: dict[str, Any]) -> None:
-    chunk = PART_HEAD + orjson.dumps(payload)
+async def _part(send: Send, payload: dict[str, Any], *, opening: bool = False) -> None:
+    chunk = (DELIMITER if opening else b"") + PART_HEAD + orjson.dumps(payload) + DELIMITER
     await send({"type": "http.response.body", "body": chunk, "more_body": True})

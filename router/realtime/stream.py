@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +51,8 @@ from router.planner.plan import FetchNode, QueryPlan
 from router.realtime.settings import SubscriptionsConfig
 from router.realtime.shared import SharedStreams
 from router.realtime.subgraph_ws import StreamClosed, subgraph_events
+from router.telemetry import NO_TELEMETRY, Telemetry
+from router.telemetry.streams import StreamTelemetry
 
 logger = logging.getLogger("switchboard.router")
 Body = dict[str, Any]
@@ -73,9 +75,15 @@ class StreamRun:
 class Realtime:
     """The router's subscriptions: settings, per-client counts, shutdown."""
 
-    def __init__(self, settings: SubscriptionsConfig, url_for: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        settings: SubscriptionsConfig,
+        url_for: Callable[[str], str],
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self.settings = settings
         self.url_for = url_for
+        self.telemetry = telemetry
         self.per_client: Counter[str] = Counter()
         self.stopping = asyncio.Event()
         self.generation = asyncio.Event()  # set when a reload retires the current supergraph
@@ -87,9 +95,15 @@ class Realtime:
         self._idle.set()
 
     @contextlib.contextmanager
-    def hold(self, client: str) -> Iterator[None]:
-        """Count one subscription of ``client`` while it runs; SUBSCRIPTION_LIMIT past
-        ``max_per_client``."""
+    def hold(
+        self,
+        client: str,
+        protocol: str,
+        operation_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[StreamTelemetry]:
+        """Count one subscription of ``client`` while it runs, with its telemetry (the
+        caller reports each body sent); SUBSCRIPTION_LIMIT past ``max_per_client``."""
         if self.per_client[client] >= self.settings.max_per_client:
             raise RouterError(
                 SUBSCRIPTION_LIMIT,
@@ -99,9 +113,11 @@ class Realtime:
         self.per_client[client] += 1
         self.active += 1
         self._idle.clear()
+        record = self.telemetry.stream(protocol, operation_name, headers or {})
         try:
-            yield
+            yield record
         finally:
+            record.finish()
             self.per_client[client] -= 1
             if not self.per_client[client]:
                 del self.per_client[client]
@@ -142,10 +158,11 @@ class Realtime:
         url = self.url_for(service)
 
         def source() -> AsyncGenerator[dict[str, Any], None]:
-            return subgraph_events(
+            events = subgraph_events(
                 url, primary.operation, used, primary.operation_name, headers,
                 connect_timeout=self.settings.subgraph_connect_timeout_seconds,
             )  # fmt: skip
+            return _counted(events, service, self.telemetry)
 
         if self.shared is not None and run.forwarded is not None:
             variables = orjson.dumps(used, option=orjson.OPT_SORT_KEYS)
@@ -168,6 +185,19 @@ class Realtime:
                 )
             )
             yield {"errors": errors, "data": None}
+
+
+async def _counted(
+    events: AsyncGenerator[dict[str, Any], None], service: str, telemetry: Telemetry
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``events``, counted as an open subgraph stream while they run."""
+    telemetry.subgraph_stream(service, opened=True)
+    try:
+        async with aclosing(events):
+            async for payload in events:
+                yield payload
+    finally:
+        telemetry.subgraph_stream(service, opened=False)
 
 
 async def _event(run: StreamRun, primary: FetchNode, payload: dict[str, Any]) -> Body:

@@ -142,6 +142,7 @@ class _Connection:
                 f"At most {limit} subscriptions per connection.",
                 extensions={"limit": "max_per_connection"},
             )
+            self.realtime.telemetry.stream_refused(PROTOCOL, error.code.code)
             await self._send({"id": id_, "type": "error", "payload": error.graphql_errors()})
             return
         body = orjson.dumps(payload)
@@ -155,11 +156,15 @@ class _Connection:
             stream = await gateway.open_stream(http)
             if stream.expires_at is not None:
                 self.expires_at = min(stream.expires_at, self.expires_at or stream.expires_at)
-            with self.realtime.hold(stream.client):
+            with self.realtime.hold(
+                stream.client, PROTOCOL, stream.operation_name, http.headers
+            ) as record:
                 async with aclosing(stream.events) as events:
                     async for body in events:
                         await self._send({"id": id_, "type": "next", "payload": body})
+                        record.sent(body)
         except RouterError as error:
+            self.realtime.telemetry.stream_refused(PROTOCOL, error.code.code)
             await self._send({"id": id_, "type": "error", "payload": error.graphql_errors()})
             return
         except asyncio.CancelledError:  # the client completed it, or the connection ended

@@ -23,13 +23,16 @@ import httpx
 import jwt
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import ServerConnection, serve
 
 from router.auth.subgraph_tokens import HEADER
+from router.telemetry.streams import EVENT
 from subgraphs.common.demo import world
 from subgraphs.registry import SERVICES
+from tests.kit.otlp import OtlpReceiver, ReceivedSpan
 from tests.router.auth.kit import ISSUER, jwks_file, token
 from tests.security.router_stack import SUPERGRAPH, start_router
 from tests.security.test_router_identity import write_key
@@ -61,6 +64,8 @@ class Stack:
     other_subscriptions: ServiceProcess  # the same database, another process
     router: ServiceProcess
     subscriptions_database: str
+    spans: OtlpReceiver  # the router's
+    metrics_url: str
 
     @property
     def ws_url(self) -> str:
@@ -86,15 +91,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             name="subscriptions-2", port=port, log_dir=tmp, env=env,
         )  # fmt: skip
         exits.callback(other.stop)
+        receiver = exits.enter_context(OtlpReceiver())
+        metrics_port = free_port()
         settings = {
             "subscriptions": {"enabled": True, "max_per_connection": 2},
             # no leeway: a short-lived token's subscription ends at its `exp`
             "authentication": {**router_defaults()["authentication"], "leeway_seconds": 0},
+            "telemetry": {
+                "tracing": {
+                    "enabled": True,
+                    "endpoint": receiver.endpoint,
+                    "schedule_delay_seconds": 0.1,
+                },
+                "metrics": {"enabled": True, "port": metrics_port},
+            },
         }
         router = start_router(tmp, urls, **settings)
         router.client.headers.update(bearer())  # as a router with the default settings gets
         exits.callback(router.stop)
-        yield Stack(tmp, subgraphs, other, router, database)
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        yield Stack(tmp, subgraphs, other, router, database, receiver, metrics_url)
 
 
 @contextmanager
@@ -219,6 +235,10 @@ def test_a_subscription_ends_when_its_token_expires_on_every_protocol(stack: Sta
             streams.enter_context(client.stream("POST", url, json=body, headers=multipart_accept))
         )
         assert next(parts)["data"]["subscriptionChanged"]["id"] == watched.id
+        running = metrics(stack)
+        for protocol in PROTOCOLS:
+            assert running[("subscriptions_active", protocol)] >= 1
+        assert running[("subgraph_streams_active", "subscriptions")] >= 1
 
         ended = receive(socket)  # no sleep: the router says so when the token expires
         assert (ended["id"], ended["type"]) == ("x", "next")
@@ -229,6 +249,35 @@ def test_a_subscription_ends_when_its_token_expires_on_every_protocol(stack: Sta
         assert list(sse) == []  # then `complete`, and the response ends
         assert_expired(next(parts))
         assert list(parts) == []  # then the closing boundary
+
+    after = metrics(stack)
+    for protocol in PROTOCOLS:
+        assert after[("subscription_errors", "UNAUTHENTICATED", protocol)] >= 1
+        assert after[("subscription_events", protocol)] >= 2
+
+    def expired_spans(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:
+        return [s for s in spans if s.attributes.get("error.type") == "UNAUTHENTICATED"]
+
+    spans = expired_spans(stack.spans.wait_for(lambda got: len(expired_spans(got)) == 3))
+    assert {s.attributes["network.protocol.name"] for s in spans} == set(PROTOCOLS)
+    for span in spans:
+        assert (span.name, span.status_code) == ("subscription Watch", 2)  # ERROR
+        assert span.events == (EVENT, EVENT)  # the first event, then the expiry
+
+
+PROTOCOLS = ("graphql-transport-ws", "sse", "multipart")
+
+
+def metrics(stack: Stack) -> dict[tuple[str, ...], float]:
+    """The router's subscription metrics: (name without prefix and suffix, *labels) → value."""
+    values: dict[tuple[str, ...], float] = {}
+    for family in text_string_to_metric_families(httpx.get(stack.metrics_url, timeout=30).text):
+        for sample in family.samples:
+            name = sample.name.removeprefix("switchboard_router_").removesuffix("_total")
+            if "subscription" in name or "stream" in name:
+                labels = tuple(sample.labels[k] for k in sorted(sample.labels))
+                values[(name, *labels)] = sample.value
+    return values
 
 
 def assert_expired(body: dict[str, Any]) -> None:
