@@ -135,16 +135,22 @@ class Gateway:
         self.subgraph_names = sorted(graph.name for graph in supergraph.graphs.values())
 
     async def handle(
-        self, http: HttpRequest, translate: Callable[[HttpResponse], HttpResponse] | None = None
+        self,
+        http: HttpRequest,
+        translate: Callable[[HttpResponse], HttpResponse] | None = None,
+        *,
+        derived: bool = False,
     ) -> HttpResponse:
         """Answer one HTTP request; a RouterError from any stage becomes its response.
 
         ``translate`` turns the GraphQL response into another protocol's (``router.rest``)
         before telemetry records it, so spans, metrics and the access log see what was sent.
+        ``derived``: the router wrote the document from one the persisted stage accepted (a
+        deferred fragment's operation), so that stage (APQ, safelist) is not asked again.
         """
         telemetry = self.telemetry.request(http)
         try:
-            reply = await self._handle(http, telemetry)
+            reply = await self._handle(http, telemetry, derived)
             if translate is not None:
                 reply = translate(reply)
         except BaseException as exc:
@@ -152,7 +158,9 @@ class Gateway:
             raise
         return telemetry.finish(reply)
 
-    async def _handle(self, http: HttpRequest, telemetry: NullTelemetry) -> HttpResponse:
+    async def _handle(
+        self, http: HttpRequest, telemetry: NullTelemetry, derived: bool = False
+    ) -> HttpResponse:
         telemetry.stage("receive")
         try:
             context = RequestContext(http, receive.negotiate(http), telemetry=telemetry)
@@ -162,13 +170,13 @@ class Gateway:
         try:
             if self.settings.csrf_headers is not None:
                 receive.check_csrf(http, self.settings.csrf_headers)
-            return await self._serve(context)
+            return await self._serve(context, derived)
         except RouterError as error:
             telemetry.refused(error)
             return error_reply(error, context.media_type, context.response_headers)
 
-    async def _serve(self, context: RequestContext) -> HttpResponse:
-        ready = await self._prepare(context)
+    async def _serve(self, context: RequestContext, derived: bool = False) -> HttpResponse:
+        ready = await self._prepare(context, derived=derived)
         if ready.prepared.kind == "subscription":
             raise RouterError(
                 OPERATION_NOT_SUPPORTED,
@@ -216,7 +224,9 @@ class Gateway:
             return None
         return identity.expires_at + verifier.config.leeway_seconds
 
-    async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
+    async def _prepare(
+        self, context: RequestContext, *, streaming: bool = False, derived: bool = False
+    ) -> _Ready:
         http = context.http
         client = api.RouterRequest(
             http.method, http.path, http.headers, http.client, context.scratch
@@ -227,7 +237,9 @@ class Gateway:
         telemetry.stage("identify")
         identity = await self._identify(http, client)
         telemetry.stage("persisted")
-        request = await self.persisted.lookup(receive.graphql_request(http))
+        request = receive.graphql_request(http)
+        if not derived:
+            request = await self.persisted.lookup(request)
         telemetry.stage("document")
         query = request.query or ""
         cached = await self.store.operation(query, request.operation_name, telemetry)

@@ -17,12 +17,12 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 
-from router.errors import RouterError
+from router.errors import METHOD_NOT_ALLOWED, RouterError
 from router.gateway import Gateway
 from router.operation import receive
-from router.operation.context import HttpRequest, HttpResponse
+from router.operation.context import GraphQLRequest, HttpRequest, HttpResponse
 from router.operation.respond import error_reply
 from router.realtime.defer import DeferredPart, Split, objects_at, split_deferred
 
@@ -54,13 +54,21 @@ STREAMED = Streamed()
 async def serve_deferred(
     gateway: Gateway, http: HttpRequest, send: Send
 ) -> HttpResponse | Streamed | None:
-    """Answer a POST whose document uses ``@defer``: the response to send, STREAMED when it
-    was sent, or None when it is not ours (answer it as usual)."""
+    """Answer a request whose document uses ``@defer`` (POST or GET, its text or a persisted
+    query's hash): the response to send, STREAMED when it was sent, or None when it is not
+    ours (answer it as usual)."""
+    request = await _deferring(gateway, http)
+    if request is None:
+        return None
     try:
-        request = receive.graphql_request(http)
         document = parse(request.query or "")
-    except (RouterError, GraphQLError):
+    except GraphQLError:
         return None  # the ordinary path reports it
+    if http.method == "GET" and _kind(document, request.operation_name) != "query":
+        return error_reply(
+            RouterError(METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
+                        headers={"allow": "POST"})
+        )  # fmt: skip
     incremental = accepts_incremental(http.headers.get("accept"))
     try:
         split = split_deferred(document, request.operation_name, request.variables,
@@ -75,9 +83,9 @@ async def serve_deferred(
         if request.operation_name:
             body["operationName"] = request.operation_name
         headers = {**http.headers, "accept": receive.JSON, "content-type": receive.JSON}
-        return replace(http, body=orjson.dumps(body), headers=headers)
+        return replace(http, method="POST", body=orjson.dumps(body), headers=headers)
 
-    initial = await gateway.handle(derived(split.initial))
+    initial = await gateway.handle(derived(split.initial), derived=True)
     if not split.parts or initial.status != 200:
         return initial
     await _stream(gateway, split, initial, derived, send)
@@ -102,7 +110,8 @@ async def _stream(
     def start(parent: int | None) -> None:
         for index, part in enumerate(parts):
             if part.parent == parent:
-                running[asyncio.create_task(gateway.handle(derived(part.query)))] = index
+                handled = gateway.handle(derived(part.query), derived=True)
+                running[asyncio.create_task(handled)] = index
 
     start(None)
     try:
@@ -117,6 +126,32 @@ async def _stream(
         for task in running:
             task.cancel()
     await send({"type": "http.response.body", "body": END, "more_body": False})
+
+
+async def _deferring(gateway: Gateway, http: HttpRequest) -> GraphQLRequest | None:
+    """``http``'s request with its document, when that document defers something: the
+    receive stage's CSRF rule and the persisted stage (APQ, safelist) run on it here, as the
+    operations derived from it skip them. None: not ours, or refused (the ordinary path
+    answers with the same error)."""
+    try:
+        request = receive.graphql_request(http)
+        if "@defer" not in (request.query or "") and "persistedQuery" not in request.extensions:
+            return None
+        if gateway.settings.csrf_headers is not None:
+            receive.check_csrf(http, gateway.settings.csrf_headers)
+        request = await gateway.persisted.lookup(request)
+    except RouterError:
+        return None
+    return request if "@defer" in (request.query or "") else None
+
+
+def _kind(document: DocumentNode, name: str | None) -> str | None:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name is not None and definition.name.value == name)
+        ):
+            return definition.operation.value
+    return None
 
 
 def _items(part: DeferredPart, body: dict[str, Any]) -> list[dict[str, Any]]:

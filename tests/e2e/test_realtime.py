@@ -29,6 +29,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import ServerConnection, serve
 
 from router.auth.subgraph_tokens import HEADER
+from router.operation.manifest import FORMAT, sha256
 from router.telemetry.streams import EVENT
 from subgraphs.common.demo import world
 from subgraphs.registry import SERVICES
@@ -97,6 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "subscriptions": {"enabled": True, "max_per_connection": 2},
             # no leeway: a short-lived token's subscription ends at its `exp`
             "authentication": {**router_defaults()["authentication"], "leeway_seconds": 0},
+            "persisted_queries": {"enabled": True},  # APQ (off by default in production)
             "telemetry": {
                 "tracing": {
                     "enabled": True,
@@ -495,11 +497,32 @@ SHARED = (
 )
 
 
-def test_identical_subscriptions_share_one_subgraph_stream(stack: Stack) -> None:
+@dataclass
+class HeldStack:
+    held: HeldSubgraph
+    router: ServiceProcess  # over it and the real subgraphs, running only trusted documents
+
+
+@pytest.fixture(scope="module")
+def held_stack(stack: Stack) -> Iterator[HeldStack]:
     held = HeldSubgraph()
     urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
-    router = start_router(stack.tmp, {**urls, "subscriptions": held.url},
-                          subscriptions={"enabled": True})  # fmt: skip
+    manifest = stack.tmp / "trusted-documents.json"
+    operations = [{"id": sha256(body), "body": body} for body in (SHARED, DEFERRED)]
+    manifest.write_text(json.dumps({"format": FORMAT, "version": 1, "operations": operations}))
+    router = start_router(
+        stack.tmp, {**urls, "subscriptions": held.url}, subscriptions={"enabled": True},
+        persisted_queries={"manifest": str(manifest), "safelist": "enforce"},
+    )  # fmt: skip
+    try:
+        yield HeldStack(held, router)
+    finally:
+        router.stop()
+        held.close()
+
+
+def test_identical_subscriptions_share_one_subgraph_stream(held_stack: HeldStack) -> None:
+    held, router = held_stack.held, held_stack.router
     url = router.url.replace("http://", "ws://") + "/graphql"
     email = EMAILS[ACTIVE[0].customer_id]
 
@@ -511,32 +534,28 @@ def test_identical_subscriptions_share_one_subgraph_stream(stack: Stack) -> None
         return str(event["status"])
 
     payload = {"query": SHARED}
-    try:
-        with open_socket(url) as first, open_socket(url) as second:
-            first.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-            held.wait_until(opened=1, running=1)
-            second.send(json.dumps({"id": "2", "type": "subscribe", "payload": payload}))
-            held.push("ACTIVE")
-            assert (status(first, "1"), status(second, "2")) == ("ACTIVE", "ACTIVE")
-            held.push("PAST_DUE")
-            assert (status(first, "1"), status(second, "2")) == ("PAST_DUE", "PAST_DUE")
-            held.wait_until(opened=1, running=1)  # one stream for both
+    with open_socket(url) as first, open_socket(url) as second:
+        first.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        held.wait_until(opened=1, running=1)
+        second.send(json.dumps({"id": "2", "type": "subscribe", "payload": payload}))
+        held.push("ACTIVE")
+        assert (status(first, "1"), status(second, "2")) == ("ACTIVE", "ACTIVE")
+        held.push("PAST_DUE")
+        assert (status(first, "1"), status(second, "2")) == ("PAST_DUE", "PAST_DUE")
+        held.wait_until(opened=1, running=1)  # one stream for both
 
-            other = {"authorization": f"Bearer {keys().token('staff-other', ['admin'])}"}
-            with open_socket(url, **other) as third:  # another identity: a stream of its own
-                third.send(json.dumps({"id": "3", "type": "subscribe", "payload": payload}))
-                held.wait_until(opened=2, running=2)
-            held.wait_until(opened=2, running=1)  # it left: its stream closed
+        other = {"authorization": f"Bearer {keys().token('staff-other', ['admin'])}"}
+        with open_socket(url, **other) as third:  # another identity: a stream of its own
+            third.send(json.dumps({"id": "3", "type": "subscribe", "payload": payload}))
+            held.wait_until(opened=2, running=2)
+        held.wait_until(opened=2, running=1)  # it left: its stream closed
 
-            first.send(json.dumps({"id": "1", "type": "complete"}))
-            held.push("CANCELED")  # the second keeps the stream
-            assert status(second, "2") == "CANCELED"
-            held.wait_until(opened=2, running=1)
-            second.send(json.dumps({"id": "2", "type": "complete"}))
-            held.wait_until(opened=2, running=0)  # the last one left: the stream closed
-    finally:
-        router.stop()
-        held.close()
+        first.send(json.dumps({"id": "1", "type": "complete"}))
+        held.push("CANCELED")  # the second keeps the stream
+        assert status(second, "2") == "CANCELED"
+        held.wait_until(opened=2, running=1)
+        second.send(json.dumps({"id": "2", "type": "complete"}))
+        held.wait_until(opened=2, running=0)  # the last one left: the stream closed
 
 
 DEFERRED = """
@@ -563,7 +582,18 @@ def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -
     reply = stack.router.client.post(
         f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL, **bearer()}
     )
-    first, *rest = multipart_parts(reply)
+    assert_deferred(multipart_parts(reply))
+
+    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
+    assert "errors" not in inline
+    node = inline["data"]["invoices"]["nodes"][0]
+    assert set(node) == {"id", "status", "lines", "customer"}
+    assert set(node["customer"]) == {"email", "name"}
+
+
+def assert_deferred(parts: list[dict[str, Any]]) -> None:
+    """DEFERRED's parts, with ``later: false``."""
+    first, *rest = parts
     nodes = first["data"]["invoices"]["nodes"]
     assert first["hasNext"] is True
     assert [set(n) for n in nodes] == [{"id", "status", "lines"}] * 2  # if: false → inline
@@ -578,11 +608,46 @@ def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -
     assert all(i["label"] == "name" and i["data"]["name"] for i in names)
     assert [p["hasNext"] for p in rest] == [True, False]
 
-    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
-    assert "errors" not in inline
-    node = inline["data"]["invoices"]["nodes"][0]
-    assert set(node) == {"id", "status", "lines", "customer"}
-    assert set(node["customer"]) == {"email", "name"}
+
+def test_defer_by_apq_hash_and_over_get(stack: Stack) -> None:
+    url, variables = f"{stack.router.url}/graphql", {"later": False}
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256(DEFERRED)}}
+    incremental = {"accept": INCREMENTAL}
+    by_hash = {"extensions": apq, "variables": variables}
+    unknown = stack.router.client.post(url, json=by_hash, headers=incremental)
+    assert codes(unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+    registering = {"query": DEFERRED, **by_hash}
+    assert_deferred(multipart_parts(stack.router.client.post(url, json=registering,
+                                                             headers=incremental)))  # fmt: skip
+    assert_deferred(multipart_parts(stack.router.client.post(url, json=by_hash,
+                                                             headers=incremental)))  # fmt: skip
+
+    get = {**incremental, "apollo-require-preflight": "true"}  # CSRF: GET needs the header
+    params = {"extensions": json.dumps(apq), "variables": json.dumps(variables)}
+    assert_deferred(multipart_parts(stack.router.client.get(url, params=params, headers=get)))
+    params = {"query": DEFERRED, "variables": json.dumps(variables)}
+    assert_deferred(multipart_parts(stack.router.client.get(url, params=params, headers=get)))
+    forged = stack.router.client.get(url, params=params, headers=incremental)
+    assert codes(forged.json()) == ["CSRF_ERROR"]  # the deferred path keeps the CSRF rule
+    mutation = "mutation { ... @defer { cancelSubscription(id: 1, atPeriodEnd: true) { id } } }"
+    refused = stack.router.client.get(url, params={"query": mutation}, headers=get)
+    assert codes(refused.json()) == ["METHOD_NOT_ALLOWED"]
+
+
+def test_defer_runs_from_trusted_documents_only(held_stack: HeldStack) -> None:
+    router, variables = held_stack.router, {"later": False}
+    url, incremental = f"{router.url}/graphql", {"accept": INCREMENTAL}
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256(DEFERRED)}}
+    listed = router.client.post(url, json={"extensions": apq, "variables": variables},
+                                headers=incremental)  # fmt: skip
+    assert_deferred(multipart_parts(listed))  # its derived operations are not refused
+    text = router.client.post(url, json={"query": DEFERRED, "variables": variables},
+                              headers=incremental)  # fmt: skip
+    assert_deferred(multipart_parts(text))
+    unlisted = DEFERRED.replace('label: "name"', 'label: "other"')
+    refused = router.client.post(url, json={"query": unlisted, "variables": variables},
+                                 headers=incremental)  # fmt: skip
+    assert codes(refused.json()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
 
 
 def test_losing_the_broker_ends_the_subscription_with_a_code(stack: Stack) -> None:
