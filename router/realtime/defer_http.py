@@ -133,16 +133,20 @@ async def _deferring(gateway: Gateway, http: HttpRequest) -> GraphQLRequest | No
     receive stage's CSRF rule and the persisted stage (APQ, safelist) run on it here, as the
     operations derived from it skip them. None: not ours, or refused (the ordinary path
     answers with the same error)."""
+    persisted = gateway.persisted
     try:
         request = receive.graphql_request(http)
-        if "@defer" not in (request.query or "") and "persistedQuery" not in request.extensions:
+        document = persisted.peek(request)  # not counted: most requests are not ours
+        if document is None and persisted.shared is not None and request.extensions:
+            document = (await persisted.lookup(request)).query  # another router's APQ hash
+        if "@defer" not in (document or ""):
             return None
         if gateway.settings.csrf_headers is not None:
             receive.check_csrf(http, gateway.settings.csrf_headers)
-        request = await gateway.persisted.lookup(request)
+        request = await persisted.lookup(request)
     except RouterError:
         return None
-    return request if "@defer" in (request.query or "") else None
+    return request
 
 
 def _kind(document: DocumentNode, name: str | None) -> str | None:

@@ -18,7 +18,6 @@ behind is cut off with ``StreamClosed`` rather than buffering without bound.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable, Hashable
 from contextlib import aclosing
@@ -85,8 +84,7 @@ class _Shared:
         if self.queues or self.task.done():
             return
         self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self.task
+        await asyncio.wait({self.task})  # the subgraph is told; our own cancellation still raises
 
 
 class SharedStreams:
