@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -128,8 +129,9 @@ def open_socket(url: str, **init: Any) -> Iterator[ClientConnection]:
 
 
 def receive(socket: ClientConnection) -> dict[str, Any]:
+    deadline = time.monotonic() + 60  # a liveness bound: heartbeats do not extend it
     while True:
-        message: dict[str, Any] = json.loads(socket.recv(timeout=60))
+        message: dict[str, Any] = json.loads(socket.recv(timeout=deadline - time.monotonic()))
         if message.get("type") == "ping":
             socket.send('{"type":"pong"}')
             continue
@@ -495,6 +497,11 @@ class HeldSubgraph:
 SHARED = (
     "subscription Shared { subscriptionChanged(subscriptionId: 1) { status customer { email } } }"
 )
+# another client operation, the same subgraph subscription (its name is in the subgraph's
+# operation too): only the entity fetch differs
+NAMED = (
+    "subscription Shared { subscriptionChanged(subscriptionId: 1) { status customer { name } } }"
+)
 
 
 @dataclass
@@ -508,7 +515,7 @@ def held_stack(stack: Stack) -> Iterator[HeldStack]:
     held = HeldSubgraph()
     urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
     manifest = stack.tmp / "trusted-documents.json"
-    operations = [{"id": sha256(body), "body": body} for body in (SHARED, DEFERRED)]
+    operations = [{"id": sha256(body), "body": body} for body in (SHARED, NAMED, DEFERRED)]
     manifest.write_text(json.dumps({"format": FORMAT, "version": 1, "operations": operations}))
     router = start_router(
         stack.tmp, {**urls, "subscriptions": held.url}, subscriptions={"enabled": True},
@@ -524,20 +531,22 @@ def held_stack(stack: Stack) -> Iterator[HeldStack]:
 def test_identical_subscriptions_share_one_subgraph_stream(held_stack: HeldStack) -> None:
     held, router = held_stack.held, held_stack.router
     url = router.url.replace("http://", "ws://") + "/graphql"
-    email = EMAILS[ACTIVE[0].customer_id]
+    customer = next(c for c in world().customers if c.id == ACTIVE[0].customer_id)
+    fetched = {"1": {"email": customer.email}, "2": {"name": customer.name}}
 
     def status(socket: ClientConnection, id_: str) -> str:
         message = receive(socket)
         assert (message["id"], message["type"]) == (id_, "next")
         event = message["payload"]["data"]["subscriptionChanged"]
-        assert event["customer"] == {"email": email}  # each client's own entity fetch
+        assert event["customer"] == fetched[id_]  # each client's own entity fetch
         return str(event["status"])
 
     payload = {"query": SHARED}
     with open_socket(url) as first, open_socket(url) as second:
         first.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         held.wait_until(opened=1, running=1)
-        second.send(json.dumps({"id": "2", "type": "subscribe", "payload": payload}))
+        named = {"query": NAMED}
+        second.send(json.dumps({"id": "2", "type": "subscribe", "payload": named}))
         held.push("ACTIVE")
         assert (status(first, "1"), status(second, "2")) == ("ACTIVE", "ACTIVE")
         held.push("PAST_DUE")
