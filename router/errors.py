@@ -208,7 +208,8 @@ UNAUTHENTICATED = _code(
     "UNAUTHENTICATED",
     401,
     "The bearer token is missing where required, malformed, expired, not yet valid, or not "
-    "for this router (issuer, audience, signature).",
+    "for this router (issuer, audience, signature); a running subscription ends with it when "
+    "its token expires (`extensions.reason: expired`).",
     "http",
 )
 UNAUTHORIZED_FIELD_OR_TYPE = _code(

@@ -72,6 +72,8 @@ class Stream:
 
     client: str
     events: AsyncGenerator[dict[str, Any], None]
+    expires_at: float | None = None  # the token's expiry, leeway included: the stream ends
+    operation_name: str | None = None
 
 
 class Gateway:
@@ -110,16 +112,22 @@ class Gateway:
         self.subgraph_names = sorted(graph.name for graph in supergraph.graphs.values())
 
     async def handle(
-        self, http: HttpRequest, translate: Callable[[HttpResponse], HttpResponse] | None = None
+        self,
+        http: HttpRequest,
+        translate: Callable[[HttpResponse], HttpResponse] | None = None,
+        *,
+        derived: bool = False,
     ) -> HttpResponse:
         """Answer one HTTP request; a RouterError from any stage becomes its response.
 
         ``translate`` turns the GraphQL response into another protocol's (``router.rest``)
         before telemetry records it, so spans, metrics and the access log see what was sent.
+        ``derived``: the router wrote the document from one the persisted stage accepted (a
+        deferred fragment's operation), so that stage (APQ, safelist) is not asked again.
         """
         telemetry = self.telemetry.request(http)
         try:
-            reply = await self._handle(http, telemetry)
+            reply = await self._handle(http, telemetry, derived)
             if translate is not None:
                 reply = translate(reply)
         except BaseException as exc:
@@ -127,7 +135,9 @@ class Gateway:
             raise
         return telemetry.finish(reply)
 
-    async def _handle(self, http: HttpRequest, telemetry: NullTelemetry) -> HttpResponse:
+    async def _handle(
+        self, http: HttpRequest, telemetry: NullTelemetry, derived: bool = False
+    ) -> HttpResponse:
         telemetry.stage("receive")
         try:
             context = RequestContext(http, receive.negotiate(http), telemetry=telemetry)
@@ -137,13 +147,13 @@ class Gateway:
         try:
             if self.settings.csrf_headers is not None:
                 receive.check_csrf(http, self.settings.csrf_headers)
-            return await self._serve(context)
+            return await self._serve(context, derived)
         except RouterError as error:
             telemetry.refused(error)
             return error_reply(error, context.media_type, context.response_headers)
 
-    async def _serve(self, context: RequestContext) -> HttpResponse:
-        ready = await self._prepare(context)
+    async def _serve(self, context: RequestContext, derived: bool = False) -> HttpResponse:
+        ready = await self._prepare(context, derived=derived)
         if ready.prepared.kind == "subscription":
             raise RouterError(
                 OPERATION_NOT_SUPPORTED,
@@ -170,9 +180,12 @@ class Gateway:
         if self.hooks.subgraph:
             fetcher = hooks.HookedFetcher(fetcher, self.hooks, ready.client)
         key = client_key(http, self.settings.rate_limit_key, ready.identity.subject)
+        expires_at = self._token_expiry(ready.identity)
+        forwarded = (self.headers.fingerprint(http.headers, self.subgraph_names),
+                     ready.identity.key)  # fmt: skip
         run = StreamRun(
             self.supergraph.api_schema, ready.prepared, ready.variables, fetcher, headers_for,
-            self.settings.batch_entities,
+            self.settings.batch_entities, expires_at, forwarded,
         )  # fmt: skip
         events = self.realtime.events(run)
         if (
@@ -180,9 +193,19 @@ class Gateway:
             and http.headers.get(EXPOSE_PLAN_HEADER, "").lower() == "true"
         ):
             events = with_plan(events, plan_extension(ready.prepared))
-        return Stream(key, events)
+        name = ready.prepared.operation.name
+        return Stream(key, events, expires_at, name.value if name else None)
 
-    async def _prepare(self, context: RequestContext, *, streaming: bool = False) -> _Ready:
+    def _token_expiry(self, identity: Identity) -> float | None:
+        """When the identity's token stops being accepted (``exp`` plus the leeway)."""
+        verifier = self.security.verifier
+        if identity.expires_at is None or verifier is None:
+            return None
+        return identity.expires_at + verifier.config.leeway_seconds
+
+    async def _prepare(
+        self, context: RequestContext, *, streaming: bool = False, derived: bool = False
+    ) -> _Ready:
         http = context.http
         client = api.RouterRequest(
             http.method, http.path, http.headers, http.client, context.scratch
@@ -195,7 +218,9 @@ class Gateway:
             http, client.context, self.security, self.settings.rate_limit_key, self.telemetry
         )
         telemetry.stage("persisted")
-        request = await self.persisted.lookup(receive.graphql_request(http))
+        request = receive.graphql_request(http)
+        if not derived:
+            request = await self.persisted.lookup(request)
         telemetry.stage("document")
         query = request.query or ""
         cached = await self.store.operation(query, request.operation_name, telemetry)

@@ -33,6 +33,11 @@ class LruCache(Generic[K, V]):
         self._items.move_to_end(key)
         return found[0]
 
+    def peek(self, key: K) -> V | None:
+        """The value held for ``key``; neither a hit nor a miss, and its recency is unchanged."""
+        found = self._items.get(key)
+        return found[0] if found is not None else None
+
     def put(self, key: K, value: V, size: int = 0) -> None:
         """Add or replace ``key``; ``size`` replaces the entry's previous estimate."""
         old = self._items.pop(key, None)

@@ -74,6 +74,20 @@ class PersistedQueries:
                         self._documents.put(digest, found, len(found))
         return self.resolve(request)
 
+    def peek(self, request: GraphQLRequest) -> str | None:
+        """The document ``request`` carries, or names by a hash this router holds, without
+        counting a lookup or registering anything; None otherwise."""
+        if request.query is not None:
+            return request.query
+        extension = request.extensions.get("persistedQuery")
+        if extension is None:
+            return None
+        try:
+            digest = _hash_of(extension)
+        except RouterError:
+            return None
+        return self.manifest.bodies.get(digest) or self._documents.peek(digest)
+
     def resolve(self, request: GraphQLRequest) -> GraphQLRequest:
         """``request`` with its document, registering or looking up a persisted query."""
         extension = request.extensions.get("persistedQuery")

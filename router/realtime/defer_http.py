@@ -17,20 +17,23 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 
-from router.errors import RouterError
+from router.errors import METHOD_NOT_ALLOWED, RouterError
 from router.gateway import Gateway
 from router.operation import receive
-from router.operation.context import HttpRequest, HttpResponse
+from router.operation.context import GraphQLRequest, HttpRequest, HttpResponse
 from router.operation.respond import error_reply
 from router.realtime.defer import DeferredPart, Split, objects_at, split_deferred
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 BOUNDARY = "graphql"
 CONTENT_TYPE = f'multipart/mixed;boundary="{BOUNDARY}";deferSpec=20220824'.encode()
-PART_HEAD = f"\r\n--{BOUNDARY}\r\ncontent-type: application/json; charset=utf-8\r\n\r\n".encode()
-END = f"\r\n--{BOUNDARY}--\r\n".encode()
+# Each part ends with the delimiter, so a client (Apollo Client reads up to the next one)
+# sees a part when it is sent, not when the next one starts.
+DELIMITER = f"\r\n--{BOUNDARY}".encode()
+PART_HEAD = b"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+END = b"--\r\n"  # after the last part's delimiter: the close delimiter
 
 
 def accepts_incremental(accept: str | None) -> bool:
@@ -51,13 +54,21 @@ STREAMED = Streamed()
 async def serve_deferred(
     gateway: Gateway, http: HttpRequest, send: Send
 ) -> HttpResponse | Streamed | None:
-    """Answer a POST whose document uses ``@defer``: the response to send, STREAMED when it
-    was sent, or None when it is not ours (answer it as usual)."""
+    """Answer a request whose document uses ``@defer`` (POST or GET, its text or a persisted
+    query's hash): the response to send, STREAMED when it was sent, or None when it is not
+    ours (answer it as usual)."""
+    request = await _deferring(gateway, http)
+    if request is None:
+        return None
     try:
-        request = receive.graphql_request(http)
         document = parse(request.query or "")
-    except (RouterError, GraphQLError):
+    except GraphQLError:
         return None  # the ordinary path reports it
+    if http.method == "GET" and _kind(document, request.operation_name) != "query":
+        return error_reply(
+            RouterError(METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",
+                        headers={"allow": "POST"})
+        )  # fmt: skip
     incremental = accepts_incremental(http.headers.get("accept"))
     try:
         split = split_deferred(document, request.operation_name, request.variables,
@@ -72,9 +83,9 @@ async def serve_deferred(
         if request.operation_name:
             body["operationName"] = request.operation_name
         headers = {**http.headers, "accept": receive.JSON, "content-type": receive.JSON}
-        return replace(http, body=orjson.dumps(body), headers=headers)
+        return replace(http, method="POST", body=orjson.dumps(body), headers=headers)
 
-    initial = await gateway.handle(derived(split.initial))
+    initial = await gateway.handle(derived(split.initial), derived=True)
     if not split.parts or initial.status != 200:
         return initial
     await _stream(gateway, split, initial, derived, send)
@@ -92,14 +103,15 @@ async def _stream(
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     first = orjson.loads(initial.body)
     first["hasNext"] = True
-    await _part(send, first)
+    await _part(send, first, opening=True)
     parts = split.parts
     running: dict[asyncio.Task[HttpResponse], int] = {}
 
     def start(parent: int | None) -> None:
         for index, part in enumerate(parts):
             if part.parent == parent:
-                running[asyncio.create_task(gateway.handle(derived(part.query)))] = index
+                handled = gateway.handle(derived(part.query), derived=True)
+                running[asyncio.create_task(handled)] = index
 
     start(None)
     try:
@@ -116,6 +128,36 @@ async def _stream(
     await send({"type": "http.response.body", "body": END, "more_body": False})
 
 
+async def _deferring(gateway: Gateway, http: HttpRequest) -> GraphQLRequest | None:
+    """``http``'s request with its document, when that document defers something: the
+    receive stage's CSRF rule and the persisted stage (APQ, safelist) run on it here, as the
+    operations derived from it skip them. None: not ours, or refused (the ordinary path
+    answers with the same error)."""
+    persisted = gateway.persisted
+    try:
+        request = receive.graphql_request(http)
+        document = persisted.peek(request)  # not counted: most requests are not ours
+        if document is None and persisted.shared is not None and request.extensions:
+            document = (await persisted.lookup(request)).query  # another router's APQ hash
+        if "@defer" not in (document or ""):
+            return None
+        if gateway.settings.csrf_headers is not None:
+            receive.check_csrf(http, gateway.settings.csrf_headers)
+        request = await persisted.lookup(request)
+    except RouterError:
+        return None
+    return request
+
+
+def _kind(document: DocumentNode, name: str | None) -> str | None:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name is not None and definition.name.value == name)
+        ):
+            return definition.operation.value
+    return None
+
+
 def _items(part: DeferredPart, body: dict[str, Any]) -> list[dict[str, Any]]:
     label = {"label": part.label} if part.label is not None else {}
     errors = body.get("errors") or []
@@ -130,6 +172,6 @@ def _items(part: DeferredPart, body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-async def _part(send: Send, payload: dict[str, Any]) -> None:
-    chunk = PART_HEAD + orjson.dumps(payload)
+async def _part(send: Send, payload: dict[str, Any], *, opening: bool = False) -> None:
+    chunk = (DELIMITER if opening else b"") + PART_HEAD + orjson.dumps(payload) + DELIMITER
     await send({"type": "http.response.body", "body": chunk, "more_body": True})

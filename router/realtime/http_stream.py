@@ -25,6 +25,7 @@ from router.operation.context import HttpRequest
 from router.operation.receive import JSON
 from router.operation.respond import error_reply
 from router.realtime.stream import Realtime
+from router.telemetry.streams import StreamTelemetry
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -37,26 +38,33 @@ BOUNDARY = "graphql"
 class Framing:
     """How one transport writes its events."""
 
+    protocol: str  # its name in telemetry
     content_type: bytes
+    start: bytes  # before the first event
     heartbeat: bytes
     end: bytes
     frame: Callable[[dict[str, Any]], bytes]
 
 
 SSE_FRAMING = Framing(
+    "sse",
     b"text/event-stream; charset=utf-8",
+    b"",
     b":\n\n",
     b"event: complete\ndata:\n\n",
     lambda body: b"event: next\ndata: " + orjson.dumps(body) + b"\n\n",
 )
+# Each part ends with the delimiter: a client reading up to the next delimiter (Apollo
+# Client does) sees each part when it is sent, not when the next one (a heartbeat) starts.
+_DELIMITER = f"\r\n--{BOUNDARY}".encode()
+_PART_HEAD = b"\r\ncontent-type: application/json\r\n\r\n"
 MULTIPART_FRAMING = Framing(
+    "multipart",
     f'multipart/mixed;boundary="{BOUNDARY}";subscriptionSpec="1.0"'.encode(),
-    f"\r\n--{BOUNDARY}\r\ncontent-type: application/json\r\n\r\n{{}}".encode(),
-    f"\r\n--{BOUNDARY}--\r\n".encode(),
-    lambda body: (
-        f"\r\n--{BOUNDARY}\r\ncontent-type: application/json\r\n\r\n".encode()
-        + orjson.dumps({"payload": body})
-    ),
+    _DELIMITER,
+    _PART_HEAD + b"{}" + _DELIMITER,
+    b"--\r\n",
+    lambda body: _PART_HEAD + orjson.dumps({"payload": body}) + _DELIMITER,
 )
 
 
@@ -83,9 +91,12 @@ async def serve_stream(
     """Answer ``http`` with a stream of bodies in ``framing``."""
     try:
         stream = await gateway.open_stream(http)
-        with realtime.hold(stream.client):
-            await _send_events(stream.events, realtime, framing, receive, send)
+        with realtime.hold(
+            stream.client, framing.protocol, stream.operation_name, http.headers
+        ) as record:
+            await _send_events(stream.events, realtime, framing, receive, send, record)
     except RouterError as error:
+        realtime.telemetry.stream_refused(framing.protocol, error.code.code)
         reply = error_reply(error, JSON, error.headers)
         start = {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
         await send(start)
@@ -98,6 +109,7 @@ async def _send_events(
     framing: Framing,
     receive: Receive,
     send: Send,
+    record: StreamTelemetry,
 ) -> None:
     headers = [
         (b"content-type", framing.content_type),
@@ -105,6 +117,8 @@ async def _send_events(
         (b"x-accel-buffering", b"no"),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if framing.start:
+        await send({"type": "http.response.body", "body": framing.start, "more_body": True})
     interval = realtime.settings.ping_interval_seconds
 
     async def chunk(data: bytes) -> None:
@@ -114,6 +128,7 @@ async def _send_events(
         async with aclosing(events) as bodies:
             async for body in bodies:
                 await chunk(framing.frame(body))
+                record.sent(body)
 
     async def beat() -> None:
         while True:

@@ -52,3 +52,15 @@ class SubscriptionsConfig(BaseModel):
         description="Opening a subgraph's WebSocket and its `connection_ack`; past it the "
         "subscription ends with SUBSCRIPTION_STREAM_CLOSED.",
     )
+    deduplicate: bool = Field(
+        default=True,
+        description="Identical subgraph subscriptions (same subgraph, operation, variables, "
+        "forwarded headers and identity) share one subgraph stream on this router process; "
+        "each client still gets its own entity fetches per event. Identities never share.",
+    )
+    replay_latest: bool = Field(
+        default=True,
+        description="A client joining a shared stream first gets its latest event (the "
+        "entity's current state, for subgraphs that send it at subscribe time and on each "
+        "change); off: only the events after it joined, as Apollo Router does.",
+    )

@@ -7,7 +7,12 @@ may come either way. Close codes, as the protocol names them: 4400 bad message, 
 graphql-transport-ws subprotocol, 4408 no ``connection_init`` in time or no ``pong`` to a
 heartbeat ``ping``, 4409 a subscription id already running, 4429 a second
 ``connection_init``; 1000 idle (no subscription for ``idle_timeout_seconds``); 1001 router
-shutdown (after each subscription got SUBSCRIPTION_ROUTER_SHUTDOWN).
+shutdown (after each subscription got SUBSCRIPTION_ROUTER_SHUTDOWN); 4403 the connection's
+token expired (after each subscription got UNAUTHENTICATED, reason ``expired``).
+
+The protocol has no message that replaces a connection's credentials (a second
+``connection_init`` is 4429), so a token is refreshed by reconnecting: graphql-ws retries
+on 4403 and re-reads ``connectionParams`` when it is a function.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping, MutableMapping
 from contextlib import aclosing
 from typing import Any
@@ -64,6 +70,7 @@ class _Connection:
         self.answered = True  # the last ping got its pong
         self.idle_since = self.pinged_at = asyncio.get_running_loop().time()
         self.closed = False
+        self.expires_at: float | None = None  # the earliest token expiry of its streams
 
     async def run(self) -> None:
         timers = [asyncio.create_task(self._watch())]
@@ -135,6 +142,7 @@ class _Connection:
                 f"At most {limit} subscriptions per connection.",
                 extensions={"limit": "max_per_connection"},
             )
+            self.realtime.telemetry.stream_refused(PROTOCOL, error.code.code)
             await self._send({"id": id_, "type": "error", "payload": error.graphql_errors()})
             return
         body = orjson.dumps(payload)
@@ -146,11 +154,17 @@ class _Connection:
         gateway: Gateway = self.state.gateway
         try:
             stream = await gateway.open_stream(http)
-            with self.realtime.hold(stream.client):
+            if stream.expires_at is not None:
+                self.expires_at = min(stream.expires_at, self.expires_at or stream.expires_at)
+            with self.realtime.hold(
+                stream.client, PROTOCOL, stream.operation_name, http.headers
+            ) as record:
                 async with aclosing(stream.events) as events:
                     async for body in events:
                         await self._send({"id": id_, "type": "next", "payload": body})
+                        record.sent(body)
         except RouterError as error:
+            self.realtime.telemetry.stream_refused(PROTOCOL, error.code.code)
             await self._send({"id": id_, "type": "error", "payload": error.graphql_errors()})
             return
         except asyncio.CancelledError:  # the client completed it, or the connection ended
@@ -178,6 +192,9 @@ class _Connection:
                 await asyncio.wait({stopping}, timeout=min(interval, 1.0))
                 if stopping.done() and not self.running:
                     await self._close(1001, "Router shutting down")
+                    return
+                if not self.running and self.expires_at and time.time() >= self.expires_at:
+                    await self._close(4403, "Forbidden: the token has expired")
                     return
                 now = loop.time()
                 if not self.running and now - self.idle_since >= self.settings.idle_timeout_seconds:

@@ -228,7 +228,7 @@ class SharedState:
         telemetry = Telemetry.of(config, process)
         realtime = None
         if config.subscriptions_enabled:
-            realtime = Realtime(config.subscriptions, lambda name: name)  # URLs: the lifespan
+            realtime = Realtime(config.subscriptions, lambda name: name, telemetry)  # URLs: later
         return cls(
             persisted, HeaderRules(config.headers), Hooks(plugins), preparer, security_of(config),
             telemetry, documents, realtime,

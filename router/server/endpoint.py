@@ -63,7 +63,7 @@ class GraphQLEndpoint:
         if framing is not None:
             await self._stream(gateway, http, framing, receive_, send)
             return
-        if method == "POST" and b"@defer" in body:
+        if b"defer" in body or b"persistedQuery" in body:  # @defer, or maybe behind a hash
             try:
                 deferred = await serve_deferred(gateway, http, send)
             except Exception:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Tracer
@@ -18,6 +18,7 @@ from router.operation.context import NULL_TELEMETRY, HttpRequest, NullTelemetry
 from router.telemetry.fetch import PROPAGATOR, trace_headers
 from router.telemetry.metrics import RouterMetrics, StatsSync
 from router.telemetry.request import RequestTelemetry
+from router.telemetry.streams import StreamTelemetry
 from switchboard.telemetry import ProcessTelemetry
 
 if TYPE_CHECKING:
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
     from router.gateway import Gateway
 
 logger = logging.getLogger("switchboard.router")
-__all__ = ["NO_TELEMETRY", "NULL_TELEMETRY", "NullTelemetry", "RequestTelemetry", "Telemetry"]
+__all__ = [
+    "NO_TELEMETRY", "NULL_TELEMETRY", "NullTelemetry", "RequestTelemetry", "StreamTelemetry",
+    "Telemetry",
+]  # fmt: skip
 SYNC_SECONDS = 1.0
 
 
@@ -78,6 +82,25 @@ class Telemetry:
         """A bearer token was refused (``reason``: expired, signature, issuer…)."""
         if self.metrics is not None:
             self.metrics.jwt_failures(reason).inc()
+
+    def stream(
+        self, protocol: str, operation_name: str | None, headers: Mapping[str, str]
+    ) -> StreamTelemetry:
+        """A subscription's span and metrics, from when it is accepted to its end."""
+        return StreamTelemetry(self if self.enabled else None, protocol, operation_name, headers)
+
+    def stream_refused(self, protocol: str, code: str) -> None:
+        if self.metrics is not None:
+            self.metrics.subscription_errors(self.metrics.codes(code), protocol).inc()
+
+    def subgraph_stream(self, subgraph: str, opened: bool) -> None:
+        """A subscription stream to ``subgraph`` opened (or, ``opened=False``, closed)."""
+        if self.metrics is not None:
+            gauge = self.metrics.subgraph_streams_active(subgraph)
+            if opened:
+                gauge.inc()
+            else:
+                gauge.dec()
 
     def reloaded(self, applied: bool) -> None:
         if self.metrics is not None:

@@ -128,7 +128,48 @@ class RouterMetrics:
                 registry=r,
             )
         )
+        self._register_streams(r)
         self._register_synced(r)
+
+    def _register_streams(self, r: CollectorRegistry) -> None:
+        """Subscriptions: what clients hold open, what they are sent, what ends streams."""
+        self.subscriptions_active = _Children(
+            Gauge(
+                f"{PREFIX}_subscriptions_active",
+                "Subscriptions running, by client protocol (graphql-transport-ws, sse, multipart).",
+                ["protocol"],
+                multiprocess_mode="livesum",
+                registry=r,
+            )
+        )
+        self.subscription_events = _Children(
+            Counter(
+                f"{PREFIX}_subscription_events",
+                "Subscription bodies sent to clients (events, and a last one saying why a "
+                "stream ended), by client protocol.",
+                ["protocol"],
+                registry=r,
+            )
+        )
+        self.subscription_errors = _Children(
+            Counter(
+                f"{PREFIX}_subscription_errors",
+                "GraphQL errors of subscriptions, by extensions.code and client protocol: "
+                "refusals, errors in events, and why streams ended (SUBSCRIPTION_STREAM_CLOSED, "
+                "UNAUTHENTICATED for an expired token…).",
+                ["code", "protocol"],
+                registry=r,
+            )
+        )
+        self.subgraph_streams_active = _Children(
+            Gauge(
+                f"{PREFIX}_subgraph_streams_active",
+                "Subscription streams open to subgraphs (identical subscriptions share one).",
+                ["subgraph_name"],
+                multiprocess_mode="livesum",
+                registry=r,
+            )
+        )
 
     def _register_synced(self, r: CollectorRegistry) -> None:
         """Metrics copied from the router's own counters once a second (``StatsSync``)."""

@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -23,18 +24,22 @@ import httpx
 import jwt
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import ServerConnection, serve
 
 from router.auth.subgraph_tokens import HEADER
+from router.operation.manifest import FORMAT, sha256
+from router.telemetry.streams import EVENT
 from subgraphs.common.demo import world
 from subgraphs.registry import SERVICES
+from tests.kit.otlp import OtlpReceiver, ReceivedSpan
 from tests.router.auth.kit import ISSUER, jwks_file, token
 from tests.security.router_stack import SUPERGRAPH, start_router
 from tests.security.test_router_identity import write_key
 from tests.support.databases import fresh_database
-from tests.support.identity import bearer
+from tests.support.identity import bearer, keys, router_defaults
 from tests.support.processes import ServiceProcess, free_port, start_service, start_subgraph
 
 pytestmark = pytest.mark.slow
@@ -61,6 +66,8 @@ class Stack:
     other_subscriptions: ServiceProcess  # the same database, another process
     router: ServiceProcess
     subscriptions_database: str
+    spans: OtlpReceiver  # the router's
+    metrics_url: str
 
     @property
     def ws_url(self) -> str:
@@ -86,10 +93,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             name="subscriptions-2", port=port, log_dir=tmp, env=env,
         )  # fmt: skip
         exits.callback(other.stop)
-        settings = {"subscriptions": {"enabled": True, "max_per_connection": 2}}
+        receiver = exits.enter_context(OtlpReceiver())
+        metrics_port = free_port()
+        settings = {
+            "subscriptions": {"enabled": True, "max_per_connection": 2},
+            # no leeway: a short-lived token's subscription ends at its `exp`
+            "authentication": {**router_defaults()["authentication"], "leeway_seconds": 0},
+            "persisted_queries": {"enabled": True},  # APQ (off by default in production)
+            "telemetry": {
+                "tracing": {
+                    "enabled": True,
+                    "endpoint": receiver.endpoint,
+                    "schedule_delay_seconds": 0.1,
+                },
+                "metrics": {"enabled": True, "port": metrics_port},
+            },
+        }
         router = start_router(tmp, urls, **settings)
+        router.client.headers.update(bearer())  # as a router with the default settings gets
         exits.callback(router.stop)
-        yield Stack(tmp, subgraphs, other, router, database)
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        yield Stack(tmp, subgraphs, other, router, database, receiver, metrics_url)
 
 
 @contextmanager
@@ -105,8 +129,9 @@ def open_socket(url: str, **init: Any) -> Iterator[ClientConnection]:
 
 
 def receive(socket: ClientConnection) -> dict[str, Any]:
+    deadline = time.monotonic() + 60  # a liveness bound: heartbeats do not extend it
     while True:
-        message: dict[str, Any] = json.loads(socket.recv(timeout=60))
+        message: dict[str, Any] = json.loads(socket.recv(timeout=deadline - time.monotonic()))
         if message.get("type") == "ping":
             socket.send('{"type":"pong"}')
             continue
@@ -190,6 +215,90 @@ def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             event = line.removeprefix("event: ")
         elif line.startswith("data: ") and event == "next":
             yield json.loads(line.removeprefix("data: "))
+
+
+def test_a_subscription_ends_when_its_token_expires_on_every_protocol(stack: Stack) -> None:
+    watched = ACTIVE[6]
+    short = f"Bearer {keys().token('staff-short', ['admin'], seconds=5)}"
+    body = {"query": WATCH, "variables": {"id": watched.id}}
+    sse_accept = {"accept": "text/event-stream", "authorization": short}
+    multipart_accept = {"accept": 'multipart/mixed;subscriptionSpec="1.0"', "authorization": short}
+    url = f"{stack.router.url}/graphql"
+    with ExitStack() as streams:
+        socket = streams.enter_context(open_socket(stack.ws_url, authorization=short))
+        subscribe(socket, "x", watched.id)
+        assert receive(socket)["type"] == "next"
+        client = streams.enter_context(httpx.Client(timeout=60))
+        sse = sse_events(
+            streams.enter_context(
+                client.stream("POST", url, json=body, headers=sse_accept)
+            ).iter_lines()
+        )
+        assert next(sse)["data"]["subscriptionChanged"]["id"] == watched.id
+        parts = multipart_payloads(
+            streams.enter_context(client.stream("POST", url, json=body, headers=multipart_accept))
+        )
+        assert next(parts)["data"]["subscriptionChanged"]["id"] == watched.id
+        running = metrics(stack)
+        for protocol in PROTOCOLS:
+            assert running[("subscriptions_active", protocol)] >= 1
+        assert running[("subgraph_streams_active", "subscriptions")] >= 1
+
+        ended = receive(socket)  # no sleep: the router says so when the token expires
+        assert (ended["id"], ended["type"]) == ("x", "next")
+        assert_expired(ended["payload"])
+        assert receive(socket) == {"id": "x", "type": "complete"}
+        assert closed_with(socket) == 4403  # graphql-ws reconnects, with fresh connectionParams
+        assert_expired(next(sse))
+        assert list(sse) == []  # then `complete`, and the response ends
+        assert_expired(next(parts))
+        assert list(parts) == []  # then the closing boundary
+
+    after = metrics(stack)
+    for protocol in PROTOCOLS:
+        assert after[("subscription_errors", "UNAUTHENTICATED", protocol)] >= 1
+        assert after[("subscription_events", protocol)] >= 2
+
+    def expired_spans(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:
+        return [s for s in spans if s.attributes.get("error.type") == "UNAUTHENTICATED"]
+
+    spans = expired_spans(stack.spans.wait_for(lambda got: len(expired_spans(got)) == 3))
+    assert {s.attributes["network.protocol.name"] for s in spans} == set(PROTOCOLS)
+    for span in spans:
+        assert (span.name, span.status_code) == ("subscription Watch", 2)  # ERROR
+        assert span.events == (EVENT, EVENT)  # the first event, then the expiry
+
+
+PROTOCOLS = ("graphql-transport-ws", "sse", "multipart")
+
+
+def metrics(stack: Stack) -> dict[tuple[str, ...], float]:
+    """The router's subscription metrics: (name without prefix and suffix, *labels) → value."""
+    values: dict[tuple[str, ...], float] = {}
+    for family in text_string_to_metric_families(httpx.get(stack.metrics_url, timeout=30).text):
+        for sample in family.samples:
+            name = sample.name.removeprefix("switchboard_router_").removesuffix("_total")
+            if "subscription" in name or "stream" in name:
+                labels = tuple(sample.labels[k] for k in sorted(sample.labels))
+                values[(name, *labels)] = sample.value
+    return values
+
+
+def assert_expired(body: dict[str, Any]) -> None:
+    assert codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["extensions"]["reason"] == "expired"
+    assert body["data"] is None
+
+
+def multipart_payloads(reply: httpx.Response) -> Iterator[dict[str, Any]]:
+    """Each part's ``payload`` (heartbeats skipped); ends with the closing boundary."""
+    assert reply.headers["content-type"].startswith("multipart/mixed")
+    for line in reply.iter_lines():
+        if line == "--graphql--":
+            return
+        if line.startswith("{") and line != "{}":
+            yield json.loads(line)["payload"]
+    raise AssertionError("the multipart response ended without its closing boundary")
 
 
 def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
@@ -334,6 +443,130 @@ def fake_event() -> dict[str, Any]:
     return {"id": "sub_1", "status": "ACTIVE"}
 
 
+class HeldSubgraph:
+    """A graphql-transport-ws server in a thread that keeps every subscription open: the test
+    ``push``es events to all of them and counts the streams the router opened."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.opened = 0  # subscribe messages received
+        self.open: dict[ServerConnection, str] = {}  # running streams: their subscription id
+        self.server = serve(self._serve, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.socket.getsockname()[1]}/graphql"
+
+    def _serve(self, socket: ServerConnection) -> None:
+        socket.recv()  # connection_init
+        socket.send('{"type":"connection_ack"}')
+        subscribe = json.loads(socket.recv())
+        with self.changed:
+            self.opened += 1
+            self.open[socket] = subscribe["id"]
+            self.changed.notify_all()
+        try:
+            while json.loads(socket.recv()).get("type") != "complete":
+                pass
+        except ConnectionClosed:
+            pass
+        finally:
+            with self.changed:
+                del self.open[socket]
+                self.changed.notify_all()
+
+    def wait_until(self, opened: int, running: int) -> None:
+        with self.changed:
+            seen = self.changed.wait_for(
+                lambda: (self.opened, len(self.open)) == (opened, running), timeout=60
+            )  # a liveness bound
+            assert seen, f"opened {self.opened}, running {len(self.open)}"
+
+    def push(self, status: str) -> None:
+        customer = {"__typename": "Customer", "id": ACTIVE[0].customer_id}
+        event = {"subscriptionChanged": {"id": "sub_1", "status": status, "customer": customer}}
+        with self.changed:
+            for socket, id_ in self.open.items():
+                socket.send(json.dumps({"id": id_, "type": "next", "payload": {"data": event}}))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+SHARED = (
+    "subscription Shared { subscriptionChanged(subscriptionId: 1) { status customer { email } } }"
+)
+# another client operation, the same subgraph subscription (its name is in the subgraph's
+# operation too): only the entity fetch differs
+NAMED = (
+    "subscription Shared { subscriptionChanged(subscriptionId: 1) { status customer { name } } }"
+)
+
+
+@dataclass
+class HeldStack:
+    held: HeldSubgraph
+    router: ServiceProcess  # over it and the real subgraphs, running only trusted documents
+
+
+@pytest.fixture(scope="module")
+def held_stack(stack: Stack) -> Iterator[HeldStack]:
+    held = HeldSubgraph()
+    urls = {name: f"{p.url}/graphql" for name, p in stack.subgraphs.items()}
+    manifest = stack.tmp / "trusted-documents.json"
+    operations = [{"id": sha256(body), "body": body} for body in (SHARED, NAMED, DEFERRED)]
+    manifest.write_text(json.dumps({"format": FORMAT, "version": 1, "operations": operations}))
+    router = start_router(
+        stack.tmp, {**urls, "subscriptions": held.url}, subscriptions={"enabled": True},
+        persisted_queries={"manifest": str(manifest), "safelist": "enforce"},
+    )  # fmt: skip
+    try:
+        yield HeldStack(held, router)
+    finally:
+        router.stop()
+        held.close()
+
+
+def test_identical_subscriptions_share_one_subgraph_stream(held_stack: HeldStack) -> None:
+    held, router = held_stack.held, held_stack.router
+    url = router.url.replace("http://", "ws://") + "/graphql"
+    customer = next(c for c in world().customers if c.id == ACTIVE[0].customer_id)
+    fetched = {"1": {"email": customer.email}, "2": {"name": customer.name}}
+
+    def status(socket: ClientConnection, id_: str) -> str:
+        message = receive(socket)
+        assert (message["id"], message["type"]) == (id_, "next")
+        event = message["payload"]["data"]["subscriptionChanged"]
+        assert event["customer"] == fetched[id_]  # each client's own entity fetch
+        return str(event["status"])
+
+    payload = {"query": SHARED}
+    with open_socket(url) as first, open_socket(url) as second:
+        first.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        held.wait_until(opened=1, running=1)
+        named = {"query": NAMED}
+        second.send(json.dumps({"id": "2", "type": "subscribe", "payload": named}))
+        held.push("ACTIVE")
+        assert (status(first, "1"), status(second, "2")) == ("ACTIVE", "ACTIVE")
+        held.push("PAST_DUE")
+        assert (status(first, "1"), status(second, "2")) == ("PAST_DUE", "PAST_DUE")
+        held.wait_until(opened=1, running=1)  # one stream for both
+
+        other = {"authorization": f"Bearer {keys().token('staff-other', ['admin'])}"}
+        with open_socket(url, **other) as third:  # another identity: a stream of its own
+            third.send(json.dumps({"id": "3", "type": "subscribe", "payload": payload}))
+            held.wait_until(opened=2, running=2)
+        held.wait_until(opened=2, running=1)  # it left: its stream closed
+
+        first.send(json.dumps({"id": "1", "type": "complete"}))
+        held.push("CANCELED")  # the second keeps the stream
+        assert status(second, "2") == "CANCELED"
+        held.wait_until(opened=2, running=1)
+        second.send(json.dumps({"id": "2", "type": "complete"}))
+        held.wait_until(opened=2, running=0)  # the last one left: the stream closed
+
+
 DEFERRED = """
 query Deferred($later: Boolean!) {
   invoices(first: 2) {
@@ -358,7 +591,18 @@ def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -
     reply = stack.router.client.post(
         f"{stack.router.url}/graphql", json=body, headers={"accept": INCREMENTAL, **bearer()}
     )
-    first, *rest = multipart_parts(reply)
+    assert_deferred(multipart_parts(reply))
+
+    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
+    assert "errors" not in inline
+    node = inline["data"]["invoices"]["nodes"][0]
+    assert set(node) == {"id", "status", "lines", "customer"}
+    assert set(node["customer"]) == {"email", "name"}
+
+
+def assert_deferred(parts: list[dict[str, Any]]) -> None:
+    """DEFERRED's parts, with ``later: false``."""
+    first, *rest = parts
     nodes = first["data"]["invoices"]["nodes"]
     assert first["hasNext"] is True
     assert [set(n) for n in nodes] == [{"id", "status", "lines"}] * 2  # if: false → inline
@@ -373,11 +617,46 @@ def test_defer_sends_the_initial_payload_then_each_deferred_part(stack: Stack) -
     assert all(i["label"] == "name" and i["data"]["name"] for i in names)
     assert [p["hasNext"] for p in rest] == [True, False]
 
-    inline = stack.router.client.post(f"{stack.router.url}/graphql", json=body).json()
-    assert "errors" not in inline
-    node = inline["data"]["invoices"]["nodes"][0]
-    assert set(node) == {"id", "status", "lines", "customer"}
-    assert set(node["customer"]) == {"email", "name"}
+
+def test_defer_by_apq_hash_and_over_get(stack: Stack) -> None:
+    url, variables = f"{stack.router.url}/graphql", {"later": False}
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256(DEFERRED)}}
+    incremental = {"accept": INCREMENTAL}
+    by_hash = {"extensions": apq, "variables": variables}
+    unknown = stack.router.client.post(url, json=by_hash, headers=incremental)
+    assert codes(unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+    registering = {"query": DEFERRED, **by_hash}
+    assert_deferred(multipart_parts(stack.router.client.post(url, json=registering,
+                                                             headers=incremental)))  # fmt: skip
+    assert_deferred(multipart_parts(stack.router.client.post(url, json=by_hash,
+                                                             headers=incremental)))  # fmt: skip
+
+    get = {**incremental, "apollo-require-preflight": "true"}  # CSRF: GET needs the header
+    params = {"extensions": json.dumps(apq), "variables": json.dumps(variables)}
+    assert_deferred(multipart_parts(stack.router.client.get(url, params=params, headers=get)))
+    params = {"query": DEFERRED, "variables": json.dumps(variables)}
+    assert_deferred(multipart_parts(stack.router.client.get(url, params=params, headers=get)))
+    forged = stack.router.client.get(url, params=params, headers=incremental)
+    assert codes(forged.json()) == ["CSRF_ERROR"]  # the deferred path keeps the CSRF rule
+    mutation = "mutation { ... @defer { cancelSubscription(id: 1, atPeriodEnd: true) { id } } }"
+    refused = stack.router.client.get(url, params={"query": mutation}, headers=get)
+    assert codes(refused.json()) == ["METHOD_NOT_ALLOWED"]
+
+
+def test_defer_runs_from_trusted_documents_only(held_stack: HeldStack) -> None:
+    router, variables = held_stack.router, {"later": False}
+    url, incremental = f"{router.url}/graphql", {"accept": INCREMENTAL}
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256(DEFERRED)}}
+    listed = router.client.post(url, json={"extensions": apq, "variables": variables},
+                                headers=incremental)  # fmt: skip
+    assert_deferred(multipart_parts(listed))  # its derived operations are not refused
+    text = router.client.post(url, json={"query": DEFERRED, "variables": variables},
+                              headers=incremental)  # fmt: skip
+    assert_deferred(multipart_parts(text))
+    unlisted = DEFERRED.replace('label: "name"', 'label: "other"')
+    refused = router.client.post(url, json={"query": unlisted, "variables": variables},
+                                 headers=incremental)  # fmt: skip
+    assert codes(refused.json()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
 
 
 def test_losing_the_broker_ends_the_subscription_with_a_code(stack: Stack) -> None:

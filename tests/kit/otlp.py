@@ -34,6 +34,7 @@ class ReceivedSpan:
     kind: int
     attributes: dict[str, Any] = field(default_factory=dict)
     status_code: int = 0
+    events: tuple[str, ...] = ()  # the span events' names, in order
 
 
 def _value(value: AnyValue) -> Any:
@@ -58,6 +59,7 @@ def decode(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
                         kind=span.kind,
                         attributes={a.key: _value(a.value) for a in span.attributes},
                         status_code=span.status.code,
+                        events=tuple(event.name for event in span.events),
                     )
                 )
     return spans

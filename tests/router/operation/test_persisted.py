@@ -81,3 +81,15 @@ def test_store_is_bounded() -> None:
         digest = hashlib.sha256(query.encode()).hexdigest()
         store.resolve(GraphQLRequest(query=query, extensions=persisted(digest)))
     assert len(store) == 2
+
+
+async def test_peek_names_a_held_document_without_counting_or_registering() -> None:
+    store = PersistedQueries()
+    by_hash = GraphQLRequest(None, {}, None, persisted())
+    assert store.peek(GraphQLRequest(QUERY, {}, None, persisted())) == QUERY
+    assert store.peek(by_hash) is None  # the text alone registers nothing
+    assert store.peek(GraphQLRequest(None, {}, None, persisted(version=2))) is None
+    store.resolve(GraphQLRequest(QUERY, {}, None, persisted()))
+    hits, misses = store.cache.hits, store.cache.misses
+    assert store.peek(by_hash) == QUERY
+    assert (store.cache.hits, store.cache.misses) == (hits, misses)
