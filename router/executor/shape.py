@@ -54,7 +54,7 @@ _INVALID: Any = object()  # a null that must propagate to the nearest nullable p
 
 
 def _generate(steps: tuple[Step, ...]) -> ObjectShaper:
-    return generate(steps, _INVALID)
+    return generate(steps, _INVALID, _generate)
 
 
 class ResponseShaper:
