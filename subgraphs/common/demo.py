@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from subgraphs.subscriptions.clock import parse_clock
-from subgraphs.subscriptions.periods import add_intervals
-
+from .clock import parse_clock
 from .ids import new_id
+from .months import add_intervals
 from .settings import SubgraphSettings
 
 CLOCK_VARIABLE = "SUBSCRIPTIONS_CLOCK"  # the subscriptions service's ``clock`` setting

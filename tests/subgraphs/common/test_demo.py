@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from subgraphs.common.demo import demo_today, world
-from subgraphs.subscriptions.periods import add_months, next_period
+from subgraphs.common.months import add_months
+from subgraphs.subscriptions.periods import next_period
 
 # Month ends, a leap day and ordinary days: the periods' arithmetic clamps days.
 DAYS = [date(2026, 12, 4), date(2027, 1, 31), date(2027, 2, 28), date(2028, 2, 29),

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from subgraphs.common.clock import Clock, parse_clock
 from subgraphs.common.db import create_engine, session_factory
 from subgraphs.common.serve import prepare_database
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.registry import service
-from subgraphs.subscriptions.clock import Clock, parse_clock
 from subgraphs.subscriptions.models import BillingRunRow
 from subgraphs.subscriptions.periods import next_period
 from tests.support.databases import fresh_database
