@@ -380,7 +380,8 @@ def _subscription(
         started_at=started,
         current_period_start=period_start,
         current_period_end=period_end,
-        cancel_at_period_end=i % 11 == 5,
+        # (not one in dunning: its retry would pay a period only to end it)
+        cancel_at_period_end=i % 11 == 5 and status != "PAST_DUE",
         canceled_at=canceled_at,
     )
     if status not in BILLED:
