@@ -184,14 +184,14 @@ def demo_payments(
         if invoice.status in CAPTURED:
             assert invoice.paid_at is not None  # settled above
             payment = _payment(rng, invoice, customers[invoice.customer_id], at=invoice.paid_at)
-            payment.bank_charge_id = f"ch_demo_{payment.id.removeprefix('pay_')}"
+            payment.bank_charge_id = _bank_id("ch", payment.id)
             payments.append(payment)
             if invoice.status == "REFUNDED":
                 refunds.append(_refund(rng, payment, at=invoice.paid_at + REFUNDED_AFTER))
         elif invoice.status == "OPEN" and invoice.subscription_id is not None:
             for at in subscriptions[invoice.subscription_id].declined_at:
                 payment = _payment(rng, invoice, customers[invoice.customer_id], at=at)
-                payment.bank_charge_id = f"ch_demo_{payment.id.removeprefix('pay_')}"
+                payment.bank_charge_id = _bank_id("ch", payment.id)
                 payment.status, payment.decline_code = "DECLINED", DECLINE_CODE
                 payment.message = DECLINE_MESSAGE
                 payments.append(payment)
@@ -221,6 +221,12 @@ def _payment(
     )
 
 
+def _bank_id(prefix: str, ours: str) -> str:
+    """The bank's id of the charge or refund ``ours`` made: shaped as the bank makes them
+    (time first, so the bank lists them in order with later ones), dated as ours."""
+    return f"{prefix}_{ours.split('_', 1)[1]}"
+
+
 def _refund(rng: random.Random, payment: PaymentRow, *, at: datetime) -> RefundRow:
     """All of ``payment`` back: the payment is REFUNDED, as its invoice."""
     refund_id = new_id("rfd", at=at, rng=rng)
@@ -230,7 +236,7 @@ def _refund(rng: random.Random, payment: PaymentRow, *, at: datetime) -> RefundR
         payment_id=payment.id,
         invoice_id=payment.invoice_id,
         bank_key=refund_id,
-        bank_refund_id=f"re_demo_{refund_id.removeprefix('rfd_')}",
+        bank_refund_id=_bank_id("re", refund_id),
         amount=payment.amount,
         currency=payment.currency,
         status="SUCCEEDED",

@@ -312,7 +312,11 @@ def test_seeded_past_due_subscriptions_are_retried_on_their_dunning_schedule(
     stack: PaymentStack, month: Month
 ) -> None:
     """Seeded as a live one would be: the first cycle past the next retry charges the seeded
-    invoice again (no new one), its attempts counted; the bank has the declines before it."""
+    invoice again (no new one), its attempts counted; the bank has the declines before it.
+
+    The invoices process runs at the system clock and subscriptions at 11-25: they seeded the
+    same periods (the retry found its invoice under the period's key) because both were told
+    one demo day (``SWITCHBOARD_DEMO_DATE``)."""
     demo = world(stack.demo_day)
     past_due = [s for s in demo.subscriptions if s.status == "PAST_DUE"]
     assert len(past_due) == 3
