@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import strawberry
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,12 +40,9 @@ from subgraphs.common.demo import (
 from subgraphs.common.idempotency import fingerprint
 from subgraphs.common.ids import new_id
 
-from .issuing import ISSUE
 from .models import IdempotencyKey, InvoiceRow, PaymentRow, RefundRow
-from .payments import PAY
 from .repository import LineData, build_invoice, invoice_number
 from .tax import rate_for
-from .types import InvoiceLineInput, IssueInvoiceInput
 
 PAYMENT_TERMS = timedelta(days=14)
 ORDER_STATUS = {"PAID": "PAID", "REFUNDED": "REFUNDED", "PLACED": "OPEN", "CANCELLED": "VOID"}
@@ -249,6 +245,14 @@ def billing_keys(demo: DemoWorld, payments: list[PaymentRow]) -> list[Idempotenc
     """The keys the subscriptions service's billing issued and charged each seeded period
     under (``billing.invoice_key`` and ``billing.charge_key`` there), with what they made: a
     retry of the period reuses its invoice, and a repeated attempt its payment."""
+    # Here, not at the top: the sandbox bank imports this module for ``bank_ledger`` only,
+    # and these would double what its start-up imports.
+    import strawberry
+
+    from .issuing import ISSUE
+    from .payments import PAY
+    from .types import InvoiceLineInput, IssueInvoiceInput
+
     plans = {p.id: p for p in demo.plans}
     charges: dict[str, list[PaymentRow]] = {}
     for payment in payments:
