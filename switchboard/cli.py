@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="listen address (default 127.0.0.1, env BANK_HOST)")
     p.add_argument("--port", type=int, help="listen port (default 4010, env BANK_PORT)")
     p.add_argument("--database-url", help="SQLAlchemy URL (env BANK_DATABASE_URL)")
+    p.add_argument(
+        "--seed", action="store_true", help="record the demo's payments in an empty ledger"
+    )
     p.set_defaults(handler=commands.run_bank)
 
     p = sub.add_parser("dev", help="run every service with demo data, logs in one terminal")

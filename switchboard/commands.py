@@ -265,7 +265,12 @@ def run_bank(args: argparse.Namespace) -> int:
     from sandbox.bank.serve import serve
     from sandbox.bank.settings import BankSettings
 
-    overrides = {"host": args.host, "port": args.port, "database_url": args.database_url}
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "database_url": args.database_url,
+        "seed_demo": args.seed or None,
+    }
     settings = BankSettings(**{k: v for k, v in overrides.items() if v is not None})
     try:
         settings.require_api_keys()

@@ -111,6 +111,15 @@ def point_services_at(processes: list[ProcessSpec]) -> None:
         os.environ.setdefault(variable, value)
 
 
+def pin_demo_date() -> None:
+    """One demo today for every process of this run (``SWITCHBOARD_DEMO_DATE``): the
+    services and the bank seed as of the same day even if they start on either side of
+    midnight UTC. An explicit value wins; ValueError if it is not a date."""
+    from subgraphs.common.demo import DATE_VARIABLE, demo_today
+
+    os.environ[DATE_VARIABLE] = demo_today().isoformat()
+
+
 def link_invoices_through(router_url: str) -> None:
     """Invoice PDF links point at the router's file route (``files:`` in its config)."""
     os.environ.setdefault("INVOICES_PUBLIC_URL", f"{router_url}/files")
@@ -235,6 +244,11 @@ async def run_dev() -> int:
     """Run everything until Ctrl-C (0) or a process that cannot be restarted exits."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the logs
     router_config = load_config(None)
+    try:
+        pin_demo_date()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    os.environ.setdefault("BANK_SEED_DEMO", "true")  # the demo's payments, as the services'
     supergraph = DATA_DIR / "supergraph.graphql"
     router = router_spec(router_config, DATA_DIR / "router.dev.yaml")
     auxiliary = [make() for make in AUXILIARY]

@@ -29,7 +29,7 @@ from subgraphs.common.settings import DATA_DIR, SubgraphSettings
 from subgraphs.registry import SERVICES
 
 from .commands import CommandError
-from .dev import AUXILIARY, link_invoices_through, point_services_at, run_dev
+from .dev import AUXILIARY, link_invoices_through, pin_demo_date, point_services_at, run_dev
 from .devkeys import DevKeys
 from .preflight import shown_url
 from .supervise import (
@@ -85,7 +85,10 @@ def say(line: str) -> None:
 async def run_up(options: UpOptions) -> int:
     if options.profile == "dev":
         return await run_dev()
+    if options.seed:
+        os.environ.setdefault("BANK_SEED_DEMO", "true")  # the demo's payments, as the services'
     try:
+        pin_demo_date()
         await check_redis(options.redis_url)
         await create_databases(options)
     except ValueError as exc:

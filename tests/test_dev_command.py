@@ -18,7 +18,7 @@ import pytest
 
 from sandbox.bank.settings import BankSettings
 from subgraphs.registry import SERVICES
-from switchboard.dev import bank_spec, link_invoices_through, point_services_at
+from switchboard.dev import bank_spec, link_invoices_through, pin_demo_date, point_services_at
 from switchboard.hotreload import CompositionProblem, LiveSubgraph, SourceWatcher, compose_to_file
 from switchboard.supervise import Child, ProcessSpec
 from tests.support.processes import ROOT, auxiliary_ports, free_port
@@ -238,3 +238,17 @@ def test_dev_hands_one_bank_key_to_bank_and_invoices_and_links_through_the_route
     monkeypatch.setattr(os, "environ", {"BANK_API_KEYS": f"sk_test_{'b' * 24}"})
     point_services_at([bank_spec()])  # a key the developer set is the one invoices gets
     assert os.environ["INVOICES_BANK_API_KEY"] == f"sk_test_{'b' * 24}"
+
+
+def test_dev_pins_one_demo_date_for_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Computed once, from the subscriptions clock, and handed down; an explicit one wins."""
+    environment = {"SUBSCRIPTIONS_CLOCK": "fixed:2027-05-06T23:59:59Z"}
+    monkeypatch.setattr(os, "environ", environment)
+    pin_demo_date()
+    assert environment["SWITCHBOARD_DEMO_DATE"] == "2027-05-06"
+    environment["SUBSCRIPTIONS_CLOCK"] = "fixed:2027-05-07T00:00:01Z"  # past midnight now
+    pin_demo_date()
+    assert environment["SWITCHBOARD_DEMO_DATE"] == "2027-05-06"
+    environment["SWITCHBOARD_DEMO_DATE"] = "May 6th"
+    with pytest.raises(ValueError, match="SWITCHBOARD_DEMO_DATE='May 6th' is not a date"):
+        pin_demo_date()

@@ -228,7 +228,9 @@ class Stack:
         self.env["SWITCHBOARD_ROUTER_PORT"] = str(self.ports[README_ROUTER_PORT])
         self.env = auxiliary_ports(self.env)
         self.auxiliary = {port: int(self.env[name]) for port, name in AUXILIARY_PORTS.items()}
-        self.env.pop("SUBSCRIPTIONS_CLOCK", None)  # the real clock, as `make run` has it
+        # the real clock, and the demo day and bank seeding `make run` chooses
+        for variable in ("SUBSCRIPTIONS_CLOCK", "SWITCHBOARD_DEMO_DATE", "BANK_SEED_DEMO"):
+            self.env.pop(variable, None)
         self.env.update(extra_env or {})
         self.log = tmp / "dev.log"
         self._admin_token = ""

@@ -1,12 +1,12 @@
 """A sandbox card acquirer: charges (authorise + capture) and refunds over HTTP.
 
 Run it with ``switchboard bank`` (port 4010; ``BANK_PORT``, ``BANK_HOST``,
-``BANK_DATABASE_URL``, ``BANK_SLOW_SECONDS``). Like a real acquirer it wants an API key on
-every ``/v1/`` request, ``Authorization: Bearer sk_test_…`` (``BANK_API_KEYS``, no default;
-see ``auth.py``). Every write takes an ``Idempotency-Key``
-header: the same key with the same body answers the first result again (header
-``Idempotent-Replayed: true``); the same key with another body is refused with 409
-``idempotency_key_reused``.
+``BANK_DATABASE_URL``, ``BANK_SLOW_SECONDS``; ``--seed`` or ``BANK_SEED_DEMO=true`` records
+the demo's payments in an empty ledger, see ``demo.py``). Like a real acquirer it wants an
+API key on every ``/v1/`` request, ``Authorization: Bearer sk_test_…`` (``BANK_API_KEYS``, no
+default; see ``auth.py``). Every write takes an ``Idempotency-Key`` header: the same key
+with the same body answers the first result again (header ``Idempotent-Replayed: true``);
+the same key with another body is refused with 409 ``idempotency_key_reused``.
 
 Deterministic payment-method tokens drive every failure path:
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.db import RequestDb, create_engine, session_factory
 
-from . import ledger
+from . import demo, ledger
 from .auth import ApiKeyMiddleware
 from .ledger import BankError, ChargeRequest, Outcome, RefundRequest
 from .models import Base
@@ -191,6 +191,9 @@ def create_app(settings: BankSettings) -> FastAPI:
             await conn.run_sync(Base.metadata.create_all)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        if settings.seed_demo:
+            async with app.state.sessions.begin() as session:
+                await demo.seed(session)
         try:
             yield
         finally:

@@ -26,6 +26,7 @@ DECLINES: dict[str, tuple[str, str]] = {
     "tok_decline_insufficient_funds": ("insufficient_funds", "Insufficient funds."),
     "tok_decline_expired": ("expired_card", "The card has expired."),
 }
+DECLINE_MESSAGES = dict(DECLINES.values())  # by decline code
 TIMEOUT_TOKEN = "tok_timeout"
 ERROR_TOKEN = "tok_error_5xx"
 ERROR_AFTER_CAPTURE_TOKEN = "tok_error_after_capture"
@@ -70,7 +71,8 @@ def fingerprint(payload: dict[str, Any]) -> str:
 
 
 def charge_json(row: ChargeRow) -> dict[str, Any]:
-    message = DECLINES.get(row.token, ("", ""))[1] if row.status == "declined" else None
+    declined = row.status == "declined"
+    message = DECLINE_MESSAGES.get(row.decline_code or "", "Declined.") if declined else None
     return {
         "object": "charge",
         "id": row.id,
@@ -106,7 +108,7 @@ def charge_status(row: ChargeRow) -> int:
 
 async def create_charge(session: AsyncSession, *, key: str, request: ChargeRequest) -> Outcome:
     """Authorise and capture ``request`` once per key; a declined charge is recorded too."""
-    claim = await _claim(session, "charge", key, fingerprint(_charge_payload(request)))
+    claim = await _claim(session, "charge", key, charge_fingerprint(request))
     if claim is not None:
         row = await session.get_one(ChargeRow, claim)
         return Outcome(charge_json(row), charge_status(row), replayed=True)
@@ -130,7 +132,7 @@ async def create_charge(session: AsyncSession, *, key: str, request: ChargeReque
 
 async def create_refund(session: AsyncSession, *, key: str, request: RefundRequest) -> Outcome:
     """Refund part or all of a captured charge, never more than is left of it."""
-    claim = await _claim(session, "refund", key, fingerprint(_refund_payload(request)))
+    claim = await _claim(session, "refund", key, refund_fingerprint(request))
     if claim is not None:
         existing = await session.get_one(RefundRow, claim)
         return Outcome(refund_json(existing), 201, replayed=True)
@@ -198,6 +200,14 @@ async def charges_with_reference(session: AsyncSession, reference: str) -> list[
 async def refunds_of_charge(session: AsyncSession, charge_id: str) -> list[dict[str, Any]]:
     stmt = select(RefundRow).where(RefundRow.charge_id == charge_id).order_by(RefundRow.id)
     return [refund_json(row) for row in (await session.scalars(stmt)).all()]
+
+
+def charge_fingerprint(request: ChargeRequest) -> str:
+    return fingerprint(_charge_payload(request))
+
+
+def refund_fingerprint(request: RefundRequest) -> str:
+    return fingerprint(_refund_payload(request))
 
 
 def _charge_payload(request: ChargeRequest) -> dict[str, Any]:

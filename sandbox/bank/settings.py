@@ -20,6 +20,9 @@ class BankSettings(BaseSettings):
     ``BANK_API_KEYS``: the secret keys callers send as ``Authorization: Bearer sk_test_…``,
     comma-separated (two during a rotation). There is no default: without one the bank does
     not start (``switchboard dev`` generates one per run).
+
+    ``BANK_SEED_DEMO`` (``switchboard bank --seed``; ``switchboard dev`` sets it): record the
+    demo's payments in an empty ledger at start (``demo.py``).
     """
 
     model_config = SettingsConfigDict(env_prefix="BANK_", extra="ignore", frozen=True)
@@ -29,6 +32,7 @@ class BankSettings(BaseSettings):
     database_url: str = ""
     slow_seconds: float = Field(default=30.0, ge=0)
     test_exit_after_commit: bool = False
+    seed_demo: bool = False
     log_level: str = "info"
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 

@@ -1,34 +1,39 @@
-"""The deterministic demo world every service seeds its part of.
+"""The deterministic demo world every service (and the sandbox bank) seeds its part of.
 
 One seeded generator describes customers, products, orders, plans and subscriptions as
 plain values, so ids line up across the four databases (an order's ``customer_id`` is a
 customer the customers service has). Each service's ``seed.py`` stores what it owns and
-derives the rest (invoices are derived from orders and subscription periods).
+derives the rest (invoices and their payments are derived from orders and subscription
+periods; the bank's ledger from those payments).
 
-The history (customers, products, orders, when each subscription started, and so every id)
-is fixed in 2026, so ids are the same on every machine and every day. The billing state is
-relative to the demo's today, the subscriptions clock's date (``SUBSCRIPTIONS_CLOCK``) when
-the data is seeded: each live subscription is in a period that began 3 to 17 days before
-(three months more for a yearly plan), so no period ends within 11 days of seeding and every
-monthly one ends within a month. A canceled subscription's last period ended when it was
-canceled.
+The history (customers, products, orders, when each subscription started, and so every
+order's id) is fixed in 2026, so those ids are the same on every machine and every day. The
+billing state is relative to the demo's today (``demo_today()``: the run's
+``SWITCHBOARD_DEMO_DATE``, else the subscriptions clock's date) when the data is seeded: each
+live subscription is in a period that began 3 to 17 days before (three months more for a
+yearly plan), so no period ends within 11 days of seeding and every monthly one ends within
+a month. A past-due one's period began 2, 4 or 6 days before: its charge at the start was
+declined, and so was every retry of the dunning schedule due since, so its next retry is
+due after today, as a live one's would be. A canceled subscription's last period ended when
+it was canceled.
 """
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from subgraphs.subscriptions.clock import parse_clock
-from subgraphs.subscriptions.periods import add_intervals
-
+from .clock import parse_clock
+from .dunning import retry_at
 from .ids import new_id
+from .months import add_intervals
 from .settings import SubgraphSettings
 
 CLOCK_VARIABLE = "SUBSCRIPTIONS_CLOCK"  # the subscriptions service's ``clock`` setting
+DATE_VARIABLE = "SWITCHBOARD_DEMO_DATE"  # one demo day for every process of a run
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SEED = 20260105
 
@@ -106,6 +111,16 @@ SUBSCRIPTION_STATUSES = ["ACTIVE"] * 6 + ["TRIALING", "PAST_DUE", "CANCELED"]  #
 # months earlier still.
 PERIOD_BEGAN_DAYS = (3, 17)
 YEARLY_PERIOD_BEGAN_MONTHS = 3
+# A past-due subscription's period began this many days before today (the first, second,
+# third past-due one): never on a day a dunning retry falls (1, 3, 7), and before the last.
+PAST_DUE_BEGAN_DAYS = (2, 4, 6)
+BILLED = ("ACTIVE", "PAST_DUE")  # the statuses whose current period has been invoiced
+INVOICED_AT = time(6, 0)  # a period's invoice is issued on its first day at this time
+CHARGED_AFTER = timedelta(hours=1)  # and charged this much later
+# Why a past-due subscription's charges were declined: the bank's code, the payment's reason
+# (as invoices reports it, and billing records it) and message.
+DECLINE_CODE, DECLINE_REASON = "insufficient_funds", "INSUFFICIENT_FUNDS"
+DECLINE_MESSAGE = "Insufficient funds."
 
 
 @dataclass(frozen=True)
@@ -191,6 +206,20 @@ class DemoSubscription:
     current_period_end: date
     cancel_at_period_end: bool
     canceled_at: datetime | None
+    # The current period's invoice (ACTIVE and PAST_DUE), and for a past-due subscription
+    # the moments its charges were declined and when the next retry is due.
+    invoice_id: str | None = None
+    declined_at: tuple[datetime, ...] = ()
+    next_retry_at: datetime | None = None
+
+    @property
+    def invoiced_at(self) -> datetime:
+        return datetime.combine(self.current_period_start, INVOICED_AT, tzinfo=UTC)
+
+    @property
+    def charged_at(self) -> datetime:
+        """When the current period was first charged (paid, or the first decline)."""
+        return self.invoiced_at + CHARGED_AFTER
 
 
 @dataclass(frozen=True)
@@ -203,8 +232,21 @@ class DemoWorld:
 
 
 def demo_today() -> date:
-    """The demo's today: the date of the subscriptions service's clock (``SUBSCRIPTIONS_CLOCK``),
-    so that the billing state it seeds is current for the clock that bills it."""
+    """The demo's today: ``SWITCHBOARD_DEMO_DATE`` (``YYYY-MM-DD``) when it is set, else the
+    date of the subscriptions service's clock (``SUBSCRIPTIONS_CLOCK``), so that the billing
+    state seeded is current for the clock that bills it.
+
+    ``switchboard dev`` and ``switchboard up`` set the variable once per run, for every
+    process: services that seed on either side of midnight UTC still seed the same day. A
+    service started alone (``switchboard subgraph … --seed``) reads its clock. ValueError
+    for a variable that is not a date.
+    """
+    pinned = os.environ.get(DATE_VARIABLE, "").strip()
+    if pinned:
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError:
+            raise ValueError(f"{DATE_VARIABLE}={pinned!r} is not a date: use YYYY-MM-DD") from None
     # The variable itself, not SubgraphSettings.for_service (its tens of milliseconds a call
     # would add up: the seeds and tests call ``world()`` often).
     spec = os.environ.get(CLOCK_VARIABLE) or SubgraphSettings.model_fields["clock"].default
@@ -247,7 +289,10 @@ def _world(today: date) -> DemoWorld:
         )
         for i, (code, name, interval, price, currency, trial) in enumerate(PLANS)
     )
-    subscriptions = tuple(_subscription(rng, i, customers, plans, today) for i in range(30))
+    invoice_rng = random.Random(f"subscription-invoices-{SEED}")  # apart: other ids stay
+    subscriptions = tuple(
+        _subscription(rng, invoice_rng, i, customers, plans, today) for i in range(30)
+    )
     return DemoWorld(customers, products, orders, plans, subscriptions)
 
 
@@ -304,6 +349,7 @@ def _order(
 
 def _subscription(
     rng: random.Random,
+    invoice_rng: random.Random,
     i: int,
     customers: tuple[DemoCustomer, ...],
     plans: tuple[DemoPlan, ...],
@@ -316,13 +362,17 @@ def _subscription(
     if canceled_at is not None:  # its last period ended when it was canceled
         period_end = canceled_at.date()
         period_start = add_intervals(period_end, plan.interval, -1)
+    elif status == "PAST_DUE":  # renewed days ago, declined since
+        past_due = PAST_DUE_BEGAN_DAYS[i // len(SUBSCRIPTION_STATUSES) % len(PAST_DUE_BEGAN_DAYS)]
+        period_start = today - timedelta(days=past_due)
+        period_end = add_intervals(period_start, plan.interval)
     else:
         low, high = PERIOD_BEGAN_DAYS
         period_start = today - timedelta(days=low + i % (high - low + 1))
         if plan.interval == "YEAR":
             period_start = add_intervals(period_start, "MONTH", -YEARLY_PERIOD_BEGAN_MONTHS)
         period_end = add_intervals(period_start, plan.interval)
-    return DemoSubscription(
+    billed = DemoSubscription(
         id=new_id("sub", at=started, rng=rng),
         customer_id=customers[(i * 7 + 3) % len(customers)].id,
         plan_id=plan.id,
@@ -330,6 +380,25 @@ def _subscription(
         started_at=started,
         current_period_start=period_start,
         current_period_end=period_end,
-        cancel_at_period_end=i % 11 == 5,
+        # (not one in dunning: its retry would pay a period only to end it)
+        cancel_at_period_end=i % 11 == 5 and status != "PAST_DUE",
         canceled_at=canceled_at,
     )
+    if status not in BILLED:
+        return billed
+    invoice_id = new_id("inv", at=billed.invoiced_at, rng=invoice_rng)
+    if status != "PAST_DUE":
+        return replace(billed, invoice_id=invoice_id)
+    declined, next_retry = _dunning(billed.charged_at, today)
+    return replace(billed, invoice_id=invoice_id, declined_at=declined, next_retry_at=next_retry)
+
+
+def _dunning(first: datetime, today: date) -> tuple[tuple[datetime, ...], datetime]:
+    """The declines of a period first declined at ``first``: that one and every retry due
+    before ``today``; and the next retry, due after it."""
+    declined = [first]
+    while (retry := retry_at(first, len(declined))) is not None and retry.date() < today:
+        declined.append(retry)
+    if retry is None or retry.date() == today:
+        raise AssertionError(f"a past-due period begun {first.date()} has no retry after {today}")
+    return tuple(declined), retry

@@ -6,21 +6,30 @@ refunded in full (REFUNDED), PLACED ones wait for payment (OPEN), CANCELLED ones
 PAID, PAST_DUE is OPEN; TRIALING has nothing billed yet and CANCELED bills no current
 period, so neither gets one. Tax follows the customer's country. As the payment flows leave
 them, every paid invoice has its captured payment (on the customer's default card), a
-refunded one also the refund of it all, and a past-due subscription's open invoice the
-declined charge that made it past due. Ids come from seeded generators and numbers count up
-per year in order of issue, so the same invoices appear on every machine.
+refunded one also the refund of it all, and a past-due subscription's open invoice one
+declined charge per attempt of its dunning so far. Ids come from seeded generators and
+numbers count up per year in order of issue, so the same invoices appear on every machine.
+
+The subscriptions' invoices and charges are also recorded under the idempotency keys the
+subscriptions service's billing uses, so its next dunning retry of a seeded period reuses
+that period's invoice as it would a live one's. The sandbox bank seeds its ledger from
+``bank_ledger`` (the same charges and refunds, under the same ids and keys), so a seeded
+payment can be refunded and a seeded decline looks declined at the bank too.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.demo import (
+    DECLINE_CODE,
+    DECLINE_MESSAGE,
     SEED,
     DemoCustomer,
     DemoOrder,
@@ -28,9 +37,10 @@ from subgraphs.common.demo import (
     DemoWorld,
     world,
 )
+from subgraphs.common.idempotency import fingerprint
 from subgraphs.common.ids import new_id
 
-from .models import InvoiceRow, PaymentRow, RefundRow
+from .models import IdempotencyKey, InvoiceRow, PaymentRow, RefundRow
 from .repository import LineData, build_invoice, invoice_number
 from .tax import rate_for
 
@@ -39,7 +49,6 @@ ORDER_STATUS = {"PAID": "PAID", "REFUNDED": "REFUNDED", "PLACED": "OPEN", "CANCE
 SUBSCRIPTION_STATUS = {"ACTIVE": "PAID", "PAST_DUE": "OPEN"}
 CAPTURED = ("PAID", "REFUNDED")  # invoices whose payment was captured
 REFUNDED_AFTER = timedelta(days=3)
-DECLINE_CODE, DECLINE_MESSAGE = "insufficient_funds", "Insufficient funds."
 
 
 async def seed(session: AsyncSession) -> bool:
@@ -54,6 +63,7 @@ async def seed(session: AsyncSession) -> bool:
     session.add_all(payments)
     await session.flush()
     session.add_all(refunds)
+    session.add_all(billing_keys(demo, payments))
     return True
 
 
@@ -105,20 +115,21 @@ def _subscription_invoices(demo: DemoWorld, rng: random.Random) -> Iterator[Invo
         status = SUBSCRIPTION_STATUS.get(sub.status)
         if status is None:
             continue
+        assert sub.invoice_id is not None  # the demo world names every billed period's
         plan = plans[sub.plan_id]
-        issued_at = datetime.combine(sub.current_period_start, time(6, 0), tzinfo=UTC)
         row = _draft(
             rng,
             customer_id=sub.customer_id,
             country=countries[sub.customer_id],
             currency=plan.currency,
             lines=[LineData(_period_description(plan.name, sub), 1, plan.price, plan.currency)],
-            issued_at=issued_at,
+            issued_at=sub.invoiced_at,
+            invoice_id=sub.invoice_id,
         )
         row.subscription_id = sub.id
         row.period_start = sub.current_period_start
         row.period_end = sub.current_period_end
-        _settle(row, status, paid_at=issued_at + timedelta(hours=1))
+        _settle(row, status, paid_at=sub.charged_at)
         yield row
 
 
@@ -134,9 +145,10 @@ def _draft(
     currency: str,
     lines: list[LineData],
     issued_at: datetime,
+    invoice_id: str | None = None,
 ) -> InvoiceRow:
     row = build_invoice(
-        invoice_id=new_id("inv", at=issued_at, rng=rng),
+        invoice_id=invoice_id or new_id("inv", at=issued_at, rng=rng),
         number="",  # numbered once all invoices are known
         customer_id=customer_id,
         currency=currency,
@@ -157,27 +169,28 @@ def _settle(row: InvoiceRow, status: str, *, paid_at: datetime) -> None:
 def demo_payments(
     demo: DemoWorld, invoices: list[InvoiceRow]
 ) -> tuple[list[PaymentRow], list[RefundRow]]:
-    """The payments of ``invoices`` (captured, or declined for a past-due subscription) and
-    the refunds of the refunded ones; the same on every call."""
+    """The payments of ``invoices`` (captured, or the declined attempts of a past-due
+    subscription's period) and the refunds of the refunded ones; the same on every call."""
     rng = random.Random(f"payments-{SEED}")
     customers = {c.id: c for c in demo.customers}
+    subscriptions = {s.id: s for s in demo.subscriptions}
     payments: list[PaymentRow] = []
     refunds: list[RefundRow] = []
     for invoice in invoices:
         if invoice.status in CAPTURED:
             assert invoice.paid_at is not None  # settled above
             payment = _payment(rng, invoice, customers[invoice.customer_id], at=invoice.paid_at)
-            payment.bank_charge_id = f"ch_demo_{payment.id.removeprefix('pay_')}"
+            payment.bank_charge_id = _bank_id("ch", payment.id)
             payments.append(payment)
             if invoice.status == "REFUNDED":
                 refunds.append(_refund(rng, payment, at=invoice.paid_at + REFUNDED_AFTER))
         elif invoice.status == "OPEN" and invoice.subscription_id is not None:
-            assert invoice.issued_at is not None
-            payment = _payment(rng, invoice, customers[invoice.customer_id],
-                               at=invoice.issued_at + timedelta(hours=1))  # fmt: skip
-            payment.status, payment.decline_code = "DECLINED", DECLINE_CODE
-            payment.message = DECLINE_MESSAGE
-            payments.append(payment)
+            for at in subscriptions[invoice.subscription_id].declined_at:
+                payment = _payment(rng, invoice, customers[invoice.customer_id], at=at)
+                payment.bank_charge_id = _bank_id("ch", payment.id)
+                payment.status, payment.decline_code = "DECLINED", DECLINE_CODE
+                payment.message = DECLINE_MESSAGE
+                payments.append(payment)
     return payments, refunds
 
 
@@ -204,6 +217,12 @@ def _payment(
     )
 
 
+def _bank_id(prefix: str, ours: str) -> str:
+    """The bank's id of the charge or refund ``ours`` made: shaped as the bank makes them
+    (time first, so the bank lists them in order with later ones), dated as ours."""
+    return f"{prefix}_{ours.split('_', 1)[1]}"
+
+
 def _refund(rng: random.Random, payment: PaymentRow, *, at: datetime) -> RefundRow:
     """All of ``payment`` back: the payment is REFUNDED, as its invoice."""
     refund_id = new_id("rfd", at=at, rng=rng)
@@ -213,10 +232,127 @@ def _refund(rng: random.Random, payment: PaymentRow, *, at: datetime) -> RefundR
         payment_id=payment.id,
         invoice_id=payment.invoice_id,
         bank_key=refund_id,
-        bank_refund_id=f"re_demo_{refund_id.removeprefix('rfd_')}",
+        bank_refund_id=_bank_id("re", refund_id),
         amount=payment.amount,
         currency=payment.currency,
         status="SUCCEEDED",
         created_at=at,
         updated_at=at,
     )
+
+
+def billing_keys(demo: DemoWorld, payments: list[PaymentRow]) -> list[IdempotencyKey]:
+    """The keys the subscriptions service's billing issued and charged each seeded period
+    under (``billing.invoice_key`` and ``billing.charge_key`` there), with what they made: a
+    retry of the period reuses its invoice, and a repeated attempt its payment."""
+    # Here, not at the top: the sandbox bank imports this module for ``bank_ledger`` only,
+    # and these would double what its start-up imports.
+    import strawberry
+
+    from .issuing import ISSUE
+    from .payments import PAY
+    from .types import InvoiceLineInput, IssueInvoiceInput
+
+    plans = {p.id: p for p in demo.plans}
+    charges: dict[str, list[PaymentRow]] = {}
+    for payment in payments:
+        charges.setdefault(payment.invoice_id, []).append(payment)
+    keys: list[IdempotencyKey] = []
+    for sub in demo.subscriptions:
+        if sub.invoice_id is None:
+            continue
+        plan = plans[sub.plan_id]
+        line = InvoiceLineInput(
+            description=_period_description(plan.name, sub), unit_amount=plan.price, quantity=1
+        )
+        issued = IssueInvoiceInput(
+            customer_id=strawberry.ID(sub.customer_id),
+            currency=plan.currency,
+            lines=[line],
+            subscription_id=strawberry.ID(sub.id),
+            period_start=sub.current_period_start,
+            period_end=sub.current_period_end,
+        )
+        base = f"subscription:{sub.id}:{sub.current_period_start}"
+        keys.append(_key(ISSUE, f"{base}:invoice", strawberry.asdict(issued), sub.invoice_id,
+                         at=sub.invoiced_at))  # fmt: skip
+        ordered = sorted(charges.get(sub.invoice_id, []), key=lambda p: p.created_at)
+        for attempt, payment in enumerate(ordered):
+            payload = {"invoiceId": sub.invoice_id, "paymentMethodId": None}
+            keys.append(_key(PAY, f"{base}:charge:{attempt}", payload, payment.id,
+                             at=payment.created_at))  # fmt: skip
+    return keys
+
+
+def _key(operation: str, key: str, payload: object, made: str, *, at: datetime) -> IdempotencyKey:
+    return IdempotencyKey(
+        operation=operation, key=key, fingerprint=fingerprint(payload), resource_id=made,
+        created_at=at,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCharge:
+    """A demo charge as the bank recorded it: ``key`` is the payment's Idempotency-Key,
+    ``reference`` its invoice, ``status`` ``succeeded`` or ``declined``."""
+
+    id: str
+    key: str
+    token: str
+    amount: int
+    currency: str
+    reference: str
+    status: str
+    decline_code: str | None
+    amount_refunded: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRefund:
+    """A demo refund as the bank recorded it (``reference``: the payment refunded)."""
+
+    id: str
+    key: str
+    charge_id: str
+    amount: int
+    currency: str
+    reference: str
+    created_at: datetime
+
+
+def bank_ledger(demo: DemoWorld) -> tuple[list[LedgerCharge], list[LedgerRefund]]:
+    """What the sandbox bank holds of the demo's payments: each one's charge and each
+    refund, under the ids and keys the invoices service recorded."""
+    payments, refunds = demo_payments(demo, demo_invoices(demo))
+    charges = [
+        LedgerCharge(
+            id=p.bank_charge_id,
+            key=p.bank_key,
+            token=p.bank_token,
+            amount=p.amount,
+            currency=p.currency,
+            reference=p.invoice_id,
+            status="declined" if p.status == "DECLINED" else "succeeded",
+            decline_code=p.decline_code,
+            amount_refunded=p.amount_refunded,
+            created_at=p.created_at,
+        )
+        for p in payments
+        if p.bank_charge_id is not None
+    ]
+    by_payment = {p.id: p for p in payments}
+    made = [
+        LedgerRefund(
+            id=r.bank_refund_id,
+            key=r.bank_key,
+            charge_id=str(by_payment[r.payment_id].bank_charge_id),
+            amount=r.amount,
+            currency=r.currency,
+            reference=r.payment_id,
+            created_at=r.created_at,
+        )
+        for r in refunds
+        if r.bank_refund_id is not None
+    ]
+    return charges, made

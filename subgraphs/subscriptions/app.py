@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.clock import parse_clock
 from subgraphs.common.outbox import outbox_hook
 from subgraphs.common.realtime import realtime_hook
 from subgraphs.common.settings import SubgraphSettings
 
-from .clock import parse_clock
 from .loaders import make_loaders
 from .models import OutboxRow
 from .realtime import WATCHED

@@ -1,12 +1,11 @@
-"""Billing-period arithmetic: calendar months whose day clamps to the month's end."""
+"""Billing periods: a new subscription's first one and the one after a period ends."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-MONTHS_PER_INTERVAL = {"MONTH": 1, "YEAR": 12}
+from subgraphs.common.months import add_intervals
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,24 +15,6 @@ class Period:
     start: date
     end: date
     trial_end: date | None = None
-
-
-def add_months(start: date, months: int) -> date:
-    """``start`` moved by ``months`` calendar months, clamping the day (Jan 31 + 1 → Feb 28/29)."""
-    index = start.year * 12 + start.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def add_intervals(anchor: date, interval: str, count: int = 1) -> date:
-    """The end of the ``count``-th ``interval`` after ``anchor``.
-
-    Count from the anchor rather than chaining period ends: chaining would drift a
-    subscription that began on the 31st to the 28th forever after February.
-    """
-    if interval not in MONTHS_PER_INTERVAL:
-        raise ValueError(f"unknown billing interval {interval!r}")
-    return add_months(anchor, MONTHS_PER_INTERVAL[interval] * count)
 
 
 def first_period(today: date, interval: str, trial_days: int) -> Period:

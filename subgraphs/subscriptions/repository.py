@@ -13,11 +13,12 @@ from sqlalchemy.orm import joinedload
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.ids import check_customer_id, new_id
+from subgraphs.common.months import add_intervals
 from subgraphs.common.pagination import PageArgs, fetch_child_pages, fetch_page
 
 from . import runs
 from .models import BillingRunRow, PlanRow, SubscriptionRow
-from .periods import add_intervals, first_period
+from .periods import first_period
 from .proration import Priced, plan_change
 
 CANCELED = "CANCELED"

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.dunning import retry_at
 from subgraphs.common.ids import new_id
 
 from .models import BillingRunRow, PlanRow, SubscriptionRow
@@ -25,8 +26,6 @@ from .proration import Line
 BILLABLE = ("ACTIVE", "TRIALING")
 PERIOD = "period"  # the kind of a period's own run; a plan change's is "change:<id>"
 OPEN = ("PENDING", "RETRYING")
-# A declined charge is tried again this many days after the first decline, then given up.
-DUNNING_DAYS = (1, 3, 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,8 +323,8 @@ async def settle_declined(
         select(BillingRunRow.dunning_started_at).where(BillingRunRow.id == run.id)
     )
     started = started or as_of
-    gave_up = attempts > len(DUNNING_DAYS)
-    next_at = None if gave_up else started + timedelta(days=DUNNING_DAYS[attempts - 1])
+    next_at = retry_at(started, attempts)
+    gave_up = next_at is None
     settled = await _settle(
         session,
         run,

@@ -10,6 +10,7 @@ import strawberry.federation as fed
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.admin import BILLING_WRITE, require_admin, require_staff
+from subgraphs.common.clock import ManualClock
 from subgraphs.common.deadletters import DeadLetter, list_dead_letters
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.idempotency import run_idempotent
@@ -22,7 +23,6 @@ from subgraphs.common.timestamps import as_utc
 
 from . import repository
 from .billing import CycleReport, check_as_of
-from .clock import ManualClock
 from .models import IdempotencyKey, OutboxRow, SubscriptionRow
 from .realtime import Subscription
 from .services import billing_services

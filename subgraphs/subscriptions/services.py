@@ -20,11 +20,11 @@ from subgraphs.common.clients import (
     http_client,
     wait_until_ready,
 )
+from subgraphs.common.clock import Clock, ManualClock, parse_clock
 from subgraphs.common.service_tokens import signer_for
 from subgraphs.common.settings import SubgraphSettings
 
 from .billing import Biller, CycleReport
-from .clock import Clock, ManualClock, parse_clock
 
 logger = logging.getLogger("switchboard.billing")
 

@@ -4,7 +4,8 @@ The SMTP sink (``switchboard mailsink``), the sandbox bank, the four subgraphs w
 other (orders and subscriptions → invoices and customers; invoices → bank, customers and
 orders, told of settled invoices; every outbox → the sink), optionally a second
 subscriptions process on the same database, and the router (propagating ``X-Admin-Token``
-to subscriptions).
+to subscriptions). Every process seeds the demo data as of one day, the subscriptions
+clock's (``SWITCHBOARD_DEMO_DATE``, as ``switchboard dev`` sets it), the bank included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ import httpx
 import yaml
 
 from sandbox.mail.sink import read_messages
+from subgraphs.common.clock import parse_clock
+from subgraphs.common.demo import DATE_VARIABLE
 from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, BANK_AUTH, PDF_SIGNING_KEY
 from tests.support.databases import fresh_database
 from tests.support.processes import ROOT, ServiceProcess, free_port, start_service
@@ -44,6 +48,7 @@ class PaymentStack:
     launch: dict[str, Launch] = field(default_factory=dict)
     sink: subprocess.Popen[bytes] | None = None
     smtp_port: int = 0
+    demo_day: date = field(default_factory=date.today)  # what every process seeded as of
 
     def stop_mailsink(self) -> None:
         assert self.sink is not None
@@ -169,13 +174,16 @@ def payment_stack(
     router: bool = True,
 ) -> Iterator[PaymentStack]:
     mail_dir = tmp / "mail"
+    demo_day = parse_clock(clock).now().date()
+    demo = {DATE_VARIABLE: demo_day.isoformat()}
     with ExitStack() as exits:
         sink, smtp_port = _start_mailsink(tmp, mail_dir)
         bank_port = free_port()
         bank_db = f"sqlite+aiosqlite:///{tmp / 'bank.db'}"
-        bank = start_service(["bank", "--port", str(bank_port), "--database-url", bank_db],
+        bank = start_service(["bank", "--port", str(bank_port), "--database-url", bank_db,
+                              "--seed"],
                              name="bank", port=bank_port, log_dir=tmp,
-                             env={"BANK_API_KEYS": BANK_API_KEY})  # fmt: skip
+                             env={"BANK_API_KEYS": BANK_API_KEY, **demo})  # fmt: skip
         exits.callback(bank.stop)
         urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in
                 ("customers", "invoices", "orders", "subscriptions")}  # fmt: skip
@@ -185,6 +193,7 @@ def payment_stack(
         def env(name: str) -> dict[str, str]:
             prefix = name.upper()
             values = {
+                **demo,
                 f"{prefix}_SMTP_PORT": str(smtp_port),
                 f"{prefix}_OUTBOX_POLL_SECONDS": "0.2",
                 # A sender killed mid-delivery holds its rows this long (real time).
@@ -205,7 +214,7 @@ def payment_stack(
                 values |= {"SUBSCRIPTIONS_CLOCK": clock}
             return values
 
-        services["customers"] = start_subgraph_with("customers", urls["customers"], tmp, {})
+        services["customers"] = start_subgraph_with("customers", urls["customers"], tmp, demo)
         exits.callback(services["customers"].stop)
         launch: dict[str, Launch] = {}
         for name in ("invoices", "orders", "subscriptions"):
@@ -227,7 +236,7 @@ def payment_stack(
         if gateway is not None:
             exits.callback(gateway.stop)
         stack = PaymentStack(tmp, mail_dir, bank.url, services, gateway, extra, launch=launch,
-                             sink=sink, smtp_port=smtp_port)  # fmt: skip
+                             sink=sink, smtp_port=smtp_port, demo_day=demo_day)  # fmt: skip
         exits.callback(stack.http.close)
         exits.callback(lambda: stack.sink and _stop(stack.sink))
         yield stack

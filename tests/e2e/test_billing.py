@@ -5,7 +5,8 @@ sink run as processes. The subscriptions clock is fixed at 2026-11-25 09:00 UTC,
 subscription made here starts then, and one without a trial is billed for its first period
 at once; ``runBillingCycle`` is then called for each day from 11-26 to 01-02 at 10:00,
 alternating between the two subscriptions processes, and every invoice, bank charge,
-subscription status and e-mail is checked.
+subscription status and e-mail is checked. Every process seeds the demo data as of that
+day, so the demo's past-due subscriptions are retried on their dunning schedule too.
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ class Month:
     subs: dict[str, dict[str, Any]]
     customers: dict[str, tuple[str, str]]
     outcomes: dict[str, list[tuple[str, str]]]
+    # The demo's past-due subscriptions: what each cycle did with them, as reported.
+    seeded: dict[str, list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +179,8 @@ def month(stack: PaymentStack) -> Month:
     ours = {s["id"]: key for key, s in subs.items()}
     processes = [stack.services["subscriptions"], *stack.extra_subscriptions]
     outcomes: dict[str, list[tuple[str, str]]] = {key: [] for key in subs}
+    past_due = [s.id for s in world(stack.demo_day).subscriptions if s.status == "PAST_DUE"]
+    seeded: dict[str, list[dict[str, Any]]] = {sub_id: [] for sub_id in past_due}
     day, n = FIRST_DAY, 0
     while day <= LAST_DAY:
         if day.date() == date(2026, 12, 11):  # between two dunning retries
@@ -185,8 +190,10 @@ def month(stack: PaymentStack) -> Month:
         for run in report["runs"]:
             if run["subscriptionId"] in ours:
                 outcomes[ours[run["subscriptionId"]]].append((str(day.date()), run["outcome"]))
+            if run["subscriptionId"] in seeded:
+                seeded[run["subscriptionId"]].append({**run, "day": str(day.date())})
         day, n = day + timedelta(days=1), n + 1
-    return Month(subs, customers, outcomes)
+    return Month(subs, customers, outcomes, seeded)
 
 
 def test_subscriptions_start_with_a_trial_or_a_paid_period(month: Month) -> None:
@@ -301,6 +308,44 @@ def test_a_month_of_billing_with_trials_declines_dunning_and_cancellations(
     )
 
 
+def test_seeded_past_due_subscriptions_are_retried_on_their_dunning_schedule(
+    stack: PaymentStack, month: Month
+) -> None:
+    """Seeded as a live one would be: the first cycle past the next retry charges the seeded
+    invoice again (no new one), its attempts counted; the bank has the declines before it.
+
+    The invoices process runs at the system clock and subscriptions at 11-25: they seeded the
+    same periods (the retry found its invoice under the period's key) because both were told
+    one demo day (``SWITCHBOARD_DEMO_DATE``)."""
+    demo = world(stack.demo_day)
+    past_due = [s for s in demo.subscriptions if s.status == "PAST_DUE"]
+    assert len(past_due) == 3
+    for sub in past_due:
+        assert sub.next_retry_at is not None
+        retry_day = max(sub.next_retry_at, FIRST_DAY).date()
+        if sub.next_retry_at.time() > FIRST_DAY.time():  # the cycles run at 10:00
+            retry_day += timedelta(days=1)
+        retried, *later = month.seeded[sub.id]
+        assert (retried["day"], retried["outcome"], retried["invoiceId"]) == (
+            str(retry_day), "PAID", sub.invoice_id,
+        )  # fmt: skip
+        assert retried["attempts"] == len(sub.declined_at)
+        assert retried["periodStart"] == str(sub.current_period_start)
+        # paid, it renews like any other: the next period when this one ends
+        assert [(r["periodStart"], r["outcome"]) for r in later] == (
+            [(str(sub.current_period_end), "PAID")]
+            if sub.current_period_end <= LAST_DAY.date()
+            else []
+        )
+        charges = [c["status"] for c in stack.charges(sub.invoice_id)]
+        assert charges == ["declined"] * len(sub.declined_at) + ["succeeded"]
+        invoices = state(stack, sub.id)["invoices"]["nodes"]
+        assert [i["id"] for i in invoices if i["periodStart"] == str(sub.current_period_start)] == [
+            sub.invoice_id
+        ]
+        assert state(stack, sub.id)["status"] == "ACTIVE"
+
+
 def test_concurrent_cycles_in_two_processes_bill_each_period_once(
     stack: PaymentStack, month: Month
 ) -> None:
@@ -334,7 +379,7 @@ def test_concurrent_cycles_in_two_processes_bill_each_period_once(
     invoices = all_invoices(stack)
     periods = Counter((n["subscription"]["id"], n["periodStart"]) for n in invoices)
     assert max(periods.values()) == 1  # one invoice per period, the demo world's included
-    demo = {s.id for s in world().subscriptions}
+    demo = {s.id for s in world(stack.demo_day).subscriptions}
     assert [sub for (sub, _) in periods if sub in demo], "the demo subscriptions were billed"
     for invoice in invoices:
         captured = [c for c in stack.charges(invoice["id"]) if c["status"] == "succeeded"]
@@ -355,5 +400,5 @@ def all_invoices(stack: PaymentStack) -> list[dict[str, Any]]:
             break
         after = page["pageInfo"]["endCursor"]
     # Seeded invoices were never charged through the bank (their payments are the demo's).
-    seeded = {row.id for row in demo_invoices(world())}
+    seeded = {row.id for row in demo_invoices(world(stack.demo_day))}
     return [n for n in nodes if n["subscription"] and n["id"] not in seeded]

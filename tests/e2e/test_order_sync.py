@@ -3,8 +3,9 @@
 The invoices service writes an order event in the transaction that settles a charge or a
 refund on an order's invoice and delivers it to the orders service until it is taken (see
 subgraphs/invoices/order_events.py): paying the invoice directly makes the order PAID, a
-partial refund PARTIALLY_REFUNDED with the amount, a full one REFUNDED, and an event sent
-while orders is down arrives after its restart. A payOrder that finds the invoice already
+partial refund PARTIALLY_REFUNDED with the amount, a full one REFUNDED (a seeded demo
+order's too: the bank seeded its charge), and an event sent while orders is down arrives
+after its restart. A payOrder that finds the invoice already
 paid looks it up and marks the order PAID itself.
 """
 
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from subgraphs.common.demo import world
 from subgraphs.common.mail import KEY_HEADER
+from tests.subgraphs.invoices.payments_stack import BANK_AUTH
 from tests.support.databases import backends
 from tests.support.processes import ServiceProcess
 
@@ -165,6 +168,30 @@ def test_refunds_show_on_the_order_partial_then_full_with_one_e_mail_each(
 
 
 @pytest.mark.timeout(600)
+def test_a_seeded_paid_orders_payment_is_refunded_at_the_bank_and_the_order_follows(
+    stack: PaymentStack,
+) -> None:
+    demo = next(o for o in world(stack.demo_day).orders if o.status == "PAID")
+    order = order_of(stack, demo.id)
+    [payment] = order["invoice"]["payments"]
+    total = order["invoice"]["total"]
+    [seeded] = stack.charges(order["invoice"]["id"])  # the bank knows the demo's charge
+    assert (seeded["status"], seeded["amount"], seeded["amount_refunded"]) == (
+        "succeeded", total["amount"], 0,
+    )  # fmt: skip
+
+    refund(stack, payment["id"], {"amount": 100, "currency": total["currency"]})
+    refund(stack, payment["id"])  # the rest
+    refunded = wait_for_order(stack, demo.id, lambda o: o["status"] == "REFUNDED")
+    assert (refunded["status"], refunded["amountRefunded"]) == ("REFUNDED", total)
+    [charge] = stack.charges(order["invoice"]["id"])
+    assert charge["amount_refunded"] == total["amount"]
+    refunds = stack.http.get(
+        f"{stack.bank_url}/v1/refunds", params={"charge_id": charge["id"]}, headers=BANK_AUTH
+    ).json()["data"]
+    assert sorted(r["amount"] for r in refunds) == sorted([100, total["amount"] - 100])
+
+
 def test_a_refund_while_orders_is_down_reaches_the_order_after_its_restart(
     stack: PaymentStack,
 ) -> None:

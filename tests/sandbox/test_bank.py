@@ -1,4 +1,5 @@
-"""The sandbox bank over HTTP: each test token, idempotency keys, refunds, key cancelling."""
+"""The sandbox bank over HTTP: each test token, idempotency keys, refunds, key cancelling, and
+the demo's payments it seeds (``BANK_SEED_DEMO``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from sandbox.bank import demo
+from sandbox.bank.models import Base
 from sandbox.bank.settings import BankSettings
+from subgraphs.common.db import create_engine, session_factory
+from subgraphs.common.demo import DATE_VARIABLE, world
+from subgraphs.invoices.seed import LedgerCharge, bank_ledger
 from tests.subgraphs.invoices.payments_stack import BANK_API_KEY, BANK_AUTH, start_bank
 from tests.support.databases import fresh_database
 from tests.support.processes import ROOT, ServiceProcess
@@ -23,13 +30,16 @@ pytestmark = pytest.mark.slow
 
 
 OK_BODY = {"token": "tok_visa", "amount": 100, "currency": "EUR"}
+DAY = date(2027, 3, 10)  # the demo day the bank seeds as of
+CHARGES, REFUNDS = bank_ledger(world(DAY))
 
 
 @pytest.fixture(scope="module")
 def bank(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     tmp = tmp_path_factory.mktemp(f"bank-{backend}")
     with fresh_database(backend, "bank", tmp) as url:
-        process = start_bank(tmp, url, env={"BANK_SLOW_SECONDS": "6"})
+        env = {"BANK_SLOW_SECONDS": "6", "BANK_SEED_DEMO": "true", DATE_VARIABLE: DAY.isoformat()}
+        process = start_bank(tmp, url, env=env)
         yield process
         process.stop()
 
@@ -285,3 +295,63 @@ def test_a_malformed_api_key_setting_is_refused() -> None:
     two = BankSettings(api_keys=f"{BANK_API_KEY}, sk_test_{'a' * 24}")
     assert len(two.require_api_keys()) == 2
     assert BANK_API_KEY not in repr(two)
+
+
+def seeded(status: str, refunded: bool) -> LedgerCharge:
+    return next(c for c in CHARGES if c.status == status and (c.amount_refunded > 0) == refunded)
+
+
+def test_the_demo_payments_are_in_the_ledger_under_their_ids_and_keys(b: Bank) -> None:
+    assert {c.status for c in CHARGES} == {"succeeded", "declined"}
+    assert REFUNDS
+    for c in CHARGES:
+        [found] = b.by_key("charges", c.key)
+        assert (found["id"], found["status"], found["amount"], found["currency"]) == (
+            c.id, c.status, c.amount, c.currency,
+        )  # fmt: skip
+        assert (found["reference"], found["amount_refunded"]) == (c.reference, c.amount_refunded)
+        declined = c.status == "declined"
+        assert (found["decline_code"], found["message"]) == (
+            ("insufficient_funds", "Insufficient funds.") if declined else (None, None)
+        )
+    for r in REFUNDS:
+        [found] = b.by_key("refunds", r.key)
+        assert (found["id"], found["charge_id"], found["amount"]) == (r.id, r.charge_id, r.amount)
+
+
+def test_a_seeded_charge_replays_for_its_own_key_and_request(b: Bank) -> None:
+    c = seeded("declined", refunded=False)
+    body = {"token": c.token, "amount": c.amount, "currency": c.currency, "reference": c.reference}
+    again = b.charge(c.key, **body)
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (402, "true")
+    assert again.json()["id"] == c.id
+    other = b.charge(c.key, **{**body, "amount": c.amount + 1})
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_a_seeded_capture_refunds_and_a_seeded_decline_or_full_refund_does_not(b: Bank) -> None:
+    captured = seeded("succeeded", refunded=False)
+    assert b.refund(b.key(), captured.id, captured.amount + 1).status_code == 422
+    assert b.refund(b.key(), captured.id, captured.amount).status_code == 201
+    assert b.by_key("charges", captured.key)[0]["amount_refunded"] == captured.amount
+    declined = b.refund(b.key(), seeded("declined", refunded=False).id, 1)
+    assert declined.json()["error"]["code"] == "charge_not_refundable"
+    refunded = b.refund(b.key(), seeded("succeeded", refunded=True).id, 1)
+    assert refunded.json()["error"]["code"] == "amount_exceeds_refundable"
+
+
+async def test_the_demo_is_seeded_into_an_empty_ledger_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATE_VARIABLE, DAY.isoformat())
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bank.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        sessions = session_factory(engine)
+        async with sessions.begin() as session:
+            assert await demo.seed(session)
+        async with sessions.begin() as session:
+            assert not await demo.seed(session)  # a restart adds nothing
+    finally:
+        await engine.dispose()

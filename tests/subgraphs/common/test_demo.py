@@ -6,8 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from subgraphs.common.demo import demo_today, world
-from subgraphs.subscriptions.periods import add_months, next_period
+from subgraphs.common.demo import DATE_VARIABLE, demo_today, world
+from subgraphs.common.dunning import retry_at
+from subgraphs.common.months import add_months
+from subgraphs.subscriptions.periods import next_period
 
 # Month ends, a leap day and ordinary days: the periods' arithmetic clamps days.
 DAYS = [date(2026, 12, 4), date(2027, 1, 31), date(2027, 2, 28), date(2028, 2, 29),
@@ -52,6 +54,47 @@ def test_a_canceled_subscription_ended_its_last_period_when_it_was_canceled() ->
 
 
 def test_today_is_the_subscriptions_clocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATE_VARIABLE, raising=False)
     monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", "fixed:2027-05-06T23:00:00Z")
     assert demo_today() == date(2027, 5, 6)
     assert world() == world(date(2027, 5, 6))
+
+
+def test_the_runs_demo_date_wins_over_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes whose clocks straddle midnight seed the same day when told one."""
+    monkeypatch.setenv(DATE_VARIABLE, "2027-05-07")
+    for clock in ("fixed:2027-05-06T23:59:59Z", "fixed:2027-05-07T00:00:01Z"):
+        monkeypatch.setenv("SUBSCRIPTIONS_CLOCK", clock)
+        assert demo_today() == date(2027, 5, 7)
+    monkeypatch.setenv(DATE_VARIABLE, "next tuesday")
+    with pytest.raises(ValueError, match="SWITCHBOARD_DEMO_DATE='next tuesday' is not a date"):
+        demo_today()
+
+
+@pytest.mark.parametrize("today", DAYS)
+def test_past_due_ones_are_mid_dunning_with_the_next_retry_after_today(today: date) -> None:
+    past_due = [s for s in world(today).subscriptions if s.status == "PAST_DUE"]
+    assert len(past_due) == 3
+    assert len({len(s.declined_at) for s in past_due}) > 1  # not all at the same attempt
+    for sub in past_due:
+        first, *retries = sub.declined_at
+        assert first == sub.charged_at  # the period's own charge, on its first day
+        assert first.date() == sub.current_period_start
+        # every retry the schedule set since was made (and declined), none on today
+        expected = [retry_at(first, n) for n in range(1, len(sub.declined_at))]
+        assert retries == expected
+        assert all(at.date() < today for at in sub.declined_at)
+        assert sub.next_retry_at == retry_at(first, len(sub.declined_at))
+        assert sub.next_retry_at is not None
+        assert sub.next_retry_at.date() > today
+
+
+@pytest.mark.parametrize("today", DAYS[:2])
+def test_every_billed_period_has_its_own_invoice_id(today: date) -> None:
+    subs = world(today).subscriptions
+    billed = [s for s in subs if s.status in ("ACTIVE", "PAST_DUE")]
+    ids = [s.invoice_id for s in billed]
+    assert all(i is not None and i.startswith("inv_") for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert all(s.invoice_id is None for s in subs if s not in billed)
+    assert all(not s.declined_at for s in subs if s.status != "PAST_DUE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -12,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.demo import world
 from subgraphs.common.serve import prepare_database, seed_database
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.invoices.models import InvoiceLineRow, InvoiceRow, PaymentRow, RefundRow
-from subgraphs.invoices.seed import demo_invoices, demo_payments, seed
+from subgraphs.invoices.models import (
+    IdempotencyKey,
+    InvoiceLineRow,
+    InvoiceRow,
+    PaymentRow,
+    RefundRow,
+)
+from subgraphs.invoices.seed import bank_ledger, billing_keys, demo_invoices, demo_payments, seed
 from subgraphs.invoices.tax import rate_for, totals
+from subgraphs.subscriptions.billing import charge_key, invoice_key
+from subgraphs.subscriptions.runs import RunView
 from tests.support.databases import fresh_database
 
 ORDER_TO_INVOICE = {"PAID": "PAID", "REFUNDED": "REFUNDED", "PLACED": "OPEN", "CANCELLED": "VOID"}
@@ -103,12 +112,51 @@ def test_every_paid_invoice_has_its_payment_and_a_refunded_one_its_refund() -> N
             assert payment.amount_refunded == (payment.amount if expected == "REFUNDED" else 0)
             assert (payment.id in refunded) == (expected == "REFUNDED")
         elif invoice.status == "OPEN" and invoice.subscription_id:  # past due: declined
-            assert [(p.status, p.decline_code) for p in paid] == [
-                ("DECLINED", "insufficient_funds")
-            ]
+            sub = next(s for s in world().subscriptions if s.id == invoice.subscription_id)
+            assert [(p.status, p.decline_code, p.created_at) for p in paid] == [
+                ("DECLINED", "insufficient_funds", at) for at in sub.declined_at
+            ]  # one per attempt of its dunning so far
+            assert all(p.bank_charge_id for p in paid)  # the bank answered each
         else:
             assert paid == []
     assert len(refunds) == sum(1 for o in world().orders if o.status == "REFUNDED") > 0
+
+
+def test_billed_periods_are_recorded_under_the_billing_keys_of_the_subscriptions_service() -> None:
+    demo = world()
+    invoices = demo_invoices(demo)
+    payments, _ = demo_payments(demo, invoices)
+    keys = {(k.operation, k.key): k.resource_id for k in billing_keys(demo, payments)}
+    billed = [s for s in demo.subscriptions if s.invoice_id]
+    for sub in billed:
+        run = RunView(
+            id="bil_x", subscription_id=sub.id, subscription_status=sub.status,
+            customer_id=sub.customer_id, plan_name="", period_start=sub.current_period_start,
+            period_end=sub.current_period_end, amount=0, currency="EUR", description="",
+            status="PAID", invoice_id=sub.invoice_id, attempts=0,
+        )  # fmt: skip
+        assert keys[("issueInvoice", invoice_key(run))] == sub.invoice_id
+        charged = sorted((p for p in payments if p.invoice_id == sub.invoice_id),
+                         key=lambda p: p.created_at)  # fmt: skip
+        for attempt, payment in enumerate(charged):
+            key = charge_key(replace(run, attempts=attempt))
+            assert keys[("payInvoice", key)] == payment.id
+    assert len(keys) == len(billed) + sum(1 for p in payments if p.invoice_id in
+                                          {s.invoice_id for s in billed})  # fmt: skip
+
+
+def test_the_banks_ledger_is_every_charge_and_refund_the_payments_recorded() -> None:
+    payments, refunds = demo_payments(world(), demo_invoices(world()))
+    charges, made = bank_ledger(world())
+    assert [(c.id, c.key, c.amount, c.reference) for c in charges] == [
+        (p.bank_charge_id, p.bank_key, p.amount, p.invoice_id) for p in payments
+    ]
+    assert [c.status for c in charges] == [
+        "declined" if p.status == "DECLINED" else "succeeded" for p in payments
+    ]
+    assert [(r.id, r.key, r.amount, r.reference) for r in made] == [
+        (r.bank_refund_id, r.bank_key, r.amount, r.payment_id) for r in refunds
+    ]
 
 
 async def _check_counts(session: AsyncSession) -> bool:
@@ -121,6 +169,8 @@ async def _check_counts(session: AsyncSession) -> bool:
     payments, refunds = demo_payments(world(), expected)
     assert await session.scalar(select(func.count()).select_from(PaymentRow)) == len(payments)
     assert await session.scalar(select(func.count()).select_from(RefundRow)) == len(refunds)
+    keys = await session.scalar(select(func.count()).select_from(IdempotencyKey))
+    assert keys == len(billing_keys(world(), payments))
     return False
 
 

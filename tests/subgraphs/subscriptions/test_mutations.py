@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from subgraphs.subscriptions.periods import add_intervals
+from subgraphs.common.months import add_intervals
 from tests.conftest import SubgraphPool
 from tests.support.processes import ServiceProcess
 

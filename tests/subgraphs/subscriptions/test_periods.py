@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from subgraphs.subscriptions.periods import Period, add_intervals, add_months, first_period
+from subgraphs.common.months import add_intervals, add_months
+from subgraphs.subscriptions.periods import Period, first_period
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
-"""The subscriptions service's clock: the system time, a fixed moment, or a shifted one.
+"""A business clock: the system time, a fixed moment, or a shifted one.
 
-``SUBSCRIPTIONS_CLOCK`` picks it: ``system`` (default), ``fixed:2027-01-01T00:00:00Z``,
-``offset:86400`` (seconds ahead of the system time; negative is behind) or
-``manual:2027-01-01T00:00:00Z`` (a test clock: it starts there and moves only when an admin
-calls ``setClock``, forward). Billing, trials and cancellations read this clock, so tests
-and demos can move through months in seconds.
+The subscriptions service bills by one, ``SUBSCRIPTIONS_CLOCK``: ``system`` (default),
+``fixed:2027-01-01T00:00:00Z``, ``offset:86400`` (seconds ahead of the system time; negative
+is behind) or ``manual:2027-01-01T00:00:00Z`` (a test clock: it starts there and moves only
+when an admin calls ``setClock``, forward). Billing, trials and cancellations read this
+clock, so tests and demos can move through months in seconds; the demo data is dated by it
+too (``subgraphs/common/demo.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from subgraphs.common.timestamps import as_utc
+from .timestamps import as_utc
 
 
 @dataclass(frozen=True, slots=True)
