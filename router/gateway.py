@@ -154,12 +154,6 @@ class Gateway:
 
     async def _serve(self, context: RequestContext, derived: bool = False) -> HttpResponse:
         ready = await self._prepare(context, derived=derived)
-        if ready.prepared.kind == "subscription":
-            raise RouterError(
-                OPERATION_NOT_SUPPORTED,
-                "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws) "
-                "on /graphql, or Accept: text/event-stream.",
-            )
         return await self._respond(
             context, ready.client, ready.identity, ready.prepared, ready.variables
         )
@@ -226,6 +220,12 @@ class Gateway:
         cached = await self.store.operation(query, request.operation_name, telemetry)
         telemetry.operation(cached.valid)
         kind = cached.valid.kind
+        if kind == "subscription" and not streaming:  # before authorization removes fields
+            raise RouterError(
+                OPERATION_NOT_SUPPORTED,
+                "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws) "
+                "on /graphql, or Accept: text/event-stream.",
+            )
         if request.via_get and kind != "query" and not (streaming and kind == "subscription"):
             raise RouterError(
                 METHOD_NOT_ALLOWED, "Only queries may be sent with GET; use POST.",

@@ -306,6 +306,10 @@ def test_limits_and_transports_are_refused_with_codes(stack: Stack) -> None:
         f"{stack.router.url}/graphql", json={"query": WATCH, "variables": {"id": ACTIVE[3].id}}
     )
     assert codes(plain.json()) == ["OPERATION_NOT_SUPPORTED"]
+    # anonymously too: refused for its transport before authorization empties it
+    anonymous = httpx.post(f"{stack.router.url}/graphql", json={"query": WATCH,
+                           "variables": {"id": ACTIVE[3].id}}, timeout=30)  # fmt: skip
+    assert codes(anonymous.json()) == ["OPERATION_NOT_SUPPORTED"], anonymous.text
     with open_socket(stack.ws_url) as socket:
         for id_ in ("1", "2"):
             subscribe(socket, id_, ACTIVE[3].id)
