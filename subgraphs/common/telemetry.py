@@ -137,7 +137,7 @@ class RequestTelemetry:
             method = scope.get("method", "GET")
             METRICS.requests.labels(self.service, method, route, str(status)).observe(seconds)
             if self.access_log and route not in UNLOGGED and access_logger.isEnabledFor(INFO):
-                _log_request(scope, method, route, status, seconds)
+                _log_request(scope, method, path, status, seconds)
             if joined is not None:
                 otel_context.detach(joined)
 
@@ -156,9 +156,11 @@ def _join_callers_trace(scope: Scope) -> Token[Context] | None:
     return otel_context.attach(context)
 
 
-def _log_request(scope: Scope, method: str, route: str, status: int, seconds: float) -> None:
+def _log_request(scope: Scope, method: str, path: str, status: int, seconds: float) -> None:
     identity = scope.get("state", {}).get("identity")
     fields = {
+        "method": method,
+        "path": path[:200],
         "operation_name": scope.get(OPERATION_NAME),
         "caller": getattr(identity, "caller", None),
         "status": status,
@@ -166,7 +168,7 @@ def _log_request(scope: Scope, method: str, route: str, status: int, seconds: fl
         "error_codes": scope.get(ERROR_CODES) or None,
     }
     access_logger.info(
-        "%s %s %d %.1fms", method, route, status, seconds * 1000, extra={"fields": fields}
+        "%s %s %d %.1fms", method, path[:200], status, seconds * 1000, extra={"fields": fields}
     )
 
 
