@@ -189,10 +189,12 @@ def workers_lines(results: Sequence[Measurement]) -> list[str]:
     if not (one and two):
         return []
     cpus = TWO_WORKER_CPUS
-    shared = " (CPU 1 shared with wrk and the subgraphs: a lower bound)" if cpus == "0,1" else ""
+    shared = (
+        "; CPU 1 is shared with wrk and the subgraphs, so a lower bound" if cpus == "0,1" else ""
+    )
     return [
         f"- 1 vs 2 workers: {one:.0f} RPS with one worker on CPU 0, {two:.0f} RPS with "
-        f"`workers: 2` on CPUs {cpus}{shared} ({two / one:.2f} times); "
+        f"`workers: 2` on CPUs {cpus} ({two / one:.2f} times{shared}); "
         f"{mean('switchboard', 'rps_per_cpu'):.0f} against "
         f"{mean('switchboard-2workers', 'rps_per_cpu'):.0f} RPS per CPU-second."
     ]
