@@ -174,7 +174,7 @@ def variants_lines(results: Sequence[Measurement]) -> list[str]:
                 f"{plain:.0f} plain ({change:+.1f}%)."
             )
     lines += workers_lines(results)
-    return ["### Plugins and limits", "", *lines, ""] if lines else []
+    return ["### Plugins, limits and workers", "", *lines, ""] if lines else []
 
 
 def workers_lines(results: Sequence[Measurement]) -> list[str]:
