@@ -123,7 +123,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaymentStack]:
         "INVOICES_WEBHOOKS_POLL": "0.2",
         "SUBSCRIPTIONS_BILLING_INTERVAL_SECONDS": "0.2",  # the scheduler, in each process
     }
-    env = dict.fromkeys(("invoices", "subscriptions"), fast)
+    # Small pools, as in production (connections = processes x pool): the suite shares one
+    # PostgreSQL server (max_connections 100) with other modules running at the same time.
+    pools = {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "2"}
+    env = {
+        name: {**{f"{name.upper()}_{k}": v for k, v in pools.items()},
+               **(fast if name != "orders" else {})}
+        for name in ("invoices", "orders", "subscriptions")
+    }  # fmt: skip
     replicas = {"invoices": 2, "orders": 2, "subscriptions": 2}
     with payment_stack(
         tmp, "postgres", clock=f"manual:{START}", router=False, replicas=replicas, env=env
@@ -206,13 +213,14 @@ def load(stack: PaymentStack) -> Iterator[Load]:
 
 def test_each_key_places_one_order_with_one_invoice_and_one_charge(load: Load) -> None:
     for first, second in load.orders:
-        assert first == second  # the same order, whichever process answered
-        assert first["status"] == "PAID"
+        assert first["id"] == second["id"]  # one order, whichever process answered
+        # the one that placed it paid it; the other may answer while that charge is under way
+        assert "PAID" in (first["status"], second["status"]), (first, second)
     ids = {first["id"] for first, _ in load.orders}
     assert len(ids) == ORDERS
-    placed = count(load.stack.databases["orders"],
-                   f"SELECT count(*) FROM orders WHERE id IN ({quoted(ids)})")  # fmt: skip
-    assert placed == ORDERS
+    placed = rows(load.stack.databases["orders"],
+                  f"SELECT status FROM orders WHERE id IN ({quoted(ids)})")  # fmt: skip
+    assert [status for (status,) in placed] == ["PAID"] * ORDERS
     invoices = rows(
         load.stack.databases["invoices"],
         f"SELECT id, order_id, status FROM invoices WHERE order_id IN ({quoted(ids)})",
