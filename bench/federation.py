@@ -121,7 +121,7 @@ class FederationBench:
         service = start(
             f"{gateway.name}-round{round_number}",
             gateway.command(self.supergraph, self.router_config, port),
-            cpu=GATEWAY_CPU,
+            cpu=gateway.cpus or GATEWAY_CPU,
             log_dir=self.work_dir,
             cwd=gateway.cwd,
             env=dict(gateway.env),

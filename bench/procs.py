@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +33,12 @@ class Service:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU time of the process and its live descendants (a supervisor's workers)."""
+        return sum(_or_zero(cpu_seconds, pid) for pid in _tree(self.pid))
 
     def max_rss_mb(self) -> float:
-        return max_rss_mb(self.pid)
+        """Peak RSS of the process plus its live descendants' (each process's own peak)."""
+        return sum(_or_zero(max_rss_mb, pid) for pid in _tree(self.pid))
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process.poll() is not None:
@@ -53,12 +55,13 @@ def start(
     name: str,
     command: Sequence[str],
     *,
-    cpu: int | None,
+    cpu: int | str | None,
     log_dir: Path,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Service:
-    """Start ``command`` (pinned to ``cpu`` with taskset) with stdout/stderr to a log file."""
+    """Start ``command`` (pinned to ``cpu``, a core or a list, with taskset) with stdout/stderr
+    to a log file."""
     argv = [*(["taskset", "-c", str(cpu)] if cpu is not None else []), *command]
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
@@ -111,6 +114,30 @@ def get(url: str, timeout: float = 10.0) -> bytes:
 def _request(url: str, body: bytes | None) -> urllib.request.Request:
     headers = {"content-type": "application/json", "accept": "application/json"}
     return urllib.request.Request(url, data=body, headers=headers if body else {})
+
+
+def _or_zero(read: Callable[[int], float], pid: int) -> float:
+    try:
+        return read(pid)
+    except OSError:  # a descendant that exited meanwhile
+        return 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
 
 
 def cpu_seconds(pid: int) -> float:

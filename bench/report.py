@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.contenders import TWO_WORKER_CPUS
 from bench.dashboard import DashboardResult
 from bench.federation import Measurement
 from bench.overhead import OverheadResult
@@ -104,7 +105,8 @@ def write_markdown(
         "# Latest benchmark figures",
         "",
         f"Run {context['started']} on {context['machine']}; load average before the run "
-        f"{context['loadavg']}. Each gateway pinned to CPU 0 (`taskset`), wrk and the bench "
+        f"{context['loadavg']}. Each gateway pinned to CPU 0 (`taskset`; `switchboard-2workers` "
+        f"to CPUs {TWO_WORKER_CPUS}), wrk and the bench "
         f"subgraphs on CPU 1; wrk: {s['connections']} connections, closed loop, "
         f"{s['warmup_seconds']:g} s warm-up then a {s['window_seconds']:g} s measured window, "
         f"{s['rounds']} interleaved rounds (the second in reverse order). Every gateway's "
@@ -171,7 +173,31 @@ def variants_lines(results: Sequence[Measurement]) -> list[str]:
                 f"- Switchboard with {what}: {variant:.0f} RPS per CPU-second against "
                 f"{plain:.0f} plain ({change:+.1f}%)."
             )
-    return ["### Plugins and limits", "", *lines, ""] if lines else []
+    lines += workers_lines(results)
+    return ["### Plugins, limits and workers", "", *lines, ""] if lines else []
+
+
+def workers_lines(results: Sequence[Measurement]) -> list[str]:
+    """1 vs 2 workers: RPS (what a second core buys) and RPS per CPU-second (the cost of
+    the supervisor and of two processes instead of one)."""
+
+    def mean(name: str, value: str) -> float:
+        found = [getattr(m, value) for m in results if m.gateway == name and m.correct]
+        return sum(found) / len(found) if found else 0.0
+
+    one, two = mean("switchboard", "rps"), mean("switchboard-2workers", "rps")
+    if not (one and two):
+        return []
+    cpus = TWO_WORKER_CPUS
+    shared = (
+        "; CPU 1 is shared with wrk and the subgraphs, so a lower bound" if cpus == "0,1" else ""
+    )
+    return [
+        f"- 1 vs 2 workers: {one:.0f} RPS with one worker on CPU 0, {two:.0f} RPS with "
+        f"`workers: 2` on CPUs {cpus} ({two / one:.2f} times{shared}); "
+        f"{mean('switchboard', 'rps_per_cpu'):.0f} against "
+        f"{mean('switchboard-2workers', 'rps_per_cpu'):.0f} RPS per CPU-second."
+    ]
 
 
 def write_json(

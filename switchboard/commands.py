@@ -37,11 +37,20 @@ def _settings(args: argparse.Namespace) -> SubgraphSettings:
     )
 
 
+def _configure_logs(settings: SubgraphSettings) -> None:
+    """The service's log lines (uvicorn's and alembic's too) through the redacting formatter:
+    JSON unless ``<SERVICE>_TELEMETRY__LOGS__FORMAT=text`` (what ``switchboard dev`` sets)."""
+    from switchboard.telemetry.logs import configure_logging
+
+    configure_logging(settings.telemetry.logs, service=settings.name, dev=False)
+
+
 def run_subgraph(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logs(settings)  # before importing the service: alembic logs as it loads
     from subgraphs.common.serve import serve
 
     svc = _service(args.name)
-    settings = _settings(args)
     if args.socket_fd is not None:  # one of several processes on a port `switchboard up` holds
         from switchboard.shared_port import serve_on_socket
 
@@ -264,6 +273,7 @@ def run_bank(args: argparse.Namespace) -> int:
     """Serve the sandbox bank; flags override the ``BANK_*`` environment."""
     from sandbox.bank.serve import serve
     from sandbox.bank.settings import BankSettings
+    from switchboard.telemetry.logs import configure_logging
 
     overrides = {
         "host": args.host,
@@ -276,6 +286,7 @@ def run_bank(args: argparse.Namespace) -> int:
         settings.require_api_keys()
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    configure_logging(settings.logs, service="bank", dev=False)
     serve(settings)
     return 0
 

@@ -120,6 +120,15 @@ def pin_demo_date() -> None:
     os.environ[DATE_VARIABLE] = demo_today().isoformat()
 
 
+def human_logs() -> None:
+    """Text log lines and no access log from the subgraphs and the bank: a terminal, not a log
+    pipeline (outside dev they write JSON lines). Explicit settings win."""
+    for name in SERVICES:
+        os.environ.setdefault(f"{name.upper()}_TELEMETRY__LOGS__FORMAT", "text")
+        os.environ.setdefault(f"{name.upper()}_TELEMETRY__LOGS__ACCESS_LOG", "false")
+    os.environ.setdefault("BANK_LOGS__FORMAT", "text")
+
+
 def link_invoices_through(router_url: str) -> None:
     """Invoice PDF links point at the router's file route (``files:`` in its config)."""
     os.environ.setdefault("INVOICES_PUBLIC_URL", f"{router_url}/files")
@@ -254,6 +263,7 @@ async def run_dev() -> int:
     auxiliary = [make() for make in AUXILIARY]
     subgraph_specs = [subgraph_spec(n) for n in SERVICES]
     point_services_at([*auxiliary, *subgraph_specs])
+    human_logs()
     link_invoices_through(router.url)
     keys = DevKeys.generate(DATA_DIR / "keys", list(SERVICES))
     # This run's keys, whatever the environment holds: the router signs with this run's key,

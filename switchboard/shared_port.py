@@ -20,6 +20,7 @@ def serve_on_socket(app: FastAPI, settings: SubgraphSettings, fd: int) -> None:
     config = uvicorn.Config(
         app,
         log_level=settings.log_level,
+        log_config=None,  # the command configured logging (JSON or text)
         access_log=False,
         loop="uvloop",
         http="httptools",

@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from sandbox.bank.settings import BankSettings
+from subgraphs.common.settings import SubgraphSettings
 from subgraphs.registry import SERVICES
-from switchboard.dev import bank_spec, link_invoices_through, pin_demo_date, point_services_at
+from switchboard.dev import (
+    bank_spec,
+    human_logs,
+    link_invoices_through,
+    pin_demo_date,
+    point_services_at,
+)
 from switchboard.hotreload import CompositionProblem, LiveSubgraph, SourceWatcher, compose_to_file
 from switchboard.supervise import Child, ProcessSpec
 from tests.support.processes import ROOT, auxiliary_ports, free_port
@@ -252,3 +259,14 @@ def test_dev_pins_one_demo_date_for_every_process(monkeypatch: pytest.MonkeyPatc
     environment["SWITCHBOARD_DEMO_DATE"] = "May 6th"
     with pytest.raises(ValueError, match="SWITCHBOARD_DEMO_DATE='May 6th' is not a date"):
         pin_demo_date()
+
+
+def test_dev_asks_subgraphs_and_the_bank_for_text_logs_without_access_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "environ", {"ORDERS_TELEMETRY__LOGS__FORMAT": "json"})
+    human_logs()
+    assert SubgraphSettings.for_service("customers").telemetry.logs.format == "text"
+    assert SubgraphSettings.for_service("customers").telemetry.logs.access_log is False
+    assert SubgraphSettings.for_service("orders").telemetry.logs.format == "json"  # set: kept
+    assert BankSettings().logs.format == "text"

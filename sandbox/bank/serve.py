@@ -14,6 +14,7 @@ def serve(settings: BankSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # the command configured logging (JSON or text)
         access_log=False,
         loop="uvloop",
         http="httptools",

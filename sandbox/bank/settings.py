@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from subgraphs.common.settings import DATA_DIR
+from switchboard.telemetry.settings import LogSettings
 
 DEFAULT_PORT = 4010
 API_KEY = re.compile(r"^sk_test_[A-Za-z0-9_-]{24,200}$")
@@ -25,7 +26,9 @@ class BankSettings(BaseSettings):
     demo's payments in an empty ledger at start (``demo.py``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="BANK_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="BANK_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
@@ -34,6 +37,8 @@ class BankSettings(BaseSettings):
     test_exit_after_commit: bool = False
     seed_demo: bool = False
     log_level: str = "info"
+    # BANK_LOGS__FORMAT=json|text (unset: json; `switchboard dev` sets text)
+    logs: LogSettings = Field(default_factory=LogSettings)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     @field_validator("api_keys", mode="before")

@@ -23,7 +23,14 @@ from .identity import IdentityVerifier
 from .identity_guard import IdentityGuard
 from .schema import SubgraphSchema
 from .settings import SubgraphSettings
-from .telemetry import METRICS, RequestMetrics, Telemetry, migration_heads, readiness
+from .telemetry import (
+    ERROR_CODES,
+    METRICS,
+    RequestTelemetry,
+    Telemetry,
+    migration_heads,
+    readiness,
+)
 
 L = TypeVar("L")
 
@@ -44,9 +51,10 @@ class SubgraphGraphQLRouter(GraphQLRouter[Any, None]):
         if result.errors:
             shaped = [client_error(error) for error in result.errors]
             response["errors"] = list[object](shaped)
-            for error in shaped:
-                extensions = error.get("extensions") or {}
-                METRICS.errors.labels(self.service, str(extensions.get("code", "-"))).inc()
+            codes = [str((e.get("extensions") or {}).get("code", "-")) for e in shaped]
+            for code in codes:
+                METRICS.errors.labels(self.service, code).inc()
+            request.scope[ERROR_CODES] = sorted(set(codes))  # for the access log
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -107,7 +115,8 @@ def create_subgraph_app(
     app.state.identity_verifier = verifier
     app.add_middleware(IdentityGuard, path="/graphql", verifier=verifier)  # before the guards
     # outermost: every answer is counted, 401s included
-    app.add_middleware(RequestMetrics, service=settings.name)
+    access_log = settings.telemetry.logs.access_log is not False  # unset: on
+    app.add_middleware(RequestTelemetry, service=settings.name, access_log=access_log)
     graphql = SubgraphGraphQLRouter(
         schema, context_getter=get_context, graphql_ide=None, allow_queries_via_get=False
     )

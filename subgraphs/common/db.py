@@ -60,6 +60,8 @@ BACKGROUND_POOL = PoolSettings(size=1, overflow=1)
 def create_engine(url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> AsyncEngine:
     """An async engine for ``url``; SQLite gets WAL, a busy timeout and real BEGINs."""
     parsed = make_url(url)
+    if echo:  # through the process's handler (redacted); echo=True would add its own, unredacted
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     sizes = pool or PoolSettings()
     pooling: dict[str, Any] = {
         "pool_size": sizes.size,
@@ -67,14 +69,14 @@ def create_engine(url: str, *, echo: bool = False, pool: PoolSettings | None = N
         "pool_timeout": sizes.timeout,
     }
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pooling)
+        engine = create_async_engine(url, pool_pre_ping=True, **pooling)
         _refuse_nul_text(engine)
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         pooling = {}  # one shared in-memory database: SQLAlchemy's static pool
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pooling)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pooling)
     _configure_sqlite(engine)
     _refuse_nul_text(engine)
     return engine

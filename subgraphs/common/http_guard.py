@@ -10,6 +10,7 @@ body of at most ``max_body_bytes``, a JSON object whose ``query`` is a string an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,6 +27,9 @@ _OPTIONAL: dict[str, tuple[type, str]] = {
     "operationName": (str, "a string"),
     "extensions": (dict, "an object"),
 }
+# Where the guard leaves the request's operation name in the ASGI scope (for the access log).
+OPERATION_NAME = "switchboard.operation_name"
+_NAMED = re.compile(r"\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]{0,63})")
 
 
 class RequestRefused(Exception):
@@ -34,8 +38,8 @@ class RequestRefused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def check_body(body: bytes) -> None:
-    """RequestRefused unless ``body`` is a GraphQL request object."""
+def check_body(body: bytes) -> dict[str, Any]:
+    """The GraphQL request object ``body`` holds, or RequestRefused."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -48,6 +52,16 @@ def check_body(body: bytes) -> None:
         value = data.get(key)
         if value is not None and not isinstance(value, kind):
             raise RequestRefused(400, "BAD_REQUEST", f"{key} must be {name} or null.")
+    return data
+
+
+def operation_name(request: dict[str, Any]) -> str | None:
+    """``operationName``, else the name of a document that starts with a named operation."""
+    name = request.get("operationName")
+    if name:
+        return str(name)[:64]
+    named = _NAMED.match(request["query"])
+    return named.group(1) if named else None
 
 
 def refusal(status: int, code: str, message: str) -> tuple[int, bytes]:
@@ -93,7 +107,7 @@ class GraphQLRequestGuard:
                 415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json."
             )
         body = await self._read(receive)
-        check_body(body)
+        scope[OPERATION_NAME] = operation_name(check_body(body))
         return body
 
     async def _read(self, receive: Receive) -> bytes:

@@ -43,7 +43,8 @@ def serve(app: FastAPI, settings: SubgraphSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        access_log=False,
+        log_config=None,  # the command configured logging: uvicorn's lines are formatted as ours
+        access_log=False,  # RequestTelemetry writes the access log
         loop="uvloop",
         http="httptools",
         lifespan="on",

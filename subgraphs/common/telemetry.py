@@ -15,11 +15,16 @@ exists (``http.server.request.duration`` → ``http_server_request_duration_seco
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import AbstractContextManager
+from contextvars import Token
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -27,11 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.telemetry import ProcessTelemetry, setup_process
 
-from .http_guard import ASGIApp, Message, Receive, Scope, Send
+from .http_guard import OPERATION_NAME, ASGIApp, Message, Receive, Scope, Send
 from .settings import SubgraphSettings
 
 ROUTES = ("/graphql", "/health", "/ready", "/metrics")  # http.route labels; the rest is "other"
 PROBES = "health,ready,metrics"  # not traced: scraped and probed every few seconds
+UNLOGGED = frozenset({"/health", "/ready", "/metrics"})  # nor access-logged
+ERROR_CODES = "switchboard.error_codes"  # the answer's extensions.code values, in the scope
+INFO = logging.INFO
+access_logger = logging.getLogger("switchboard.subgraph.access")
+_PROPAGATOR = TraceContextTextMapPropagator()
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 TRACER = "switchboard.subgraph"
 
@@ -93,11 +103,17 @@ def span(name: str, **attributes: str | int) -> AbstractContextManager[Any]:
     return trace.get_tracer(TRACER).start_as_current_span(name, attributes=attributes)
 
 
-class RequestMetrics:
-    """ASGI middleware: one histogram sample per HTTP request (method, route, status)."""
+class RequestTelemetry:
+    """ASGI middleware: per HTTP request a histogram sample (method, route, status) and, with
+    the access log on, one log line (operation, caller, status, duration, error codes).
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app, self.service = app, service
+    The request's trace is current while it runs, so every line it logs carries the trace id:
+    the FastAPI instrumentation's server span with tracing on, else the trace of the caller's
+    ``traceparent`` (joined, not recorded).
+    """
+
+    def __init__(self, app: ASGIApp, service: str, access_log: bool) -> None:
+        self.app, self.service, self.access_log = app, service, access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,14 +127,49 @@ class RequestMetrics:
                 status = int(message["status"])
             await send(message)
 
+        joined = _join_callers_trace(scope)
         try:
             await self.app(scope, receive, sending)
         finally:
+            seconds = time.perf_counter() - started
             path = scope.get("path", "")
             route = path if path in ROUTES else "other"
-            METRICS.requests.labels(
-                self.service, scope.get("method", "GET"), route, str(status)
-            ).observe(time.perf_counter() - started)
+            method = scope.get("method", "GET")
+            METRICS.requests.labels(self.service, method, route, str(status)).observe(seconds)
+            if self.access_log and route not in UNLOGGED and access_logger.isEnabledFor(INFO):
+                _log_request(scope, method, path, status, seconds)
+            if joined is not None:
+                otel_context.detach(joined)
+
+
+def _join_callers_trace(scope: Scope) -> Token[Context] | None:
+    """Make the caller's ``traceparent`` current when no span is (tracing off), so log lines
+    carry its trace id; the token to detach, or None."""
+    if trace.get_current_span().get_span_context().is_valid:
+        return None
+    header = next((v for k, v in scope.get("headers", ()) if k == b"traceparent"), None)
+    if header is None:
+        return None
+    context = _PROPAGATOR.extract({"traceparent": header.decode("latin-1")})
+    if not trace.get_current_span(context).get_span_context().is_valid:
+        return None
+    return otel_context.attach(context)
+
+
+def _log_request(scope: Scope, method: str, path: str, status: int, seconds: float) -> None:
+    identity = scope.get("state", {}).get("identity")
+    fields = {
+        "method": method,
+        "path": path[:200],
+        "operation_name": scope.get(OPERATION_NAME),
+        "caller": getattr(identity, "caller", None),
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "error_codes": scope.get(ERROR_CODES) or None,
+    }
+    access_logger.info(
+        "%s %s %d %.1fms", method, path[:200], status, seconds * 1000, extra={"fields": fields}
+    )
 
 
 class Telemetry:

@@ -2,9 +2,10 @@
 
 The SMTP sink (``switchboard mailsink``), the sandbox bank, the four subgraphs wired to each
 other (orders and subscriptions → invoices and customers; invoices → bank, customers and
-orders, told of settled invoices; every outbox → the sink), optionally a second
-subscriptions process on the same database, and the router (propagating ``X-Admin-Token``
-to subscriptions). Every process seeds the demo data as of one day, the subscriptions
+orders, told of settled invoices; every outbox → the sink), optionally more processes of a
+service on the same database (``replicas``; the i-th orders or subscriptions process calls
+the i-th invoices process), and the router (propagating ``X-Admin-Token`` to
+subscriptions). Every process seeds the demo data as of one day, the subscriptions
 clock's (``SWITCHBOARD_DEMO_DATE``, as ``switchboard dev`` sets it), the bank included.
 """
 
@@ -14,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +36,7 @@ from tests.support.processes import ROOT, ServiceProcess, free_port, start_servi
 
 Launch = Callable[[int, dict[str, str]], ServiceProcess]  # (port, extra env) → a process
 SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
+SERVICES = ("customers", "invoices", "orders", "subscriptions")
 
 
 @dataclass
@@ -43,12 +46,21 @@ class PaymentStack:
     bank_url: str
     services: dict[str, ServiceProcess]
     router: ServiceProcess | None
-    extra_subscriptions: list[ServiceProcess] = field(default_factory=list)
+    replicas: dict[str, list[ServiceProcess]] = field(default_factory=dict)  # beyond services
+    databases: dict[str, str] = field(default_factory=dict)  # service → URL
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
     launch: dict[str, Launch] = field(default_factory=dict)
     sink: subprocess.Popen[bytes] | None = None
     smtp_port: int = 0
     demo_day: date = field(default_factory=date.today)  # what every process seeded as of
+
+    @property
+    def extra_subscriptions(self) -> list[ServiceProcess]:
+        return self.replicas.get("subscriptions", [])
+
+    def processes(self, name: str) -> list[ServiceProcess]:
+        """Every process of ``name``: the one in ``services``, then its replicas."""
+        return [self.services[name], *self.replicas.get(name, [])]
 
     def stop_mailsink(self) -> None:
         assert self.sink is not None
@@ -164,6 +176,21 @@ def _router(tmp: Path, services: dict[str, ServiceProcess]) -> ServiceProcess:
     return start_service(args, name="router", port=port, log_dir=tmp)
 
 
+def _start_all(starts: Mapping[str, Callable[[], ServiceProcess]]) -> dict[str, ServiceProcess]:
+    """Start every process at once; if one fails, stop the others and raise its error."""
+    if not starts:
+        return {}
+    with ThreadPoolExecutor(len(starts)) as pool:
+        futures = {key: pool.submit(start) for key, start in starts.items()}
+    started = {key: f.result() for key, f in futures.items() if f.exception() is None}
+    failure = next((f.exception() for f in futures.values() if f.exception()), None)
+    if failure is not None:
+        for process in started.values():
+            process.stop()
+        raise failure
+    return started
+
+
 @contextmanager
 def payment_stack(
     tmp: Path,
@@ -172,25 +199,30 @@ def payment_stack(
     clock: str = "system",
     subscriptions_processes: int = 1,
     router: bool = True,
+    replicas: Mapping[str, int] | None = None,
+    env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[PaymentStack]:
+    """``replicas``: processes per service (invoices, orders, subscriptions; default one;
+    ``subscriptions_processes`` is the same for subscriptions); ``env``: extra settings of
+    every process of a service."""
+    counts = {"subscriptions": subscriptions_processes, **(replicas or {})}
+    extra_env = env or {}
     mail_dir = tmp / "mail"
     demo_day = parse_clock(clock).now().date()
     demo = {DATE_VARIABLE: demo_day.isoformat()}
     with ExitStack() as exits:
         sink, smtp_port = _start_mailsink(tmp, mail_dir)
+        urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in SERVICES}
+        # Ports first, so that every process knows its peers before any of them is up.
         bank_port = free_port()
-        bank_db = f"sqlite+aiosqlite:///{tmp / 'bank.db'}"
-        bank = start_service(["bank", "--port", str(bank_port), "--database-url", bank_db,
-                              "--seed"],
-                             name="bank", port=bank_port, log_dir=tmp,
-                             env={"BANK_API_KEYS": BANK_API_KEY, **demo})  # fmt: skip
-        exits.callback(bank.stop)
-        urls = {n: exits.enter_context(fresh_database(backend, n, tmp)) for n in
-                ("customers", "invoices", "orders", "subscriptions")}  # fmt: skip
-        services: dict[str, ServiceProcess] = {}
-        orders_port = free_port()  # invoices tells orders of settled invoices (order events)
+        ports = {name: free_port() for name in SERVICES}
+        replica_ports = {name: [free_port() for _ in range(1, counts.get(name, 1))]
+                         for name in SERVICES}  # fmt: skip
 
-        def env(name: str) -> dict[str, str]:
+        def url(port: int) -> str:
+            return f"http://127.0.0.1:{port}"
+
+        def settings(name: str, index: int = 0) -> dict[str, str]:
             prefix = name.upper()
             values = {
                 **demo,
@@ -199,44 +231,68 @@ def payment_stack(
                 # A sender killed mid-delivery holds its rows this long (real time).
                 f"{prefix}_OUTBOX_LEASE_SECONDS": "5",
                 f"{prefix}_SMTP_TIMEOUT_SECONDS": "2",
-                f"{prefix}_CUSTOMERS_URL": f"{services['customers'].url}/graphql",
+                f"{prefix}_CUSTOMERS_URL": f"{url(ports['customers'])}/graphql",
             }
-            if "invoices" in services:
-                values[f"{prefix}_INVOICES_URL"] = f"{services['invoices'].url}/graphql"
+            if name != "invoices":  # the i-th replica calls the i-th invoices replica, if any
+                invoices = [ports["invoices"], *replica_ports["invoices"]]
+                invoices_port = invoices[index] if index < len(invoices) else invoices[0]
+                values[f"{prefix}_INVOICES_URL"] = f"{url(invoices_port)}/graphql"
             if name == "invoices":
-                values["INVOICES_BANK_URL"] = bank.url
+                values["INVOICES_BANK_URL"] = url(bank_port)
                 values["INVOICES_BANK_API_KEY"] = BANK_API_KEY
                 values["INVOICES_PDF_SIGNING_KEY"] = PDF_SIGNING_KEY
-                values["INVOICES_ORDERS_URL"] = f"http://127.0.0.1:{orders_port}"
+                values["INVOICES_ORDERS_URL"] = url(ports["orders"])
                 values["INVOICES_ORDER_EVENTS_POLL"] = "0.2"
                 values["INVOICES_ORDER_EVENTS_MAX_RETRY"] = "2"  # catch up soon after an outage
             if name == "subscriptions":
                 values |= {"SUBSCRIPTIONS_CLOCK": clock}
-            return values
+            return {**values, **extra_env.get(name, {})}
 
-        services["customers"] = start_subgraph_with("customers", urls["customers"], tmp, demo)
-        exits.callback(services["customers"].stop)
         launch: dict[str, Launch] = {}
-        for name in ("invoices", "orders", "subscriptions"):
-            values = env(name)
+        for name in SERVICES[1:]:
+            values = settings(name)
             launch[name] = lambda port, extra, n=name, v=values: start_subgraph_with(  # type: ignore[misc]
                 n, urls[n], tmp, {**v, **extra}, port
             )
-            port = orders_port if name == "orders" else None
-            services[name] = start_subgraph_with(name, urls[name], tmp, values, port)
+        bank_db = f"sqlite+aiosqlite:///{tmp / 'bank.db'}"
+        first: dict[str, Callable[[], ServiceProcess]] = {
+            "bank": lambda: start_service(
+                ["bank", "--port", str(bank_port), "--database-url", bank_db, "--seed"],
+                name="bank", port=bank_port, log_dir=tmp,
+                env={"BANK_API_KEYS": BANK_API_KEY, **demo},
+            ),
+            "customers": lambda: start_subgraph_with(
+                "customers", urls["customers"], tmp, demo, ports["customers"]
+            ),
+            **{name: (lambda n=name: launch[n](ports[n], {})) for name in SERVICES[1:]},
+        }  # fmt: skip
+        # Each service's first process migrates and seeds its database; the others start
+        # once it has, all of them at once (as a deployment's replicas do).
+        services = _start_all(first)
+        bank = services.pop("bank")
+        exits.callback(bank.stop)
+        for name in services:  # the process in ``services`` then, restarted or not
             exits.callback(lambda n=name: services[n].stop())  # type: ignore[misc]
-        extra = []
-        for _ in range(subscriptions_processes - 1):
-            process = start_subgraph_with(
-                "subscriptions", urls["subscriptions"], tmp, env("subscriptions")
+        more = {
+            f"{name}.{index}": (
+                lambda n=name, i=index, port=port: start_subgraph_with(
+                    n, urls[n], tmp, settings(n, i), port
+                )
             )
-            exits.callback(process.stop)
-            extra.append(process)
+            for name in SERVICES[1:]
+            for index, port in enumerate(replica_ports[name], start=1)
+        }  # fmt: skip
+        others = _start_all(more)
+        started: dict[str, list[ServiceProcess]] = {}
+        for key in more:
+            exits.callback(others[key].stop)
+            started.setdefault(key.split(".")[0], []).append(others[key])
         gateway = _router(tmp, services) if router else None
         if gateway is not None:
             exits.callback(gateway.stop)
-        stack = PaymentStack(tmp, mail_dir, bank.url, services, gateway, extra, launch=launch,
-                             sink=sink, smtp_port=smtp_port, demo_day=demo_day)  # fmt: skip
+        stack = PaymentStack(tmp, mail_dir, bank.url, services, gateway, started, urls,
+                             launch=launch, sink=sink, smtp_port=smtp_port,
+                             demo_day=demo_day)  # fmt: skip
         exits.callback(stack.http.close)
         exits.callback(lambda: stack.sink and _stop(stack.sink))
         yield stack

@@ -1,11 +1,14 @@
 """Subgraph telemetry with real processes: one trace from the router into the subgraphs and
-their database, Prometheus metrics on every subgraph, and the readiness probe."""
+their database, Prometheus metrics on every subgraph, JSON log lines, and the readiness probe."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-from collections.abc import Iterator
+import secrets
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +46,10 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
         processes = {}
         for name in ("customers", "orders", "invoices", "subscriptions"):
             env = {f"{name.upper()}_TELEMETRY__TRACING__{k}": v for k, v in tracing.items()}
+            if name not in TRACED:
+                env = {f"{name.upper()}_ECHO_SQL": "true"}  # statements and their parameters
             url = exits.enter_context(fresh_database("sqlite", name, tmp))
-            processes[name] = start_subgraph(name, url, tmp, env=env if name in TRACED else None)
+            processes[name] = start_subgraph(name, url, tmp, env=env)
             exits.callback(processes[name].stop)
         telemetry = {
             "tracing": {
@@ -109,6 +114,80 @@ def test_every_subgraph_serves_request_metrics_and_its_outbox_gauges(traced: Tra
         )  # fmt: skip
         assert count >= 1, text
         assert "switchboard_outbox_pending{" in text
+
+
+CARD = "4242 4242 4242 4242"  # Luhn-valid
+TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJzdGFmZiJ9.c2lnbmF0dXJlLW9mLWEtdG9rZW4"
+CREATE = """mutation CreateCustomer($input: CreateCustomerInput!, $key: String!) {
+  createCustomer(input: $input, idempotencyKey: $key) { id }
+}"""
+PRODUCTS = "query Products { products(first: 1) { nodes { id } } }"
+
+
+Line = dict[str, object]
+
+
+def logged(served: ServiceProcess, found: Callable[[Line], bool]) -> list[Line]:
+    """The process's log lines, each parsed as JSON, once ``found`` holds for one of them."""
+    deadline = time.monotonic() + 30  # a liveness bound: the access line follows the response
+    while True:
+        lines = [json.loads(line) for line in served.log().splitlines() if line.strip()]
+        if any(found(line) for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def access_line(trace_id: str) -> Callable[[Line], bool]:
+    return lambda line: (
+        line["logger"] == "switchboard.subgraph.access" and line.get("trace_id") == trace_id
+    )
+
+
+def test_subgraph_logs_are_json_lines_with_the_trace_id_and_never_the_secrets(
+    traced: Traced,
+) -> None:
+    """customers (tracing off, SQL echo on: the statements' parameters are logged) joins the
+    caller's trace for its log lines; orders (tracing on) logs under its own server span."""
+    customers, orders = traced.subgraphs["customers"], traced.subgraphs["orders"]
+    trace_ids = {name: secrets.token_hex(16) for name in ("customers", "orders")}
+    address = {"line1": "1 Main St", "city": "Lyon", "postalCode": "69001", "country": "FR",
+               "line2": f"Bearer {TOKEN}"}  # fmt: skip
+    variables = {"input": {"email": "ada@example.com", "name": f"Ada {CARD}",
+                           "address": address}, "key": secrets.token_hex(8)}  # fmt: skip
+    headers = {
+        "traceparent": f"00-{trace_ids['customers']}-{secrets.token_hex(8)}-01",
+        "Authorization": f"Bearer {TOKEN}",
+    }
+    created = customers.client.post(
+        f"{customers.url}/graphql", json={"query": CREATE, "variables": variables},
+        headers=headers,
+    )  # fmt: skip
+    assert "errors" not in created.json(), created.text
+    traceparent = f"00-{trace_ids['orders']}-{secrets.token_hex(8)}-01"
+    listed = orders.client.post(
+        f"{orders.url}/graphql", json={"query": PRODUCTS}, headers={"traceparent": traceparent}
+    )
+    assert "errors" not in listed.json(), listed.text
+    for name, served in (("customers", customers), ("orders", orders)):
+        lines = logged(served, access_line(trace_ids[name]))
+        access = [line for line in lines if access_line(trace_ids[name])(line)]
+        assert len(access) == 1, lines[-5:]
+        assert access[0]["service"] == name
+        assert access[0]["status"] == 200
+        assert access[0]["caller"] == "router"
+        assert isinstance(access[0]["duration_ms"], float)
+    customer_lines = logged(customers, access_line(trace_ids["customers"]))
+    (access,) = [line for line in customer_lines if line.get("operation_name") == "CreateCustomer"]
+    assert access["trace_id"] == trace_ids["customers"]
+    statements = [line for line in customer_lines if line["logger"].startswith("sqlalchemy")]
+    assert any(line.get("trace_id") == trace_ids["customers"] for line in statements)
+    text = customers.log()
+    assert "[REDACTED_PAN]" in text
+    assert "[REDACTED_JWT]" in text
+    assert CARD not in text
+    assert CARD.replace(" ", "") not in text
+    assert TOKEN not in text
+    assert TOKEN.split(".")[1] not in text
 
 
 def test_ready_once_migrated_and_unavailable_before(traced: Traced, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ the demo's payments it seeds (``BANK_SEED_DEMO``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -272,6 +273,9 @@ def test_a_refused_charge_moves_no_money_and_the_key_is_never_logged(
     assert b.by_key("charges", key) == []
     assert b.charge(b.key(), reference=reference).status_code == 201  # the right key works
     assert BANK_API_KEY not in bank.log()
+    lines = [json.loads(line) for line in bank.log().splitlines() if line.strip()]
+    assert lines  # JSON lines outside `switchboard dev`, uvicorn's too
+    assert {line["service"] for line in lines} == {"bank"}
 
 
 def test_health_needs_no_key(b: Bank) -> None:
