@@ -79,10 +79,10 @@ $(BENCH_NODE)/node_modules/.installed: $(BENCH_NODE)/package.json $(BENCH_NODE)/
 	npm ci --prefix $(BENCH_NODE) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Loopback only, bounded: ~14 minutes with the defaults; BENCH_ARGS="--workloads big-response" etc.
+# Loopback only, bounded: ~15 minutes with the defaults (hard stop at 30); BENCH_ARGS="--workloads big-response" etc.
 bench: install $(BENCH_NODE)/node_modules/.installed bench-tools
 	$(UV) sync --frozen --quiet --compile-bytecode --group bench
-	timeout 1200 $(BIN)/python -m bench.run $(BENCH_ARGS)
+	timeout 1800 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(ORACLE)/node_modules $(GRAPHIQL)/node_modules data .pytest_cache .mypy_cache .ruff_cache
