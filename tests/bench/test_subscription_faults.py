@@ -35,7 +35,9 @@ def test_a_fault_or_a_wrong_label_shows_in_the_section() -> None:
         "duplicated": 0, "labels_wrong": 1, "errors": 0, "cpu_seconds": 1.0,
         "subgraph_cpu_seconds": 0.5, "latency_ms": {"p50": 10.0, "p99": 20.0},
     }  # fmt: skip
-    result = SubscriptionResult("shared", "shared", 1000, 2, 200, 80, 130, 140, 0.5, 2, 1, client)
+    result = SubscriptionResult(
+        "shared", "shared", 1000, 2, 200, 80, 130, 140, 0.5, 2, 1, 1.5, client
+    )
     row = next(line for line in markdown([result]) if line.startswith("| shared"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[2:6] == ["51", "80 → 130 → 140", "1998/2000", "2"]
