@@ -169,7 +169,11 @@ def _measure(
     process, subgraphs = subgraph
     config = work_dir / "subscriptions-router.yaml"
     limit = subscribers + WARMUP_SUBSCRIBERS
-    config.write_text(f"dev: false\nsubscriptions:\n  enabled: true\n  max_per_client: {limit}\n")
+    # replay_latest (the default): a subscriber joining the shared stream gets its seq 0 too
+    config.write_text(
+        "dev: false\nsubscriptions:\n  enabled: true\n  replay_latest: true\n"
+        f"  max_per_client: {limit}\n"
+    )
     port = free_port()
     router = start(
         f"subscriptions-router-{variant.name}",

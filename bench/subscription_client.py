@@ -150,7 +150,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.create_task(_subscribe(s, args.url, variables, args.entity, gate))
         for s in subscribers
     ]
-    await asyncio.gather(*(s.attached.wait() for s in subscribers))
+    with contextlib.suppress(TimeoutError):  # the unattached ones will show as missing
+        await asyncio.wait_for(asyncio.gather(*(s.attached.wait() for s in subscribers)), 120)
     attached = time.monotonic() - began
     print(orjson.dumps({"attached": round(attached, 2)}).decode(), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -174,6 +175,7 @@ def _summary(
     return {
         "subscribers": len(subscribers),
         "attach_seconds": round(attached, 2),
+        "unattached": sum(1 for s in subscribers if not s.attached.is_set()),
         "deliver_seconds": round(delivered, 2),
         "events_expected": n * len(subscribers),
         "events": sum(len(s.seqs) for s in subscribers),
