@@ -14,6 +14,8 @@ from bench.federation import Measurement
 from bench.overhead import OverheadResult
 from bench.overhead import markdown as overhead_markdown
 from bench.procs import BenchError
+from bench.subscription_bench import SubscriptionResult
+from bench.subscription_bench import markdown as subscriptions_markdown
 from bench.workloads import report as workloads_report
 from bench.workloads.runner import PhaseResult
 
@@ -99,6 +101,7 @@ def write_markdown(
     context: dict[str, Any],
     workloads: Sequence[PhaseResult] = (),
     overhead: Sequence[OverheadResult] = (),
+    subscriptions: Sequence[SubscriptionResult] = (),
 ) -> None:
     s = context["settings"]
     lines = [
@@ -129,6 +132,7 @@ def write_markdown(
     ]
     lines += workloads_report.markdown(workloads)
     lines += overhead_markdown(overhead)
+    lines += subscriptions_markdown(subscriptions)
     if dashboard is not None:
         lines += [
             "## Router overhead: a dashboard query on Switchboard's own subgraphs",
@@ -208,12 +212,14 @@ def write_json(
     context: dict[str, Any],
     workloads: Sequence[PhaseResult] = (),
     overhead: Sequence[OverheadResult] = (),
+    subscriptions: Sequence[SubscriptionResult] = (),
 ) -> None:
     data = {
         "context": context,
         "federation": [m.as_dict() for m in results],
         "workloads": [r.as_dict() for r in workloads],
         "overhead": [r.as_dict() for r in overhead],
+        "subscriptions": [r.as_dict() for r in subscriptions],
         "dashboard": dashboard.as_dict() if dashboard else None,
     }
     path.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,4 +1,5 @@
-"""`make bench`: the router against the Node.js gateways on four workloads, then its overhead."""
+"""`make bench`: the router against the Node.js gateways on four workloads, then its overhead
+and 1,000 WebSocket subscribers on it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import overhead, report
+from bench import overhead, report, subscription_bench
 from bench.contenders import DEFAULT_GATEWAYS, GATEWAYS, NODE_GATEWAYS, Gateway
 from bench.dashboard import DashboardResult, run_dashboard
 from bench.expected import expected_response
@@ -30,7 +31,7 @@ from bench.workloads.runner import PhaseResult, WorkloadRun
 from bench.wrk import require_wrk
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKLOADS = ("gateways", *specs.WORKLOADS, "overhead")
+WORKLOADS = ("gateways", *specs.WORKLOADS, "overhead", "subscriptions")
 WORKLOAD_GATEWAYS = "switchboard,apollo,hive-rust"
 
 
@@ -49,7 +50,8 @@ def parse_args() -> argparse.Namespace:
         "--workloads",
         default=",".join(WORKLOADS),
         help=f"comma-separated, from: {', '.join(WORKLOADS)} (gateways: the federation one; "
-        "overhead: plugins, limits and a token in instructions per request)",
+        "overhead: plugins, limits and a token in instructions per request; subscriptions: "
+        "1,000 WebSocket subscribers on one router)",
     )
     parser.add_argument(
         "--workload-gateways",
@@ -64,6 +66,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=150,
         help="requests counted per configuration in the overhead workload (default 150)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=1000,
+        help="WebSocket subscribers in the subscriptions workload (default 1000)",
     )
     parser.add_argument("--dashboard-seconds", type=float, default=8)
     parser.add_argument("--no-dashboard", action="store_true")
@@ -112,11 +120,18 @@ def main() -> int:
         }
         results = _federation(args, settings, gateways, work_dir) if "gateways" in workloads else []
         others = _workloads(
-            args, [w for w in workloads if w not in ("gateways", "overhead")], work_dir
+            args,
+            [w for w in workloads if w not in ("gateways", "overhead", "subscriptions")],
+            work_dir,
         )
         costs = (
             overhead.run_overhead(args.data_dir, work_dir, requests=args.overhead_requests)
             if "overhead" in workloads
+            else []
+        )
+        streams = (
+            subscription_bench.run_subscriptions(work_dir, subscribers=args.subscribers)
+            if "subscriptions" in workloads
             else []
         )
         dashboard: DashboardResult | None = None
@@ -136,6 +151,7 @@ def main() -> int:
             context=context,
             workloads=others,
             overhead=costs,
+            subscriptions=streams,
         )
         report.write_markdown(
             args.output / "latest.md",
@@ -144,6 +160,7 @@ def main() -> int:
             context=context,
             workloads=others,
             overhead=costs,
+            subscriptions=streams,
         )
         report.append_history(
             args.output / "history.jsonl",
@@ -151,6 +168,7 @@ def main() -> int:
             workloads=others,
             federation=results,
             overhead=costs,
+            subscriptions=streams,
         )
         report.write_chart(args.output / "latest.png", results, others)
     except BenchError as exc:
@@ -168,6 +186,9 @@ def main() -> int:
     if costs:
         print()
         print("\n".join(overhead.markdown(costs)))
+    if streams:
+        print()
+        print("\n".join(subscription_bench.markdown(streams)))
     print(f"\nbench: {time.monotonic() - began:.0f} s; figures in {args.output}/latest.md")
     return 0
 

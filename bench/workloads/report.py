@@ -61,6 +61,7 @@ def append_history(
     workloads: Sequence[PhaseResult],
     federation: Sequence[Any] = (),
     overhead: Sequence[Any] = (),
+    subscriptions: Sequence[Any] = (),
 ) -> None:
     """One JSON line per run, appended, with the machine's load: runs stay comparable."""
     line = {
@@ -71,6 +72,7 @@ def append_history(
         "federation": [m.as_dict() for m in federation],
         "workloads": [r.as_dict() for r in workloads],
         "overhead": [r.as_dict() for r in overhead],
+        "subscriptions": [r.as_dict() for r in subscriptions],
     }
     with path.open("a") as out:
         out.write(json.dumps(line) + "\n")
