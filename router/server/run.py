@@ -20,7 +20,7 @@ from switchboard.telemetry.logs import configure_logging
 
 logger = logging.getLogger("switchboard.router")
 SERVICE = "switchboard-router"
-WORKER_DRAIN_SECONDS = 1.0  # a worker replaced by SIGHUP moves keep-alive clients over first
+WORKER_DRAIN_SECONDS = 2.0  # a worker replaced by SIGHUP moves keep-alive clients over first
 
 
 def serve_router(
