@@ -142,12 +142,17 @@ def _scalars(schema: GraphQLSchema, samples: Samples) -> dict[str, st.SearchStra
 
 
 def operations(
-    schema: GraphQLSchema, samples: Samples, *, mutations: bool
+    schema: GraphQLSchema,
+    samples: Samples,
+    *,
+    mutations: bool,
+    fields: Iterable[str] | None = None,
 ) -> st.SearchStrategy[GeneratedOperation]:
-    """Valid operations (queries, and mutations when asked and the schema has them)."""
+    """Valid operations (queries, and mutations when asked and the schema has them);
+    with ``fields``, queries select only those root fields."""
     scalars = _scalars(schema, samples)
     base: st.SearchStrategy[DocumentNode] = hypothesis_graphql.queries(
-        schema, custom_scalars=scalars, print_ast=_identity
+        schema, fields=fields, custom_scalars=scalars, print_ast=_identity
     )
     if mutations and schema.mutation_type is not None:
         base = base | hypothesis_graphql.mutations(
