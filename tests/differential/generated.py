@@ -356,6 +356,54 @@ def shadows(schema: GraphQLSchema, document: str) -> bool:
     return found
 
 
+NEUTRAL_TYPENAME = "neutral_typename"
+
+
+def typename_beside(document: str, fields: frozenset[str]) -> bool:
+    """Whether one object's selection (its fragments included) has a plain ``__typename``
+    and one of ``fields``."""
+    parsed = graphql.parse(document)
+    fragments = {
+        d.name.value: d.selection_set
+        for d in parsed.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def names(selection_set: SelectionSetNode) -> Iterable[tuple[str, FieldNode]]:
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                yield (node.alias or node.name).value, node
+            elif isinstance(node, InlineFragmentNode):
+                yield from names(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                yield from names(fragments[node.name.value])
+
+    pending = [d.selection_set for d in parsed.definitions if hasattr(d, "selection_set")]
+    while pending:
+        found = list(names(pending.pop()))
+        keys = {key for key, node in found if node.name.value in fields}
+        if keys and any(key == node.name.value == "__typename" for key, node in found):
+            return True
+        pending.extend(node.selection_set for _, node in found if node.selection_set)
+    return False
+
+
+def typename_aliased(operation: GeneratedOperation) -> tuple[GeneratedOperation, dict[str, str]]:
+    """The operation with every plain ``__typename`` aliased, and the way back."""
+
+    class Aliaser(graphql.Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> FieldNode | None:
+            if node.alias is not None or node.name.value != "__typename":
+                return None
+            return FieldNode(
+                alias=NameNode(value=NEUTRAL_TYPENAME), name=node.name, directives=node.directives
+            )
+
+    document = graphql.visit(graphql.parse(operation.document), Aliaser())
+    aliased = GeneratedOperation(graphql.print_ast(document), operation.variables)
+    return aliased, {NEUTRAL_TYPENAME: "__typename"}
+
+
 def neutral_aliases(operation: GeneratedOperation) -> tuple[GeneratedOperation, dict[str, str]]:
     """The operation with every alias renamed to a fresh name, and the way back."""
     neutral: dict[str, str] = {}

@@ -11,13 +11,29 @@ alone, and the suite starts one pair instead of one per world). Seeded operation
 each world's root fields (``generated.operations``) get the same answer from both, by the
 rules of ``test_random.py`` (``compare.py``).
 
-``WORLDS`` run by default; ``SLOW_WORLDS`` more under the ``slow`` mark.
+Reference defect (``APOLLO_TYPENAME_WITH_INTERFACE_OBJECT_FIELDS``): where one object's
+selection has a plain ``__typename`` and a field of an ``@interfaceObject`` (``itemRank``),
+Apollo's entity fetch to the interface-object subgraph selects ``__typename`` too, and its
+answer (the interface's name, ``G12Item``) overwrites the concrete type: Apollo answers
+``{"data": null}`` with no error (GraphQL spec 6.4.4 requires one), or ``{}`` where the
+selection is in ``... on G29E1``. It is the defect documented in
+``override_interfaces:ConcreteTypenameWithInterfaceObjectField`` and
+``TypenameInFragmentWithInterfaceObjectField``. Aliased, ``__typename`` is answered right,
+so for such operations the reference is Apollo's answer with ``__typename`` aliased, its
+keys renamed back (``test_random.reference``). Found on worlds g3, g12, g18, g27, g29,
+g33, g34.
+
+``WORLDS`` run by default; ``SLOW_WORLDS`` more under the ``slow`` mark (30, or
+``SWITCHBOARD_GENERATED_WORLDS``; every world's subgraphs are served together, so a few
+hundred at most: Apollo's gateway gets their headers in one environment variable);
+``SWITCHBOARD_GENERATED_SEED`` draws other worlds (the failures reported name the world).
 ``SWITCHBOARD_RANDOM_EXAMPLES`` scales the operations per world, as in ``test_random``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,14 +51,15 @@ from tests.differential.test_random import CLIENT_TIMEOUT, checker, explore, int
 from tests.differential.worlds import World, generate
 from tests.support.processes import ROOT, ServiceProcess
 
-SEED = 16
+SEED = int(os.environ.get("SWITCHBOARD_GENERATED_SEED", "16"))
 WORLDS = 10
-SLOW_WORLDS = 30
+SLOW_WORLDS = int(os.environ.get("SWITCHBOARD_GENERATED_WORLDS", "30"))
 EXAMPLES = 15
 SLOW_EXAMPLES = 25
 COMPOSE_MANY_JS = ROOT / "tests" / "oracle" / "compose_many.js"
 COMPOSE_JS = ROOT / "tests" / "oracle" / "compose.js"
 CASE = "generated"
+APOLLO_TYPENAME_WITH_INTERFACE_OBJECT_FIELDS = frozenset({"itemRank"})
 
 pytestmark = pytest.mark.oracle
 
@@ -152,7 +169,9 @@ def check_world(
     roots = sorted(apollo_api.query_type.fields) if apollo_api.query_type else []
     samples = Samples.of(leaves(world.data))
     strategy = operations(schema, samples, mutations=False, fields=roots)
-    explore(strategy, checker(client, generated.pair, schema, name), count)
+    typename_fields = APOLLO_TYPENAME_WITH_INTERFACE_OBJECT_FIELDS
+    check = checker(client, generated.pair, schema, name, typename_fields=typename_fields)
+    explore(strategy, check, count)
 
 
 @pytest.mark.timeout(600)
