@@ -404,6 +404,95 @@ def typename_aliased(operation: GeneratedOperation) -> tuple[GeneratedOperation,
     return aliased, {NEUTRAL_TYPENAME: "__typename"}
 
 
+def _conditions(node: SelectionNode, variables: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether the node is included, and whether a variable decides it (@include/@skip)."""
+    included, variable = True, False
+    for directive in node.directives or ():
+        if directive.name.value not in ("include", "skip") or not directive.arguments:
+            continue
+        value = directive.arguments[0].value
+        if isinstance(value, VariableNode):
+            variable = True
+            flag = bool(variables.get(value.name.value))
+        else:
+            flag = bool(graphql.value_from_ast_untyped(value))
+        included = included and flag == (directive.name.value == "include")
+    return included, variable
+
+
+def conditioned_on_nothing(operation: GeneratedOperation) -> bool:
+    """Whether an included selection under a variable @include/@skip selects nothing once
+    every condition applies: ``f @include(if: $v) { a @skip(if: true) }``, ``$v`` true."""
+    parsed = graphql.parse(operation.document)
+    fragments = {
+        d.name.value: d.selection_set
+        for d in parsed.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def inner(node: SelectionNode) -> SelectionSetNode | None:
+        if isinstance(node, FragmentSpreadNode):
+            return fragments[node.name.value]
+        return node.selection_set  # type: ignore[attr-defined, no-any-return]
+
+    def selects(selection_set: SelectionSetNode) -> bool:
+        for node in selection_set.selections:
+            if not _conditions(node, operation.variables)[0]:
+                continue
+            below = inner(node)
+            if isinstance(node, FieldNode) or (below is not None and selects(below)):
+                return True
+        return False
+
+    found = False
+
+    class Finder(graphql.Visitor):
+        def enter(self, node: Any, *_: Any) -> None:
+            nonlocal found
+            if isinstance(node, FieldNode | InlineFragmentNode | FragmentSpreadNode):
+                included, variable = _conditions(node, operation.variables)
+                below = inner(node)
+                if included and variable and below is not None and not selects(below):
+                    found = True
+
+    graphql.visit(parsed, Finder())
+    return found
+
+
+def literal_conditions(operation: GeneratedOperation) -> GeneratedOperation:
+    """The operation with each @include/@skip variable replaced by its value (the same
+    meaning), and the variables no longer used dropped."""
+
+    class Inliner(graphql.Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> DirectiveNode | None:
+            value = node.arguments[0].value if node.arguments else None
+            if node.name.value not in ("include", "skip") or not isinstance(value, VariableNode):
+                return None
+            flag = BooleanValueNode(value=bool(operation.variables[value.name.value]))
+            argument = ArgumentNode(name=NameNode(value="if"), value=flag)
+            return DirectiveNode(name=node.name, arguments=(argument,))
+
+    document = graphql.visit(graphql.parse(operation.document), Inliner())
+    used: set[str] = set()
+
+    class Uses(graphql.Visitor):
+        def enter_variable_definition(self, *_: Any) -> Any:
+            return graphql.SKIP
+
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            used.add(node.name.value)
+
+    graphql.visit(document, Uses())
+
+    class Pruner(graphql.Visitor):
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> Any:
+            return None if node.variable.name.value in used else graphql.REMOVE
+
+    pruned = graphql.visit(document, Pruner())
+    variables = {name: value for name, value in operation.variables.items() if name in used}
+    return GeneratedOperation(graphql.print_ast(pruned), variables)
+
+
 def neutral_aliases(operation: GeneratedOperation) -> tuple[GeneratedOperation, dict[str, str]]:
     """The operation with every alias renamed to a fresh name, and the way back."""
     neutral: dict[str, str] = {}
