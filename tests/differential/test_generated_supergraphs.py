@@ -23,7 +23,7 @@ so for such operations the reference is Apollo's answer with ``__typename`` alia
 keys renamed back (``test_random.reference``). Found on worlds g3, g12, g18, g27, g29,
 g33, g34.
 
-``WORLDS`` run by default; ``SLOW_WORLDS`` more under the ``slow`` mark (30, or
+``WORLDS`` run by default; ``SLOW_WORLDS`` more under the ``slow`` mark (50, or
 ``SWITCHBOARD_GENERATED_WORLDS``; every world's subgraphs are served together, so a few
 hundred at most: Apollo's gateway gets their headers in one environment variable);
 ``SWITCHBOARD_GENERATED_SEED`` draws other worlds (the failures reported name the world).
@@ -53,9 +53,9 @@ from tests.support.processes import ROOT, ServiceProcess
 
 SEED = int(os.environ.get("SWITCHBOARD_GENERATED_SEED", "16"))
 WORLDS = 10
-SLOW_WORLDS = int(os.environ.get("SWITCHBOARD_GENERATED_WORLDS", "30"))
+SLOW_WORLDS = int(os.environ.get("SWITCHBOARD_GENERATED_WORLDS", "50"))
 EXAMPLES = 15
-SLOW_EXAMPLES = 25
+SLOW_EXAMPLES = 30
 COMPOSE_MANY_JS = ROOT / "tests" / "oracle" / "compose_many.js"
 COMPOSE_JS = ROOT / "tests" / "oracle" / "compose.js"
 CASE = "generated"
