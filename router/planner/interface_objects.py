@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from router.planner.groups import FetchGroup, requirement_fits
 from router.planner.items import FieldItem, FragmentItem, Item
 from router.planner.plan import ValueSetter
 from router.planner.position import Position
-from router.planner.routes import PlanningError, can_provide
+from router.planner.routes import PlanningError, can_provide, obtainable
 from router.planner.selection import SelNode
 
 if TYPE_CHECKING:
@@ -124,9 +125,28 @@ def representation_fragments(walker: Walker, group: FetchGroup, type_name: str) 
 
 
 def interface_object_position(walker: Walker, position: Position, name: str) -> Position | None:
-    """Jump to a subgraph that resolves the field on an `@interfaceObject` of the type."""
+    """Jump to a subgraph that resolves the field on an `@interfaceObject` of the type.
+
+    A key the current subgraph can give is preferred; otherwise one whose fields other
+    subgraphs resolve is fetched first (as for keys that need other fields first)."""
     if walker.supergraph.type(position.type_name).resolving_graphs(name):
         return None
+    hops = list(_interface_hops(walker, position, name))
+    service = position.group.service
+    for hop in hops:
+        if can_provide(walker.supergraph, service, position.type_name, hop.key):
+            return _interface_hop(walker, position, hop)
+    for hop in hops:
+        attempt = (position.type_name, service, hop.graph)
+        if attempt not in walker.prerequisites and obtainable(
+            walker.supergraph, position.type_name, hop.key
+        ):
+            return _interface_hop(walker, position, replace(hop, prerequisite=True))
+    return None
+
+
+def _interface_hops(walker: Walker, position: Position, name: str) -> Iterator[_InterfaceHop]:
+    """Every resolvable key of every `@interfaceObject` resolving `name` for the type."""
     definition = walker.schema.get_type(position.type_name)
     for interface in getattr(definition, "interfaces", ()):
         info = walker.supergraph.type(interface.name)
@@ -137,11 +157,7 @@ def interface_object_position(walker: Walker, position: Position, name: str) -> 
             requires = join.requires if join is not None else None
             for key in info.keys(graph, resolvable_only=True):
                 fields = alias_field_set(key.selection_set, walker.aliases)
-                service = position.group.service
-                if can_provide(walker.supergraph, service, position.type_name, fields):
-                    hop = _InterfaceHop(interface.name, graph, fields, requires)
-                    return _interface_hop(walker, position, hop)
-    return None
+                yield _InterfaceHop(interface.name, graph, fields, requires)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,15 +168,25 @@ class _InterfaceHop:
     graph: str
     key: SelectionSetNode
     requires: SelectionSetNode | None
+    prerequisite: bool = False  # the key's fields are fetched first, from elsewhere
 
 
 def _interface_hop(walker: Walker, position: Position, hop: _InterfaceHop) -> Position:
     """Like a hop, but the representation's `__typename` becomes the interface's name; the
-    field's @requires are selected here first and sent along."""
+    field's @requires are selected here first and sent along, and so are the key's fields
+    when they come from other subgraphs (``prerequisite``)."""
     extra = walker.plan_requirements(position, hop.requires) if hop.requires else ()
     required = alias_field_set(hop.requires, walker.aliases) if hop.requires else None
+    if hop.prerequisite:
+        attempt = (position.type_name, position.group.service, hop.graph)
+        walker.prerequisites.add(attempt)
+        try:
+            extra = (*extra, *walker.plan_requirements(position, hop.key))
+        finally:
+            walker.prerequisites.discard(attempt)
     position.node.field("__typename")
-    position.node.add_field_set(hop.key)
+    if not hop.prerequisite:
+        position.node.add_field_set(hop.key)
     walker.record(position, ())
     fits = requirement_fits(position.type_name, required) if required is not None else None
     group = walker.registry.entity_group(hop.graph, position.path, position.group, extra, fits)

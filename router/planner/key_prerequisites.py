@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+from graphql import SelectionSetNode
 
 from router.planner.aliases import alias_field_set
 from router.planner.groups import FetchGroup, requirement_fits
 from router.planner.interface_objects import representation_fragments
 from router.planner.position import Position
-from router.planner.routes import own_key_of
-from router.supergraph import Supergraph
+from router.planner.routes import obtainable
 
 if TYPE_CHECKING:
     from router.planner.walker import Walker
@@ -59,31 +58,3 @@ def prerequisite_jump(
         node = group.root.fragment(type_name)
         return Position(group, node, type_name, position.path, position.conditions, top_level=True)
     return None
-
-
-def obtainable(supergraph: Supergraph, type_name: str, fields: SelectionSetNode) -> bool:
-    """Whether some subgraph resolves each field of the field set (a quick check before
-    planning it: planning it is what finds the way)."""
-    info = supergraph.types.get(type_name)
-    if info is None:
-        return False
-    for selection in fields.selections:
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            inner = condition.name.value if condition else type_name
-            if not obtainable(supergraph, inner, selection.selection_set):
-                return False
-            continue
-        assert isinstance(selection, FieldNode)
-        name = selection.name.value
-        field = info.fields.get(name)
-        if field is None:
-            return False
-        if not info.resolving_graphs(name) and not any(
-            own_key_of(info, name, graph) for graph in info.graphs
-        ):
-            return False
-        sub = selection.selection_set
-        if sub is not None and not obtainable(supergraph, field.type_name, sub):
-            return False
-    return True

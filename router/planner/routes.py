@@ -156,3 +156,31 @@ def _unwind(
         hops.append(Hop(type_name, key))
         graph = before
     return hops[::-1]
+
+
+def obtainable(supergraph: Supergraph, type_name: str, fields: SelectionSetNode) -> bool:
+    """Whether some subgraph resolves each field of the field set (a quick check before
+    planning it: planning it is what finds the way)."""
+    info = supergraph.types.get(type_name)
+    if info is None:
+        return False
+    for selection in fields.selections:
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            inner = condition.name.value if condition else type_name
+            if not obtainable(supergraph, inner, selection.selection_set):
+                return False
+            continue
+        assert isinstance(selection, FieldNode)
+        name = selection.name.value
+        field = info.fields.get(name)
+        if field is None:
+            return False
+        if not info.resolving_graphs(name) and not any(
+            own_key_of(info, name, graph) for graph in info.graphs
+        ):
+            return False
+        sub = selection.selection_set
+        if sub is not None and not obtainable(supergraph, field.type_name, sub):
+            return False
+    return True

@@ -142,12 +142,17 @@ def _scalars(schema: GraphQLSchema, samples: Samples) -> dict[str, st.SearchStra
 
 
 def operations(
-    schema: GraphQLSchema, samples: Samples, *, mutations: bool
+    schema: GraphQLSchema,
+    samples: Samples,
+    *,
+    mutations: bool,
+    fields: Iterable[str] | None = None,
 ) -> st.SearchStrategy[GeneratedOperation]:
-    """Valid operations (queries, and mutations when asked and the schema has them)."""
+    """Valid operations (queries, and mutations when asked and the schema has them);
+    with ``fields``, queries select only those root fields."""
     scalars = _scalars(schema, samples)
     base: st.SearchStrategy[DocumentNode] = hypothesis_graphql.queries(
-        schema, custom_scalars=scalars, print_ast=_identity
+        schema, fields=fields, custom_scalars=scalars, print_ast=_identity
     )
     if mutations and schema.mutation_type is not None:
         base = base | hypothesis_graphql.mutations(
@@ -349,6 +354,143 @@ def shadows(schema: GraphQLSchema, document: str) -> bool:
 
     graphql.visit(graphql.parse(document), graphql.TypeInfoVisitor(info, Visitor()))
     return found
+
+
+NEUTRAL_TYPENAME = "neutral_typename"
+
+
+def typename_beside(document: str, fields: frozenset[str]) -> bool:
+    """Whether one object's selection (its fragments included) has a plain ``__typename``
+    and one of ``fields``."""
+    parsed = graphql.parse(document)
+    fragments = {
+        d.name.value: d.selection_set
+        for d in parsed.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def names(selection_set: SelectionSetNode) -> Iterable[tuple[str, FieldNode]]:
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                yield (node.alias or node.name).value, node
+            elif isinstance(node, InlineFragmentNode):
+                yield from names(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                yield from names(fragments[node.name.value])
+
+    pending = [d.selection_set for d in parsed.definitions if hasattr(d, "selection_set")]
+    while pending:
+        found = list(names(pending.pop()))
+        keys = {key for key, node in found if node.name.value in fields}
+        if keys and any(key == node.name.value == "__typename" for key, node in found):
+            return True
+        pending.extend(node.selection_set for _, node in found if node.selection_set)
+    return False
+
+
+def typename_aliased(operation: GeneratedOperation) -> tuple[GeneratedOperation, dict[str, str]]:
+    """The operation with every plain ``__typename`` aliased, and the way back."""
+
+    class Aliaser(graphql.Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> FieldNode | None:
+            if node.alias is not None or node.name.value != "__typename":
+                return None
+            return FieldNode(
+                alias=NameNode(value=NEUTRAL_TYPENAME), name=node.name, directives=node.directives
+            )
+
+    document = graphql.visit(graphql.parse(operation.document), Aliaser())
+    aliased = GeneratedOperation(graphql.print_ast(document), operation.variables)
+    return aliased, {NEUTRAL_TYPENAME: "__typename"}
+
+
+def _conditions(node: SelectionNode, variables: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether the node is included, and whether a variable decides it (@include/@skip)."""
+    included, variable = True, False
+    for directive in node.directives or ():
+        if directive.name.value not in ("include", "skip") or not directive.arguments:
+            continue
+        value = directive.arguments[0].value
+        if isinstance(value, VariableNode):
+            variable = True
+            flag = bool(variables.get(value.name.value))
+        else:
+            flag = bool(graphql.value_from_ast_untyped(value))
+        included = included and flag == (directive.name.value == "include")
+    return included, variable
+
+
+def conditioned_on_nothing(operation: GeneratedOperation) -> bool:
+    """Whether an included selection under a variable @include/@skip selects nothing once
+    every condition applies: ``f @include(if: $v) { a @skip(if: true) }``, ``$v`` true."""
+    parsed = graphql.parse(operation.document)
+    fragments = {
+        d.name.value: d.selection_set
+        for d in parsed.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+    def inner(node: SelectionNode) -> SelectionSetNode | None:
+        if isinstance(node, FragmentSpreadNode):
+            return fragments[node.name.value]
+        return node.selection_set  # type: ignore[attr-defined, no-any-return]
+
+    def selects(selection_set: SelectionSetNode) -> bool:
+        for node in selection_set.selections:
+            if not _conditions(node, operation.variables)[0]:
+                continue
+            below = inner(node)
+            if isinstance(node, FieldNode) or (below is not None and selects(below)):
+                return True
+        return False
+
+    found = False
+
+    class Finder(graphql.Visitor):
+        def enter(self, node: Any, *_: Any) -> None:
+            nonlocal found
+            if isinstance(node, FieldNode | InlineFragmentNode | FragmentSpreadNode):
+                included, variable = _conditions(node, operation.variables)
+                below = inner(node)
+                if included and variable and below is not None and not selects(below):
+                    found = True
+
+    graphql.visit(parsed, Finder())
+    return found
+
+
+def literal_conditions(operation: GeneratedOperation) -> GeneratedOperation:
+    """The operation with each @include/@skip variable replaced by its value (the same
+    meaning), and the variables no longer used dropped."""
+
+    class Inliner(graphql.Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> DirectiveNode | None:
+            value = node.arguments[0].value if node.arguments else None
+            if node.name.value not in ("include", "skip") or not isinstance(value, VariableNode):
+                return None
+            flag = BooleanValueNode(value=bool(operation.variables[value.name.value]))
+            argument = ArgumentNode(name=NameNode(value="if"), value=flag)
+            return DirectiveNode(name=node.name, arguments=(argument,))
+
+    document = graphql.visit(graphql.parse(operation.document), Inliner())
+    used: set[str] = set()
+
+    class Uses(graphql.Visitor):
+        def enter_variable_definition(self, *_: Any) -> Any:
+            return graphql.SKIP
+
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            used.add(node.name.value)
+
+    graphql.visit(document, Uses())
+
+    class Pruner(graphql.Visitor):
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> Any:
+            return None if node.variable.name.value in used else graphql.REMOVE
+
+    pruned = graphql.visit(document, Pruner())
+    variables = {name: value for name, value in operation.variables.items() if name in used}
+    return GeneratedOperation(graphql.print_ast(pruned), variables)
 
 
 def neutral_aliases(operation: GeneratedOperation) -> tuple[GeneratedOperation, dict[str, str]]:
