@@ -13,7 +13,6 @@ interleave) shows as the difference between the plain router's two runs, first a
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
 import subprocess
 import threading
@@ -25,7 +24,7 @@ from typing import Any
 
 from bench.contenders import ROOT
 from bench.federation import rewrite_supergraph_urls, start_subgraphs
-from bench.procs import BenchError, free_port
+from bench.procs import BenchError, free_port, start, wait_ready
 
 NOOP = '{"module": "bench.noop_plugin:NoOpEverywhere"}'
 SILENT = '{"module": "bench.noop_plugin:NoHooks"}'
@@ -163,46 +162,20 @@ def _measure(
         "--port",
         str(port),
     ]
-    env = {**os.environ, **dict(variant.env), "PYTHONMALLOC": "malloc"}
-    log_file = (work_dir / f"overhead-{variant.name}.log").open("wb")
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    env = {**dict(variant.env), "PYTHONMALLOC": "malloc"}
+    router = start(f"overhead-{variant.name}", argv, cpu=None, log_dir=work_dir, cwd=ROOT, env=env)
     errors: list[str] = []
     try:
-        _wait_ready(process, port, body, headers)
+        wait_ready(router, f"http://127.0.0.1:{port}/health", timeout=180)
         _load(port, body, headers, concurrency, concurrency, errors)  # warm-up, not counted
-        _callgrind(process.pid, "on")
+        _callgrind(router.pid, "on")
         _load(port, body, headers, requests, concurrency, errors)
-        _callgrind(process.pid, "off")
+        _callgrind(router.pid, "off")
     finally:
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log_file.close()
+        router.stop(timeout=60)
     return OverheadResult(
         variant.name, variant.label, requests, _totals(out), variant.target_percent, errors[:3]
     )
-
-
-def _wait_ready(
-    process: subprocess.Popen[bytes], port: int, body: bytes, headers: dict[str, str]
-) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"the router under valgrind exited with {process.returncode}")
-        try:
-            status, _ = _post(
-                http.client.HTTPConnection("127.0.0.1", port, timeout=60), body, headers
-            )
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise BenchError("the router under valgrind did not answer in 180 s")
 
 
 def _load(
@@ -292,8 +265,4 @@ def markdown(results: Sequence[OverheadResult]) -> list[str]:
     return [*lines, ""]
 
 
-def as_json(results: Sequence[OverheadResult]) -> list[dict[str, Any]]:
-    return [r.as_dict() for r in results]
-
-
-__all__ = ["VARIANTS", "OverheadResult", "Variant", "as_json", "markdown", "run_overhead"]
+__all__ = ["VARIANTS", "OverheadResult", "Variant", "markdown", "run_overhead"]

@@ -301,8 +301,4 @@ def markdown(results: Sequence[SubscriptionResult]) -> list[str]:
     return [*lines, ""]
 
 
-def as_json(results: Sequence[SubscriptionResult]) -> list[dict[str, Any]]:
-    return [r.as_dict() for r in results]
-
-
-__all__ = ["VARIANTS", "SubscriptionResult", "Variant", "as_json", "markdown", "run_subscriptions"]
+__all__ = ["VARIANTS", "SubscriptionResult", "Variant", "markdown", "run_subscriptions"]
